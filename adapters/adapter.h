@@ -1,0 +1,38 @@
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/model/alarm.h"
+#include "gateway/model/reading.h"
+#include "gateway/model/series.h"
+
+namespace edgegw {
+
+/// Where an adapter delivers what it reads. The gateway's ingest implements it.
+class ReadingSink {
+ public:
+  virtual ~ReadingSink() = default;
+  /// Offers readings to the pipeline. Returns false when the pipeline is full (back-pressure):
+  /// nothing of `readings` was taken, and the adapter keeps them and offers them again later.
+  virtual bool offer(std::span<const Reading> readings) = 0;
+};
+
+/// A source of readings (a simulator, a GPIO sensor, a Modbus device). It only reads its
+/// source: timers, buffering, retries and delivery belong to the gateway.
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  /// Name from the config, unique among the adapters, used in logs and metrics.
+  virtual const std::string& name() const = 0;
+  /// The series this adapter produces. The gateway registers them before start().
+  virtual std::vector<SeriesSpec> series() const = 0;
+  /// Starts producing into `sink`; ids[i] is the id the gateway assigned to series()[i].
+  /// Blocking sources run on a thread of their own.
+  virtual void start(ReadingSink& sink, std::vector<SeriesId> ids) = 0;
+  /// Stops producing and joins any thread; no call into the sink after it returns.
+  virtual void stop() = 0;
+};
+
+}  // namespace edgegw
