@@ -153,7 +153,7 @@ std::vector<std::pair<std::string, std::string>> fill_options(
 /// The table in printable form, defaults taken from a default-constructed T.
 template <class T>
 std::vector<OptionDoc> describe_options(const OptionTable<T>& table) {
-  const T defaults{};
+  static const T defaults{};
   std::vector<OptionDoc> docs;
   for (const auto& option : table) {
     OptionDoc doc;

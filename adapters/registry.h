@@ -1,0 +1,53 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/simulator/simulator_options.h"
+#include "gateway/model/clock.h"
+#include "gateway/model/option_table.h"
+
+namespace edgegw {
+
+/// Option values of one `[[adapters]]` table, without the `type` key the loader consumes.
+using AdapterOptionValues = std::map<std::string, OptionValue>;
+
+/// What checking an adapter's options yields: its resolved name (the loader checks names are
+/// unique) and errors as {key, message}.
+struct AdapterCheck {
+  std::string name;
+  OptionErrors errors;
+};
+
+/// One kind of adapter the config can name in `type = "..."`.
+struct AdapterType {
+  std::string_view type;
+  std::string_view summary;
+  std::vector<OptionDoc> options;  ///< the config reference for this type
+  /// Validates options without building anything: for check-config.
+  std::function<AdapterCheck(const AdapterOptionValues&)> check;
+  /// Builds the adapter (not started); returns null and fills `errors` if options are bad.
+  std::function<std::unique_ptr<Adapter>(const AdapterOptionValues&, Clock&, OptionErrors& errors)>
+      create;
+};
+
+/// Every adapter type, in the order the config reference lists them. This is the one place
+/// adapters are listed; nothing registers itself.
+const std::vector<AdapterType>& adapter_types();
+
+/// The type named `type`, or null.
+const AdapterType* find_adapter_type(std::string_view type);
+
+/// Builds an adapter of `type`; an unknown type is reported as an error on the key "type".
+std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
+                                        Clock& clock, OptionErrors& errors);
+
+/// Checks an adapter's options without building it; an unknown type is an error on "type".
+AdapterCheck check_adapter(std::string_view type, const AdapterOptionValues& values);
+
+}  // namespace edgegw

@@ -1,0 +1,153 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace edgegw::billing {
+
+// Pure arithmetic of what the clouds charge for device-to-cloud messages. No I/O. Prices are
+// list prices at the time of writing, to be checked against the providers' pages; every one is
+// a parameter with the list price as its default.
+
+/// AWS IoT Core meters each publish in 5 KB units of payload plus topic.
+inline constexpr std::int64_t kAwsUnitBytes = 5120;
+/// Azure IoT Hub counts device-to-cloud messages in 4 KB chunks of payload.
+inline constexpr std::int64_t kAzureChunkBytes = 4096;
+inline constexpr double kSecondsPerDay = 86'400.0;
+
+/// AWS IoT Core messaging price.
+struct AwsPricing {
+  double usd_per_million_units = 1.00;
+  /// Publishing to `$aws/rules/...` (Basic Ingest) carries no messaging charge (rule and
+  /// action charges still apply and are not modelled here).
+  bool basic_ingest = false;
+};
+
+/// Billable AWS units for one publish: ceil((payload + topic) / 5120), at least 1.
+std::int64_t aws_units(std::int64_t payload_bytes, std::int64_t topic_bytes);
+/// Whether a topic goes through AWS Basic Ingest.
+bool is_basic_ingest_topic(std::string_view topic);
+/// Messaging cost of `units` AWS units.
+double aws_cost_usd(double units, const AwsPricing& pricing = {});
+
+/// Azure chunks for one message: ceil(payload / 4096), at least 1.
+std::int64_t azure_chunks(std::int64_t payload_bytes);
+
+enum class AzureTier { b1, b2, b3, s1, s2, s3 };
+
+/// One IoT Hub tier: its daily message quota per hub unit and monthly list price per unit.
+struct AzureTierInfo {
+  AzureTier tier;
+  std::string_view name;  ///< "S1"
+  std::int64_t messages_per_unit_per_day;
+  double usd_per_unit_month;  ///< list price, to be checked
+};
+
+/// All tiers, basic first, cheapest first within a family.
+const std::vector<AzureTierInfo>& azure_tiers();
+const AzureTierInfo& azure_tier_info(AzureTier tier);
+/// Parses "S1", "s1", "B3" ...
+std::optional<AzureTier> parse_azure_tier(std::string_view name);
+/// Hub units a daily chunk count needs in `tier` (at least 1).
+std::int64_t azure_units_needed(double chunks_per_day, AzureTier tier);
+/// Monthly cost of running enough units of `tier` for that daily chunk count.
+double azure_monthly_cost_usd(double chunks_per_day, AzureTier tier);
+/// The cheapest tier for that daily chunk count; `standard_only` skips the B tiers (which lack
+/// cloud-to-device messaging and device twins).
+AzureTier cheapest_azure_tier(double chunks_per_day, bool standard_only);
+
+/// One reading as a naive one-reading JSON message:
+/// {"series":"crane.load_kg","ts_ms":1700000000000,"value":1234.5}
+std::string naive_json_message(std::string_view series, std::int64_t ts_ms, double value);
+/// Size in bytes of naive_json_message(...).
+std::int64_t naive_json_size(std::string_view series, std::int64_t ts_ms, double value);
+/// Size of a JSON array of elements of these sizes: "[" a "," b "]".
+std::int64_t json_array_size(std::span<const std::int64_t> element_sizes);
+/// How many elements of `element_bytes` fit in one JSON array of at most `limit_bytes`
+/// (0 if not even one).
+std::int64_t json_array_capacity(std::int64_t element_bytes, std::int64_t limit_bytes);
+
+/// A stream of readings and the three ways to ship it that the comparison contrasts.
+struct StreamScenario {
+  double readings_per_s = 0.0;
+  /// Bundled: measured readings per bundle and encoded bundle size (bytes, payload only).
+  double readings_per_bundle = 0.0;
+  std::int64_t bundle_bytes = 0;
+  /// Naive: size of one one-reading JSON message (see naive_json_size).
+  std::int64_t naive_message_bytes = 0;
+  /// Topic length in bytes; AWS bills it with the payload.
+  std::int64_t topic_bytes = 0;
+  double days_per_month = 30.0;
+  AwsPricing aws;
+  /// Azure tier; empty: the cheapest standard tier for each way of shipping.
+  std::optional<AzureTier> azure_tier;
+};
+
+/// What one way of shipping costs with one provider.
+struct ShippingCost {
+  std::string provider;  ///< "AWS IoT Core", "Azure IoT Hub"
+  std::string method;    ///< "bundled", "naive JSON", "JSON array"
+  std::string plan;      ///< "$1/M units", "S1 x 2"
+  double readings_per_message = 0.0;
+  std::int64_t message_bytes = 0;      ///< as metered (AWS: payload + topic)
+  std::int64_t units_per_message = 0;  ///< AWS units or Azure chunks
+  double messages_per_day = 0.0;
+  double units_per_day = 0.0;
+  double units_per_month = 0.0;
+  double usd_per_month = 0.0;
+};
+
+/// Every provider x method combination for a stream, AWS first.
+std::vector<ShippingCost> compare_stream_cost(const StreamScenario& scenario);
+
+/// The comparison as a plain-text table with a summary line per provider, for `edgegw cost`.
+std::string render_cost_table(const StreamScenario& scenario,
+                              const std::vector<ShippingCost>& costs);
+
+enum class Provider { aws, azure, generic };
+
+/// Snapshot of a BillingTally.
+struct TallyTotals {
+  std::int64_t publishes = 0;
+  std::int64_t readings = 0;
+  std::int64_t payload_bytes = 0;
+  /// Units the provider bills for what was published (AWS units, Azure chunks, or
+  /// `unit_bytes` units of payload for a generic broker).
+  std::int64_t billable_units = 0;
+  /// Units the same readings would have cost as one naive JSON message each.
+  std::int64_t naive_units = 0;
+};
+
+/// Running count of billable units for the configured provider, next to what one message per
+/// reading would have cost. Thread-safe: the uplink adds, metrics and the API read.
+class BillingTally {
+ public:
+  /// `naive_message_bytes`: the size of one naive JSON message for these readings.
+  /// `unit_bytes`: the metering unit of a generic broker (ignored for AWS and Azure).
+  BillingTally(Provider provider, std::int64_t naive_message_bytes,
+               std::int64_t unit_bytes = kAwsUnitBytes);
+
+  void add_publish(std::int64_t payload_bytes, std::int64_t topic_bytes, std::int64_t readings);
+  TallyTotals totals() const;
+  /// naive_units / billable_units, or 0 before the first publish.
+  double savings_factor() const;
+
+ private:
+  std::int64_t units_for(std::int64_t payload_bytes, std::int64_t topic_bytes) const;
+
+  Provider provider_;
+  std::int64_t naive_message_bytes_;
+  std::int64_t unit_bytes_;
+  std::atomic<std::int64_t> publishes_{0};
+  std::atomic<std::int64_t> readings_{0};
+  std::atomic<std::int64_t> payload_bytes_{0};
+  std::atomic<std::int64_t> billable_units_{0};
+  std::atomic<std::int64_t> naive_units_{0};
+};
+
+}  // namespace edgegw::billing

@@ -1,0 +1,388 @@
+#include "gateway/config/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "adapters/registry.h"
+
+namespace edgegw {
+
+const OptionTable<GatewayOptions>& gateway_option_table() {
+  static const OptionTable<GatewayOptions> table = {
+      {.key = "gateway_id",
+       .member = &GatewayOptions::gateway_id,
+       .description = "Name of this gateway, unique in the fleet. Sent in every bundle; consumers "
+                      "de-duplicate on (gateway_id, bundle_seq).",
+       .required = true},
+      {.key = "log_level",
+       .member = &GatewayOptions::log_level,
+       .description = "How much to log.",
+       .choices = "trace debug info warn error"},
+  };
+  return table;
+}
+
+const OptionTable<BundleOptions>& bundle_option_table() {
+  static const OptionTable<BundleOptions> table = {
+      {.key = "unit_bytes",
+       .member = &BundleOptions::unit_bytes,
+       .description = "The provider's metering unit: 5120 for AWS IoT Core, 4096 for Azure IoT "
+                      "Hub. A bundle is packed as close to it as possible, never over.",
+       .min = 256,
+       .max = 131072},
+      {.key = "max_latency_s",
+       .member = &BundleOptions::max_latency_s,
+       .description = "Close a partly filled bundle once its oldest reading has waited this long.",
+       .min = 1,
+       .max = 86400},
+      {.key = "encoding",
+       .member = &BundleOptions::encoding,
+       .description = "Bundle payload format; proto+zstd packs about twice as many readings per "
+                      "unit at some CPU cost.",
+       .choices = "proto proto+zstd"},
+  };
+  return table;
+}
+
+const OptionTable<UplinkOptions>& uplink_option_table() {
+  static const OptionTable<UplinkOptions> table = {
+      {.key = "provider",
+       .member = &UplinkOptions::provider,
+       .description = "Cloud profile: decides how messages are metered (aws counts the topic in "
+                      "5 KB units, azure counts 4 KB chunks of payload).",
+       .choices = "aws azure generic"},
+      {.key = "host", .member = &UplinkOptions::host, .description = "MQTT broker host name."},
+      {.key = "port",
+       .member = &UplinkOptions::port,
+       .description = "MQTT broker port.",
+       .min = 1,
+       .max = 65535},
+      {.key = "telemetry_topic",
+       .member = &UplinkOptions::telemetry_topic,
+       .description = "Topic for bundles; {gateway_id} is replaced."},
+      {.key = "alarm_topic",
+       .member = &UplinkOptions::alarm_topic,
+       .description = "Topic for alarms; {gateway_id} is replaced."},
+      {.key = "directory",
+       .member = &UplinkOptions::directory,
+       .description = "If set, write each bundle as a file <bundle_seq>.bundle into this "
+                      "directory instead of publishing it; a bundle counts as acknowledged once "
+                      "its file is on disk. For demos and offline capture."},
+  };
+  return table;
+}
+
+const OptionTable<ApiOptions>& api_option_table() {
+  static const OptionTable<ApiOptions> table = {
+      {.key = "listen",
+       .member = &ApiOptions::listen,
+       .description = "Address and port of the local HTTP API, e.g. 127.0.0.1:8080 or [::1]:8080."},
+  };
+  return table;
+}
+
+const OptionTable<IngestOptions>& ingest_option_table() {
+  static const OptionTable<IngestOptions> table = {
+      {.key = "max_future_s",
+       .member = &IngestOptions::max_future_s,
+       .description = "Reject readings stamped more than this far ahead of the gateway's clock.",
+       .min = 0,
+       .max = 86400 * 366},
+      {.key = "max_past_days",
+       .member = &IngestOptions::max_past_days,
+       .description = "Reject readings stamped more than this many days in the past.",
+       .min = 1,
+       .max = 36500},
+  };
+  return table;
+}
+
+const OptionTable<SeriesOptions>& series_option_table() {
+  static const OptionTable<SeriesOptions> table = {
+      {.key = "name",
+       .member = &SeriesOptions::name,
+       .description = "Series name as posted to the API or produced by an adapter.",
+       .required = true},
+      {.key = "unit", .member = &SeriesOptions::unit, .description = "Unit, e.g. \"kg\"."},
+      {.key = "resolution",
+       .member = &SeriesOptions::resolution,
+       .description = "Smallest step worth keeping; values are packed to within half of it. "
+                      "0 packs values losslessly.",
+       .min = 0},
+      {.key = "min",
+       .member = &SeriesOptions::min,
+       .description = "Readings below this are rejected (counted as out_of_range)."},
+      {.key = "max",
+       .member = &SeriesOptions::max,
+       .description = "Readings above this are rejected (counted as out_of_range)."},
+  };
+  return table;
+}
+
+std::string GatewayConfig::expand_topic(const std::string& topic_template) const {
+  std::string topic = topic_template;
+  const std::string placeholder = "{gateway_id}";
+  for (auto at = topic.find(placeholder); at != std::string::npos; at = topic.find(placeholder)) {
+    topic.replace(at, placeholder.size(), gateway.gateway_id);
+  }
+  return topic;
+}
+
+std::size_t GatewayConfig::bundle_budget_bytes() const {
+  auto unit = static_cast<std::size_t>(bundle.unit_bytes);
+  if (uplink.provider == "azure") return unit;
+  auto topic = expand_topic(uplink.telemetry_topic).size();
+  return topic < unit ? unit - topic : 0;
+}
+
+namespace {
+
+/// Collects problems so one run of check-config reports all of them, not just the first.
+class Problems {
+ public:
+  explicit Problems(std::string origin) : origin_(std::move(origin)) {}
+
+  void add(std::int64_t line, const std::string& what) {
+    std::ostringstream out;
+    out << origin_;
+    if (line > 0) out << ":" << line;
+    out << ": " << what;
+    lines_.push_back(out.str());
+  }
+  bool empty() const { return lines_.empty(); }
+  std::string text() const {
+    std::string all;
+    for (const auto& line : lines_) all += line + "\n";
+    return all;
+  }
+
+ private:
+  std::string origin_;
+  std::vector<std::string> lines_;
+};
+
+std::int64_t line_of(const toml::node& node) { return node.source().begin.line; }
+
+std::string qualified(std::string_view section, std::string_view key) {
+  return section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+}
+
+/// Scalar TOML values become OptionValues; arrays, tables and dates are not option values.
+std::optional<OptionValue> to_option_value(const toml::node& node) {
+  if (auto v = node.as_boolean()) return OptionValue{v->get()};
+  if (auto v = node.as_integer()) return OptionValue{v->get()};
+  if (auto v = node.as_floating_point()) return OptionValue{v->get()};
+  if (auto v = node.as_string()) return OptionValue{v->get()};
+  return std::nullopt;
+}
+
+/// Reads one table's scalar keys, reporting non-scalars; returns the values and their lines.
+std::map<std::string, OptionValue> scalar_values(const toml::table& table, std::string_view section,
+                                                 std::map<std::string, std::int64_t>& lines,
+                                                 Problems& problems) {
+  std::map<std::string, OptionValue> values;
+  for (const auto& [key, node] : table) {
+    std::string name(key.str());
+    lines[name] = line_of(node);
+    if (auto value = to_option_value(node)) {
+      values.emplace(name, *value);
+    } else {
+      problems.add(line_of(node), qualified(section, name) + " must be a single value");
+    }
+  }
+  return values;
+}
+
+void report(const std::vector<std::pair<std::string, std::string>>& errors,
+            std::string_view section, const std::map<std::string, std::int64_t>& lines,
+            std::int64_t section_line, Problems& problems) {
+  for (const auto& [key, message] : errors) {
+    auto at = lines.find(key);
+    problems.add(at == lines.end() ? section_line : at->second,
+                 qualified(section, key) + " " + message);
+  }
+}
+
+template <class T>
+void bind_table(const toml::table& table, std::string_view section, const OptionTable<T>& options,
+                T& out, Problems& problems) {
+  std::map<std::string, std::int64_t> lines;
+  auto values = scalar_values(table, section, lines, problems);
+  report(fill_options(out, options, values), section, lines, line_of(table), problems);
+}
+
+const toml::table* section_table(const toml::table& root, std::string_view name, Problems& problems) {
+  const toml::node* node = root.get(name);
+  if (!node) return nullptr;
+  if (const auto* table = node->as_table()) return table;
+  problems.add(line_of(*node), std::string(name) + " must be a section: [" + std::string(name) + "]");
+  return nullptr;
+}
+
+template <class Each>
+void for_each_array_table(const toml::table& root, std::string_view name, Problems& problems,
+                          Each each) {
+  const toml::node* node = root.get(name);
+  if (!node) return;
+  const auto* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    problems.add(line_of(*node), std::string(name) + " must be a list of tables: [[" +
+                                     std::string(name) + "]]");
+    return;
+  }
+  for (const auto& element : *array) each(*element.as_table());
+}
+
+void check_adapters(GatewayConfig& config, const toml::table& root, Problems& problems) {
+  std::set<std::string> names;
+  for_each_array_table(root, "adapters", problems, [&](const toml::table& table) {
+    std::map<std::string, std::int64_t> lines;
+    auto values = scalar_values(table, "adapters", lines, problems);
+    AdapterConfig adapter;
+    auto type_at = values.find("type");
+    if (type_at == values.end() || !std::holds_alternative<std::string>(type_at->second)) {
+      problems.add(line_of(table), "adapters.type is required");
+      return;
+    }
+    adapter.type = std::get<std::string>(type_at->second);
+    values.erase(type_at);
+    AdapterCheck check = check_adapter(adapter.type, values);
+    report(check.errors, "adapters", lines, line_of(table), problems);
+    if (!check.errors.empty()) return;
+    if (!names.insert(check.name).second) {
+      problems.add(line_of(table), "adapters.name \"" + check.name + "\" is used twice");
+    }
+    adapter.name = check.name;
+    adapter.values = std::move(values);
+    config.adapters.push_back(std::move(adapter));
+  });
+}
+
+void check_consistency(const GatewayConfig& config, Problems& problems) {
+  if (config.bundle_budget_bytes() < 256) {
+    problems.add(0, "bundle.unit_bytes leaves less than 256 bytes for the payload after the "
+                    "telemetry topic; use a shorter uplink.telemetry_topic or a larger unit");
+  }
+  std::set<std::string> names;
+  for (const auto& series : config.series) {
+    if (!names.insert(series.name).second) {
+      problems.add(0, "series \"" + series.name + "\" is configured twice");
+    }
+    if (series.min > series.max) {
+      problems.add(0, "series \"" + series.name + "\": min is greater than max");
+    }
+  }
+}
+
+GatewayConfig build_config(const toml::table& root, Problems& problems) {
+  GatewayConfig config;
+  static const std::set<std::string, std::less<>> kSections = {"storage", "bundle", "uplink",
+                                                               "api",     "ingest", "series",
+                                                               "adapters"};
+  toml::table top;
+  for (const auto& [key, node] : root) {
+    if (!kSections.contains(key.str())) top.insert(key, node);
+  }
+  // Unknown top-level keys are reported by the gateway table itself.
+  bind_table(top, "", gateway_option_table(), config.gateway, problems);
+
+  if (const auto* t = section_table(root, "storage", problems)) {
+    bind_table(*t, "storage", storage_option_table(), config.storage, problems);
+  }
+  if (const auto* t = section_table(root, "bundle", problems)) {
+    bind_table(*t, "bundle", bundle_option_table(), config.bundle, problems);
+  }
+  if (const auto* t = section_table(root, "uplink", problems)) {
+    bind_table(*t, "uplink", uplink_option_table(), config.uplink, problems);
+  }
+  if (const auto* t = section_table(root, "api", problems)) {
+    bind_table(*t, "api", api_option_table(), config.api, problems);
+  }
+  if (const auto* t = section_table(root, "ingest", problems)) {
+    bind_table(*t, "ingest", ingest_option_table(), config.ingest, problems);
+  }
+  for_each_array_table(root, "series", problems, [&](const toml::table& table) {
+    SeriesOptions series;
+    bind_table(table, "series", series_option_table(), series, problems);
+    config.series.push_back(std::move(series));
+  });
+  check_adapters(config, root, problems);
+  check_consistency(config, problems);
+  return config;
+}
+
+}  // namespace
+
+GatewayConfig load_config_text(std::string_view text, const std::string& origin) {
+  Problems problems(origin);
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& error) {
+    problems.add(error.source().begin.line, std::string("not valid TOML: ") +
+                                                std::string(error.description()));
+    throw ConfigError(problems.text());
+  }
+  GatewayConfig config = build_config(root, problems);
+  if (!problems.empty()) throw ConfigError(problems.text());
+  return config;
+}
+
+GatewayConfig load_config_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw ConfigError(path + ": cannot open the config file\n");
+  std::stringstream text;
+  text << file.rdbuf();
+  return load_config_text(text.str(), path);
+}
+
+namespace {
+
+void render_section(std::ostringstream& out, const std::string& heading, const std::string& intro,
+                    const std::vector<OptionDoc>& docs) {
+  out << "## " << heading << "\n\n";
+  if (!intro.empty()) out << intro << "\n\n";
+  out << "| key | type | default | allowed | description |\n";
+  out << "| --- | --- | --- | --- | --- |\n";
+  for (const auto& doc : docs) {
+    out << "| `" << doc.key << "` | " << doc.type << " | `" << doc.default_value << "` | "
+        << doc.constraint << " | " << doc.description << " |\n";
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+std::string render_config_reference() {
+  std::ostringstream out;
+  out << "# Configuration reference\n\n"
+         "<!-- Generated by `edgegw config-reference` from the tables the parser uses; "
+         "a test fails when this file and the parser disagree. -->\n\n"
+         "edgegw reads one TOML file (`edgegw run --config FILE`; check it with "
+         "`edgegw check-config FILE`). Every key has a default except those marked required. "
+         "Unknown keys and bad values are errors naming the key and the line.\n\n";
+  render_section(out, "Top level", "", describe_options(gateway_option_table()));
+  render_section(out, "[storage]",
+                 "The durable SQLite buffer. `synchronous = \"full\"`: an accepted reading "
+                 "survives a power cut. `\"normal\"`: it survives a crash of the process, but the "
+                 "last transactions before a power cut may be lost.",
+                 describe_options(storage_option_table()));
+  render_section(out, "[bundle]", "", describe_options(bundle_option_table()));
+  render_section(out, "[uplink]", "", describe_options(uplink_option_table()));
+  render_section(out, "[api]", "", describe_options(api_option_table()));
+  render_section(out, "[ingest]", "", describe_options(ingest_option_table()));
+  render_section(out, "[[series]]",
+                 "Optional, one table per series: unit, resolution and valid range. Series an "
+                 "adapter produces get their unit and resolution from the adapter unless listed "
+                 "here.",
+                 describe_options(series_option_table()));
+  for (const auto& type : adapter_types()) {
+    render_section(out, "[[adapters]] type = \"" + std::string(type.type) + "\"",
+                   std::string(type.summary), type.options);
+  }
+  return out.str();
+}
+
+}  // namespace edgegw

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gateway/model/option_table.h"
+#include "storage/sqlite_buffer.h"
+
+namespace edgegw {
+
+/// Keys at the top of the file, outside any section.
+struct GatewayOptions {
+  std::string gateway_id;
+  std::string log_level = "info";
+};
+
+/// [bundle]: how readings are packed into billable messages.
+struct BundleOptions {
+  std::int64_t unit_bytes = 5120;
+  std::int64_t max_latency_s = 60;
+  std::string encoding = "proto";
+};
+
+/// [uplink]: where bundles go.
+struct UplinkOptions {
+  std::string provider = "generic";
+  std::string host = "127.0.0.1";
+  std::int64_t port = 1883;
+  std::string telemetry_topic = "edgegw/{gateway_id}/telemetry";
+  std::string alarm_topic = "edgegw/{gateway_id}/alarms";
+  std::string directory;
+};
+
+/// [api]: the local HTTP server.
+struct ApiOptions {
+  std::string listen = "127.0.0.1:8080";
+};
+
+/// [ingest]: what counts as a valid reading.
+struct IngestOptions {
+  std::int64_t max_future_s = 300;
+  std::int64_t max_past_days = 3650;
+};
+
+/// [[series]]: what the gateway knows about a series ahead of time.
+struct SeriesOptions {
+  std::string name;
+  std::string unit;
+  double resolution = 0.0;
+  double min = -1e308;
+  double max = 1e308;
+};
+
+/// [[adapters]]: one source of readings; its keys are checked by the adapter type's own table.
+struct AdapterConfig {
+  std::string type;
+  std::string name;
+  std::map<std::string, OptionValue> values;  ///< every key but `type`
+};
+
+/// The whole config file, parsed once at start-up.
+struct GatewayConfig {
+  GatewayOptions gateway;
+  StorageOptions storage;
+  BundleOptions bundle;
+  UplinkOptions uplink;
+  ApiOptions api;
+  IngestOptions ingest;
+  std::vector<SeriesOptions> series;
+  std::vector<AdapterConfig> adapters;
+
+  /// A topic template with {gateway_id} filled in.
+  std::string expand_topic(const std::string& topic_template) const;
+  /// Bytes a bundle's payload may take: the metering unit, less the topic where the provider
+  /// meters it (AWS does; "generic" is treated the same so a bundle never spills into a second
+  /// unit on any broker; Azure counts the payload only).
+  std::size_t bundle_budget_bytes() const;
+};
+
+/// A config file that cannot be used; what() lists every problem, one per line, each naming
+/// the file, line and key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses and validates a config file. Throws ConfigError.
+GatewayConfig load_config_file(const std::string& path);
+/// Same, from text (`origin` names it in messages).
+GatewayConfig load_config_text(std::string_view text, const std::string& origin);
+
+/// Every key of every section and adapter type as Markdown (docs/config.md is this output).
+std::string render_config_reference();
+
+const OptionTable<GatewayOptions>& gateway_option_table();
+const OptionTable<BundleOptions>& bundle_option_table();
+const OptionTable<UplinkOptions>& uplink_option_table();
+const OptionTable<ApiOptions>& api_option_table();
+const OptionTable<IngestOptions>& ingest_option_table();
+const OptionTable<SeriesOptions>& series_option_table();
+
+}  // namespace edgegw

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+
+#include "adapters/adapter.h"
+#include "gateway/model/clock.h"
+#include "storage/sqlite_buffer.h"
+
+namespace edgegw {
+
+/// Why a reading was not accepted. Each reason is a label of edgegw_readings_rejected_total.
+enum class RejectReason : std::uint8_t {
+  not_finite,        ///< NaN or infinity
+  out_of_range,      ///< outside the series' configured [min, max]
+  future_timestamp,  ///< stamped further ahead than ingest.max_future_s
+  stale_timestamp,   ///< stamped further back than ingest.max_past_days
+  unknown_series,    ///< a series id the buffer never registered
+  storage_full,      ///< the buffer could not make room (disk full, nothing left to shed)
+  storage_failed,    ///< SQLite reported another error; see the log
+};
+inline constexpr std::size_t kRejectReasonCount = 7;
+std::string_view reject_reason_name(RejectReason reason);
+
+/// Valid range of one series; series without limits accept any finite value.
+struct SeriesLimits {
+  double min = -1e308;
+  double max = 1e308;
+};
+
+/// The front door of the pipeline: validates readings, counts what it rejects and why, and
+/// hands the rest to the buffer, where they become accepted once committed.
+class Ingest final : public ReadingSink {
+ public:
+  Ingest(SqliteBuffer& buffer, const Clock& clock, std::int64_t max_future_ms,
+         std::int64_t max_past_ms);
+
+  void set_limits(SeriesId series, SeriesLimits limits) { limits_[series] = limits; }
+
+  /// Why `reading` would be rejected, or nothing if it is valid.
+  std::optional<RejectReason> check(const Reading& reading) const;
+
+  bool offer(std::span<const Reading> readings) override;
+
+  std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  std::uint64_t rejected(RejectReason reason) const {
+    return rejected_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
+  }
+  std::uint64_t refused_batches() const { return refused_batches_.load(std::memory_order_relaxed); }
+
+ private:
+  void count_rejected(RejectReason reason, std::uint64_t n) {
+    rejected_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
+  }
+
+  SqliteBuffer& buffer_;
+  const Clock& clock_;
+  std::int64_t max_future_ms_;
+  std::int64_t max_past_ms_;
+  std::unordered_map<SeriesId, SeriesLimits> limits_;  // filled before adapters start
+  std::atomic<std::uint64_t> accepted_{0};
+  std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
+  std::atomic<std::uint64_t> refused_batches_{0};
+};
+
+}  // namespace edgegw

@@ -1,0 +1,129 @@
+// edgegw: the command line. Each subcommand only parses its flags and calls into the
+// libraries; the logic lives (and is tested) there.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <iterator>
+
+#include "gateway/config/config.h"
+#include "gateway/cost_report.h"
+#include "gateway/gateway.h"
+#include "proto/bundle_decoder.h"
+#include "proto/bundle_packer.h"
+
+namespace {
+
+using namespace edgegw;
+
+constexpr int kStatusIntervalS = 5;
+
+int run_daemon(const std::string& config_path) {
+  GatewayConfig config = load_config_file(config_path);
+  spdlog::set_level(spdlog::level::from_str(config.gateway.log_level));
+
+  // Block the stop signals before any thread starts, so every thread inherits the mask and
+  // only the sigtimedwait() below ever sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  SystemClock clock;
+  Gateway gateway(std::move(config), clock);
+  gateway.start();
+  spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
+  const timespec interval{.tv_sec = kStatusIntervalS, .tv_nsec = 0};
+  for (;;) {
+    int signal = sigtimedwait(&stop_signals, nullptr, &interval);
+    if (signal == SIGINT || signal == SIGTERM) {
+      spdlog::info("signal {}: stopping", signal);
+      break;
+    }
+    spdlog::info("{}", gateway.status_line());
+  }
+  gateway.stop();
+  spdlog::info("{}", gateway.status_line());
+  return 0;
+}
+
+int check_config(const std::string& path) {
+  GatewayConfig config = load_config_file(path);
+  std::cout << path << ": ok (gateway " << config.gateway.gateway_id << ", "
+            << config.adapters.size() << " adapter(s), bundle budget "
+            << config.bundle_budget_bytes() << " bytes)\n";
+  return 0;
+}
+
+int decode_stdin() {
+  std::string payload((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  std::cout << bundle_to_json(decode_bundle(payload)) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "edgegw: an edge IoT gateway. Reads sensors, keeps every reading in SQLite until the "
+      "cloud has acknowledged it, and packs readings into bundles that fill the cloud's "
+      "billing unit."};
+  app.set_version_flag("--version", std::string("edgegw ") + EDGEGW_VERSION);
+  app.require_subcommand(1);
+
+  std::string config_path;
+  auto* run = app.add_subcommand("run", "Run the gateway daemon until SIGINT or SIGTERM.");
+  run->add_option("--config,-c", config_path, "Config file (TOML); see docs/config.md.")
+      ->required()
+      ->check(CLI::ExistingFile);
+
+  std::string check_path;
+  auto* check = app.add_subcommand(
+      "check-config", "Validate a config file; prints every problem with its line, exit 1 if any.");
+  check->add_option("file", check_path, "Config file (TOML).")->required();
+
+  app.add_subcommand("decode",
+                     "Read one bundle (binary) on stdin and print it as JSON: gateway_id, "
+                     "bundle_seq and every reading as {series, ts_ms, value}.");
+
+  app.add_subcommand("config-reference",
+                     "Print every config key with its type, default and meaning (Markdown).");
+
+  CostRequest cost_request;
+  auto* cost = app.add_subcommand(
+      "cost",
+      "Estimate billable messages per day and month and their cost on AWS IoT Core and Azure "
+      "IoT Hub, bundled versus one reading per message.");
+  cost->add_option("--config,-c", cost_request.config_path,
+                   "Take the reading rate and bundle settings from this config's adapters.");
+  cost->add_option("--rates", cost_request.readings_per_second,
+                   "Total readings per second, instead of a config.");
+  cost->add_option("--devices", cost_request.devices, "Number of gateways (default 1).");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*run) return run_daemon(config_path);
+    if (*check) return check_config(check_path);
+    if (app.got_subcommand("decode")) return decode_stdin();
+    if (app.got_subcommand("config-reference")) {
+      std::cout << render_config_reference();
+      return 0;
+    }
+    if (*cost) {
+      std::cout << render_cost_report(cost_request);
+      return 0;
+    }
+  } catch (const ConfigError& error) {
+    std::cerr << error.what();
+    return 1;
+  } catch (const std::exception& error) {
+    std::cerr << "edgegw: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,697 @@
+#include "storage/buffer_store.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+
+#include "storage/schema.h"
+
+namespace edgegw {
+namespace {
+
+namespace fs = std::filesystem;
+
+// NOMUTEX: the connection is used by one thread at a time (the opener, then the storage thread).
+constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+// Another process holding the write lock (a second gateway on the same file) is waited for this
+// long before the open fails with "database is locked".
+constexpr int kBusyTimeoutMs = 5000;
+
+// The WAL is truncated back to this size after a checkpoint, so one large retention pass does
+// not leave a huge -wal file behind on a small SD card.
+constexpr std::int64_t kJournalSizeLimit = 8 * 1024 * 1024;
+
+// A shed for a full disk drops at least this many readings: fewer would free less than a page
+// and the retry would fail again.
+constexpr std::int64_t kMinShedRows = 256;
+
+// Lower bound of the space one reading takes in a b-tree page (cell + pointer); used to turn an
+// excess of bytes into a number of rows to drop. Erring low drops slightly more than needed,
+// which is what the headroom below wants anyway.
+constexpr std::int64_t kReadingBytes = 32;
+// Alarms carry free text, so start from a generous size and learn the real one (see below).
+constexpr std::int64_t kAlarmBytes = 1024;
+
+// max_bytes sheds down to max_bytes minus 1/kHeadroomDivisor, so that the next few commits do
+// not each trigger another small delete.
+constexpr std::int64_t kHeadroomDivisor = 20;
+constexpr int kMaxShedPasses = 64;
+
+constexpr std::int64_t kSeqMin = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kSeqMax = std::numeric_limits<std::int64_t>::max();
+
+const char* const kReasons[] = {"max_bytes", "max_age", "storage_full"};
+
+bool is_corruption(int code) {
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+void prepare_directory(const std::string& path) {
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error || !fs::is_directory(dir)) {
+    throw StorageError(SQLITE_CANTOPEN,
+                       "storage directory " + dir.string() +
+                           " cannot be created: " + (error ? error.message() : "not a directory"));
+  }
+  // SQLite creates the -wal and -shm files next to the database, so the directory itself must
+  // be writable, not only the file.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw StorageError(SQLITE_CANTOPEN, "storage directory " + dir.string() +
+                                            " is not writable: " + std::strerror(errno));
+  }
+}
+
+// quick_check reads every page once: a damaged file is found now, at start-up, rather than by a
+// commit in the middle of the night (about a second per few hundred MB). It runs on a read-only
+// connection because closing a read-write one on a corrupt file can delete its -wal, and the
+// WAL is part of the evidence that move_aside() keeps.
+void verify_existing(const std::string& path) {
+  if (!fs::exists(path)) return;
+  SqliteConnection db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  if (int rc = sqlite3_busy_timeout(db.get(), kBusyTimeoutMs); rc != SQLITE_OK) {
+    db.fail(rc, "busy_timeout");
+  }
+  SqliteStatement check = db.prepare("PRAGMA quick_check(5)");
+  SqliteStatement::Reset reset(check);
+  std::string problems;
+  while (check.step()) {
+    std::string row = check.column_text(0);
+    if (row != "ok") problems += (problems.empty() ? "" : "; ") + row;
+  }
+  if (!problems.empty()) throw StorageError(SQLITE_CORRUPT, "quick_check: " + problems);
+}
+
+std::unique_ptr<SqliteConnection> open_verified(const std::string& path) {
+  verify_existing(path);
+  auto db = std::make_unique<SqliteConnection>(path, kOpenFlags);
+  if (int rc = sqlite3_busy_timeout(db->get(), kBusyTimeoutMs); rc != SQLITE_OK) {
+    db->fail(rc, "busy_timeout");
+  }
+  return db;
+}
+
+void move_aside(const std::string& path, std::int64_t unix_s, const std::string& reason) {
+  std::string target = path + ".corrupt-" + std::to_string(unix_s);
+  for (int n = 1; fs::exists(target); ++n) {
+    target = path + ".corrupt-" + std::to_string(unix_s) + "." + std::to_string(n);
+  }
+  std::error_code error;
+  fs::rename(path, target, error);
+  if (error) {
+    throw StorageError(SQLITE_CANTOPEN, "database " + path + " is corrupt (" + reason +
+                                            ") and cannot be moved aside: " + error.message());
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    fs::path side = path + suffix;
+    if (!fs::exists(side, error)) continue;
+    fs::rename(side, target + suffix, error);
+    // A WAL left behind would be replayed into the fresh database; better gone than that.
+    if (error && !fs::remove(side, error) && fs::exists(side)) {
+      throw StorageError(SQLITE_CANTOPEN,
+                         "cannot remove " + side.string() + ": " + error.message());
+    }
+  }
+  spdlog::critical(
+      "storage: database {} is corrupt ({}). Moved it aside to {} and started an empty buffer; "
+      "readings that were only in the old file have not been sent.",
+      path, reason, target);
+}
+
+}  // namespace
+
+struct BufferStore::Statements {
+  explicit Statements(SqliteConnection& db)
+      : begin(db.prepare("BEGIN IMMEDIATE")),
+        commit(db.prepare("COMMIT")),
+        rollback(db.prepare("ROLLBACK")),
+        insert_reading(db.prepare(
+            "INSERT INTO readings(seq, series, ts_ms, value, quality) VALUES(?1, ?2, ?3, ?4, ?5)")),
+        select_unsent(db.prepare("SELECT seq, series, ts_ms, value, quality FROM readings "
+                                 "WHERE seq > ?1 AND seq < ?2 ORDER BY seq LIMIT ?3")),
+        delete_oldest_unsent(db.prepare(
+            "DELETE FROM readings WHERE seq IN "
+            "(SELECT seq FROM readings WHERE seq > ?1 AND seq < ?2 ORDER BY seq LIMIT ?3)")),
+        delete_aged(db.prepare("DELETE FROM readings WHERE seq > ?1 AND seq < ?2 AND ts_ms < ?3")),
+        delete_range(db.prepare("DELETE FROM readings WHERE seq BETWEEN ?1 AND ?2")),
+        oldest_ts(db.prepare("SELECT ts_ms FROM readings ORDER BY seq LIMIT 1")),
+        upsert_series(db.prepare("INSERT INTO series(name, unit, resolution) VALUES(?1, ?2, ?3) "
+                                 "ON CONFLICT(name) DO UPDATE SET unit = excluded.unit, resolution "
+                                 "= excluded.resolution "
+                                 "RETURNING id")),
+        insert_inflight(db.prepare("INSERT INTO inflight(bundle_seq, first_seq, last_seq, payload) "
+                                   "VALUES(?1, ?2, ?3, ?4)")),
+        select_inflight(db.prepare(
+            "SELECT bundle_seq, first_seq, last_seq, payload FROM inflight ORDER BY bundle_seq")),
+        delete_inflight(db.prepare("DELETE FROM inflight WHERE bundle_seq = ?1")),
+        insert_alarm(db.prepare(
+            "INSERT INTO alarms(kind, series, ts_ms, value, message) VALUES(?1, ?2, ?3, ?4, ?5)")),
+        select_alarms(db.prepare(
+            "SELECT id, kind, series, ts_ms, value, message FROM alarms ORDER BY id LIMIT ?1")),
+        delete_alarm(db.prepare("DELETE FROM alarms WHERE id = ?1")),
+        delete_oldest_alarms(db.prepare(
+            "DELETE FROM alarms WHERE id IN (SELECT id FROM alarms ORDER BY id LIMIT ?1)")),
+        set_counter(db.prepare("INSERT INTO counters(name, value) VALUES(?1, ?2) "
+                               "ON CONFLICT(name) DO UPDATE SET value = excluded.value")),
+        page_count(db.prepare("PRAGMA page_count")),
+        freelist_count(db.prepare("PRAGMA freelist_count")) {}
+
+  SqliteStatement begin, commit, rollback;
+  SqliteStatement insert_reading, select_unsent, delete_oldest_unsent, delete_aged, delete_range,
+      oldest_ts;
+  SqliteStatement upsert_series;
+  SqliteStatement insert_inflight, select_inflight, delete_inflight;
+  SqliteStatement insert_alarm, select_alarms, delete_alarm, delete_oldest_alarms;
+  SqliteStatement set_counter;
+  SqliteStatement page_count, freelist_count;
+};
+
+/// BEGIN IMMEDIATE now, ROLLBACK at scope exit unless commit() succeeded.
+class BufferStore::Transaction {
+ public:
+  explicit Transaction(BufferStore& store) : store_(store) { store_.sql_->begin.execute(); }
+  ~Transaction() {
+    // SQLite may already have rolled back by itself (it does on some SQLITE_FULL/IOERR paths).
+    if (committed_ || sqlite3_get_autocommit(store_.db_->get())) return;
+    try {
+      store_.sql_->rollback.execute();
+    } catch (const StorageError& error) {
+      spdlog::critical("storage: ROLLBACK failed: {}", error.what());
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  void commit() {
+    store_.sql_->commit.execute();
+    committed_ = true;
+  }
+
+ private:
+  BufferStore& store_;
+  bool committed_ = false;
+};
+
+BufferStore::BufferStore(const StorageOptions& options, Clock& clock, SeriesCatalog& catalog)
+    : options_(options), clock_(clock) {
+  prepare_directory(options_.path);
+  std::vector<SeriesInfo> series;
+  try {
+    series = open_and_load();
+  } catch (const StorageError& error) {
+    if (!is_corruption(error.code())) throw;
+    close();
+    move_aside(options_.path, clock_.wall_ms() / 1000, error.what());
+    series = open_and_load();
+  }
+  for (auto& info : series) catalog.insert(std::move(info));
+}
+
+BufferStore::~BufferStore() {
+  close();
+}
+
+void BufferStore::close() {
+  sql_.reset();
+  db_.reset();
+}
+
+std::vector<SeriesInfo> BufferStore::open_and_load() {
+  db_ = open_verified(options_.path);
+  std::string mode = db_->query_text("PRAGMA journal_mode=WAL");
+  if (mode != "wal") {
+    throw StorageError(SQLITE_ERROR,
+                       "cannot put " + options_.path + " in WAL mode (got \"" + mode + "\")");
+  }
+  db_->exec(options_.synchronous == "normal" ? "PRAGMA synchronous=NORMAL"
+                                             : "PRAGMA synchronous=FULL");
+  db_->exec(("PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimit)).c_str());
+  if (options_.max_page_count_for_tests > 0) {
+    db_->exec(
+        ("PRAGMA max_page_count=" + std::to_string(options_.max_page_count_for_tests)).c_str());
+  }
+  migrate_storage_schema(*db_);
+  page_size_ = db_->query_int("PRAGMA page_size");
+  sql_ = std::make_unique<Statements>(*db_);
+
+  std::vector<SeriesInfo> series;
+  {
+    SqliteStatement select =
+        db_->prepare("SELECT id, name, unit, resolution FROM series ORDER BY id");
+    SqliteStatement::Reset reset(select);
+    while (select.step()) {
+      series.push_back({.id = static_cast<SeriesId>(select.column_int64(0)),
+                        .spec = {.name = select.column_text(1),
+                                 .unit = select.column_text(2),
+                                 .resolution = select.column_double(3)}});
+    }
+  }
+
+  for (const char* reason : kReasons) dropped_[reason] = 0;
+  alarms_dropped_["max_bytes"] = 0;
+  std::int64_t persisted_next_bundle = 1;
+  {
+    SqliteStatement select = db_->prepare("SELECT name, value FROM counters");
+    SqliteStatement::Reset reset(select);
+    while (select.step()) {
+      std::string name = select.column_text(0);
+      std::int64_t value = select.column_int64(1);
+      if (name == "next_bundle_seq") {
+        persisted_next_bundle = value;
+      } else if (name.starts_with("dropped.")) {
+        dropped_[name.substr(8)] = value;
+      } else if (name.starts_with("alarms_dropped.")) {
+        alarms_dropped_[name.substr(15)] = value;
+      }
+    }
+  }
+
+  inflight_ranges_.clear();
+  std::int64_t max_bundle = 0;
+  std::int64_t max_seq = db_->query_int("SELECT coalesce(max(seq), 0) FROM readings");
+  {
+    SqliteStatement select = db_->prepare("SELECT bundle_seq, first_seq, last_seq FROM inflight");
+    SqliteStatement::Reset reset(select);
+    while (select.step()) {
+      std::int64_t bundle_seq = select.column_int64(0);
+      SeqRange range{select.column_int64(1), select.column_int64(2)};
+      inflight_ranges_[static_cast<std::uint64_t>(bundle_seq)] = range;
+      max_bundle = std::max(max_bundle, bundle_seq);
+      max_seq = std::max(max_seq, range.last);
+    }
+  }
+  // Seqs continue after every stored row and every in-flight range, so a new reading can never
+  // fall inside a bundle that is still waiting for its acknowledgement.
+  next_seq_ = max_seq + 1;
+  next_bundle_seq_ = static_cast<std::uint64_t>(std::max(persisted_next_bundle, max_bundle + 1));
+  reading_count_ = db_->query_int("SELECT count(*) FROM readings");
+  alarm_count_ = db_->query_int("SELECT count(*) FROM alarms");
+  refresh_oldest_ts();
+  refresh_used_bytes();
+  return series;
+}
+
+void BufferStore::refresh_used_bytes() {
+  auto read = [](SqliteStatement& statement) {
+    SqliteStatement::Reset reset(statement);
+    return statement.step() ? statement.column_int64(0) : 0;
+  };
+  std::int64_t pages = read(sql_->page_count);
+  std::int64_t free_pages = read(sql_->freelist_count);
+  used_bytes_ = (pages - free_pages) * page_size_;
+}
+
+void BufferStore::refresh_oldest_ts() {
+  SqliteStatement::Reset reset(sql_->oldest_ts);
+  oldest_ts_ms_ = sql_->oldest_ts.step() ? sql_->oldest_ts.column_int64(0) : 0;
+}
+
+void BufferStore::set_counter(const std::string& name, std::int64_t value) {
+  sql_->set_counter.bind_text(1, name).bind(2, value).execute();
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> BufferStore::unsent_gaps(
+    std::optional<SeqRange> protect) const {
+  std::vector<SeqRange> taken;
+  taken.reserve(inflight_ranges_.size() + 1);
+  for (const auto& [bundle_seq, range] : inflight_ranges_) taken.push_back(range);
+  if (protect) taken.push_back(*protect);
+  std::sort(taken.begin(), taken.end(),
+            [](const SeqRange& a, const SeqRange& b) { return a.first < b.first; });
+  std::vector<std::pair<std::int64_t, std::int64_t>> gaps;
+  std::int64_t lo = kSeqMin;  // exclusive bound: everything above lo is free so far
+  for (const auto& range : taken) {
+    if (range.last < range.first) continue;  // a bundle without rows protects nothing
+    if (range.first > lo) gaps.emplace_back(lo, range.first);
+    lo = std::max(lo, range.last);
+  }
+  gaps.emplace_back(lo, kSeqMax);
+  return gaps;
+}
+
+std::int64_t BufferStore::delete_oldest_unsent(std::int64_t max_rows,
+                                               std::optional<SeqRange> protect) {
+  std::int64_t deleted = 0;
+  for (const auto& [lo, hi] : unsent_gaps(protect)) {
+    if (deleted >= max_rows) break;
+    sql_->delete_oldest_unsent.bind(1, lo).bind(2, hi).bind(3, max_rows - deleted).execute();
+    deleted += sqlite3_changes64(db_->get());
+  }
+  return deleted;
+}
+
+std::int64_t BufferStore::delete_oldest_alarms(std::int64_t max_alarms) {
+  sql_->delete_oldest_alarms.bind(1, max_alarms).execute();
+  return sqlite3_changes64(db_->get());
+}
+
+std::int64_t BufferStore::shed_for_full(std::int64_t rows_needed, std::optional<SeqRange> protect) {
+  // Checkpointing first lets the WAL be rewritten from its start instead of growing, which is
+  // what a really full disk needs; it fails harmlessly when it cannot run.
+  sqlite3_wal_checkpoint_v2(db_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  std::int64_t shed = 0;
+  try {
+    Transaction transaction(*this);
+    shed = delete_oldest_unsent(std::max(2 * rows_needed, kMinShedRows), protect);
+    if (shed > 0) set_counter("dropped.storage_full", dropped_["storage_full"] + shed);
+    transaction.commit();
+  } catch (const StorageError& error) {
+    spdlog::error("storage: full, and shedding old telemetry failed too: {}", error.what());
+    return 0;
+  }
+  dropped_["storage_full"] += shed;
+  reading_count_ -= shed;
+  refresh_oldest_ts();
+  refresh_used_bytes();
+  spdlog::warn("storage: database full; dropped the {} oldest unsent readings to make room", shed);
+  return shed;
+}
+
+template <class Write>
+bool BufferStore::write_with_full_retry(Write write, std::int64_t rows_needed,
+                                        std::optional<SeqRange> protect) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      Transaction transaction(*this);
+      write();
+      transaction.commit();
+      return true;
+    } catch (const StorageError& error) {
+      if (error.code() != SQLITE_FULL) throw;
+      if (attempt > 0) {
+        spdlog::error("storage: still full after shedding: {}", error.what());
+        return false;
+      }
+    }
+    shed_for_full(rows_needed, protect);
+  }
+}
+
+AppendStatus BufferStore::append(const std::vector<const std::vector<Reading>*>& batches,
+                                 std::vector<SeqRange>& ranges) {
+  std::int64_t total = 0;
+  for (const auto* batch : batches) total += static_cast<std::int64_t>(batch->size());
+  ranges.clear();
+  try {
+    bool written = write_with_full_retry(
+        [&] {
+          std::int64_t seq = next_seq_;
+          for (const auto* batch : batches) {
+            for (const Reading& reading : *batch) {
+              sql_->insert_reading.bind(1, seq)
+                  .bind(2, static_cast<std::int64_t>(reading.series))
+                  .bind(3, reading.ts_ms)
+                  .bind(4, reading.value)
+                  .bind(5, static_cast<std::int64_t>(reading.quality))
+                  .execute();
+              ++seq;
+            }
+          }
+        },
+        total);
+    if (!written) return AppendStatus::storage_full;
+  } catch (const StorageError& error) {
+    spdlog::error("storage: writing {} readings failed: {}", total, error.what());
+    return AppendStatus::failed;
+  }
+  for (const auto* batch : batches) {
+    auto size = static_cast<std::int64_t>(batch->size());
+    ranges.push_back({next_seq_, next_seq_ + size - 1});
+    next_seq_ += size;
+  }
+  if (reading_count_ == 0 && total > 0) {
+    for (const auto* batch : batches) {
+      if (!batch->empty()) {
+        oldest_ts_ms_ = batch->front().ts_ms;
+        break;
+      }
+    }
+  }
+  reading_count_ += total;
+  try {
+    refresh_used_bytes();
+  } catch (const StorageError& error) {
+    // The readings are committed; a failed size query must not turn them into a failure.
+    spdlog::error("storage: cannot read the database size: {}", error.what());
+  }
+  return AppendStatus::accepted;
+}
+
+SeriesId BufferStore::register_series(const SeriesSpec& spec) {
+  std::int64_t id = 0;
+  auto upsert = [&] {
+    SqliteStatement& statement = sql_->upsert_series;
+    SqliteStatement::Reset reset(statement);
+    statement.bind_text(1, spec.name).bind_text(2, spec.unit).bind(3, spec.resolution);
+    while (statement.step()) id = statement.column_int64(0);
+  };
+  if (!write_with_full_retry(upsert, 1)) {
+    throw StorageError(SQLITE_FULL, "cannot register series " + spec.name + ": storage full");
+  }
+  refresh_used_bytes();
+  return static_cast<SeriesId>(id);
+}
+
+std::vector<StoredReading> BufferStore::read_unsent(std::size_t max) {
+  std::vector<StoredReading> out;
+  SqliteStatement& select = sql_->select_unsent;
+  for (const auto& [lo, hi] : unsent_gaps(std::nullopt)) {
+    if (out.size() >= max) break;
+    SqliteStatement::Reset reset(select);
+    select.bind(1, lo).bind(2, hi).bind(3, static_cast<std::int64_t>(max - out.size()));
+    while (select.step()) {
+      out.push_back({.seq = select.column_int64(0),
+                     .reading = {.series = static_cast<SeriesId>(select.column_int64(1)),
+                                 .ts_ms = select.column_int64(2),
+                                 .value = select.column_double(3),
+                                 .quality = static_cast<Quality>(select.column_int64(4))}});
+    }
+  }
+  return out;
+}
+
+bool BufferStore::record_inflight(const InflightBundle& bundle) {
+  if (bundle.bundle_seq < next_bundle_seq_ ||
+      bundle.bundle_seq >= static_cast<std::uint64_t>(kSeqMax)) {
+    throw std::invalid_argument("bundle_seq " + std::to_string(bundle.bundle_seq) +
+                                " cannot be used; the next one is " +
+                                std::to_string(next_bundle_seq_));
+  }
+  SeqRange range{bundle.first_seq, bundle.last_seq};
+  for (const auto& [other_seq, other] : inflight_ranges_) {
+    bool overlaps = range.first <= other.last && other.first <= range.last &&
+                    range.first <= range.last && other.first <= other.last;
+    if (overlaps) {
+      throw std::invalid_argument("bundle " + std::to_string(bundle.bundle_seq) +
+                                  " overlaps the rows of in-flight bundle " +
+                                  std::to_string(other_seq));
+    }
+  }
+  auto bundle_seq = static_cast<std::int64_t>(bundle.bundle_seq);
+  auto write = [&] {
+    sql_->insert_inflight.bind(1, bundle_seq)
+        .bind(2, bundle.first_seq)
+        .bind(3, bundle.last_seq)
+        .bind_blob(4, bundle.payload)
+        .execute();
+    set_counter("next_bundle_seq", bundle_seq + 1);
+  };
+  try {
+    auto rows_needed = static_cast<std::int64_t>(bundle.payload.size()) / kReadingBytes + 1;
+    // The bundle's own rows are not in flight yet, but shedding them would send readings that
+    // the buffer no longer holds; protect them.
+    if (!write_with_full_retry(write, rows_needed, range)) return false;
+  } catch (const StorageError& error) {
+    spdlog::error("storage: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
+    return false;
+  }
+  inflight_ranges_[bundle.bundle_seq] = range;
+  next_bundle_seq_ = bundle.bundle_seq + 1;
+  refresh_used_bytes();
+  return true;
+}
+
+std::vector<InflightBundle> BufferStore::inflight() {
+  std::vector<InflightBundle> out;
+  SqliteStatement& select = sql_->select_inflight;
+  SqliteStatement::Reset reset(select);
+  while (select.step()) {
+    out.push_back({.bundle_seq = static_cast<std::uint64_t>(select.column_int64(0)),
+                   .first_seq = select.column_int64(1),
+                   .last_seq = select.column_int64(2),
+                   .payload = select.column_blob(3)});
+  }
+  return out;
+}
+
+bool BufferStore::ack(std::uint64_t bundle_seq) {
+  auto it = inflight_ranges_.find(bundle_seq);
+  if (it == inflight_ranges_.end()) return false;
+  std::int64_t deleted = 0;
+  try {
+    Transaction transaction(*this);
+    sql_->delete_range.bind(1, it->second.first).bind(2, it->second.last).execute();
+    deleted = sqlite3_changes64(db_->get());
+    sql_->delete_inflight.bind(1, static_cast<std::int64_t>(bundle_seq)).execute();
+    transaction.commit();
+  } catch (const StorageError& error) {
+    // The bundle stays in flight and is resent after a restart; consumers de-duplicate it.
+    spdlog::error("storage: acknowledging bundle {} failed: {}", bundle_seq, error.what());
+    return false;
+  }
+  inflight_ranges_.erase(it);
+  reading_count_ -= deleted;
+  refresh_oldest_ts();
+  refresh_used_bytes();
+  return true;
+}
+
+std::int64_t BufferStore::add_alarm(const Alarm& alarm) {
+  std::int64_t id = 0;
+  auto write = [&] {
+    sql_->insert_alarm.bind_text(1, alarm.kind)
+        .bind_text(2, alarm.series)
+        .bind(3, alarm.ts_ms)
+        .bind(4, alarm.value)
+        .bind_text(5, alarm.message)
+        .execute();
+    id = sqlite3_last_insert_rowid(db_->get());
+  };
+  try {
+    std::int64_t rows_needed =
+        static_cast<std::int64_t>(alarm.message.size() + alarm.kind.size()) / kReadingBytes + 1;
+    if (!write_with_full_retry(write, rows_needed)) return 0;
+  } catch (const StorageError& error) {
+    spdlog::error("storage: storing alarm {} failed: {}", alarm.kind, error.what());
+    return 0;
+  }
+  ++alarm_count_;
+  refresh_used_bytes();
+  return id;
+}
+
+std::vector<Alarm> BufferStore::pending_alarms(std::size_t max) {
+  std::vector<Alarm> out;
+  SqliteStatement& select = sql_->select_alarms;
+  SqliteStatement::Reset reset(select);
+  select.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(max, kSeqMax)));
+  while (select.step()) {
+    out.push_back({.id = select.column_int64(0),
+                   .kind = select.column_text(1),
+                   .series = select.column_text(2),
+                   .ts_ms = select.column_int64(3),
+                   .value = select.column_double(4),
+                   .message = select.column_text(5)});
+  }
+  return out;
+}
+
+bool BufferStore::ack_alarm(std::int64_t id) {
+  try {
+    sql_->delete_alarm.bind(1, id).execute();
+  } catch (const StorageError& error) {
+    spdlog::error("storage: acknowledging alarm {} failed: {}", id, error.what());
+    return false;
+  }
+  std::int64_t deleted = sqlite3_changes64(db_->get());
+  alarm_count_ -= deleted;
+  refresh_used_bytes();
+  return deleted > 0;
+}
+
+void BufferStore::enforce_retention() {
+  if (options_.max_age_s > 0) {
+    std::int64_t cutoff = clock_.wall_ms() - options_.max_age_s * 1000;
+    std::int64_t deleted = 0;
+    {
+      Transaction transaction(*this);
+      for (const auto& [lo, hi] : unsent_gaps(std::nullopt)) {
+        sql_->delete_aged.bind(1, lo).bind(2, hi).bind(3, cutoff).execute();
+        deleted += sqlite3_changes64(db_->get());
+      }
+      if (deleted > 0) set_counter("dropped.max_age", dropped_["max_age"] + deleted);
+      transaction.commit();
+    }
+    if (deleted > 0) {
+      dropped_["max_age"] += deleted;
+      reading_count_ -= deleted;
+      refresh_oldest_ts();
+      refresh_used_bytes();
+      spdlog::info("storage: dropped {} readings older than {} s", deleted, options_.max_age_s);
+    }
+  }
+  enforce_max_bytes();
+}
+
+void BufferStore::enforce_max_bytes() {
+  if (options_.max_bytes <= 0 || used_bytes_ <= options_.max_bytes) return;
+  const std::int64_t target = options_.max_bytes - options_.max_bytes / kHeadroomDivisor;
+  // Bytes one deleted row gives back, learned from each pass: rows vary in size (alarm messages
+  // especially) and a page is only freed once every row on it is gone.
+  std::int64_t reading_bytes = kReadingBytes;
+  std::int64_t alarm_bytes = kAlarmBytes;
+  std::int64_t readings_dropped = 0;
+  std::int64_t alarms_dropped = 0;
+  for (int pass = 0; pass < kMaxShedPasses && used_bytes_ > target; ++pass) {
+    const std::int64_t before = used_bytes_;
+    const std::int64_t excess = before - target;
+    std::int64_t readings = 0;
+    std::int64_t alarms = 0;
+    {
+      Transaction transaction(*this);
+      readings =
+          delete_oldest_unsent(std::max<std::int64_t>(1, excess / reading_bytes), std::nullopt);
+      // Alarms go only once no telemetry outside in-flight bundles is left.
+      if (readings == 0)
+        alarms = delete_oldest_alarms(std::max<std::int64_t>(1, excess / alarm_bytes));
+      if (readings > 0) set_counter("dropped.max_bytes", dropped_["max_bytes"] + readings);
+      if (alarms > 0)
+        set_counter("alarms_dropped.max_bytes", alarms_dropped_["max_bytes"] + alarms);
+      transaction.commit();
+    }
+    dropped_["max_bytes"] += readings;
+    alarms_dropped_["max_bytes"] += alarms;
+    reading_count_ -= readings;
+    alarm_count_ -= alarms;
+    readings_dropped += readings;
+    alarms_dropped += alarms;
+    refresh_used_bytes();
+    if (readings == 0 && alarms == 0) {
+      spdlog::warn("storage: {} bytes used, over max_bytes {}, but only in-flight bundles are left",
+                   used_bytes_, options_.max_bytes);
+      break;
+    }
+    const std::int64_t freed = before - used_bytes_;
+    std::int64_t& learned = readings > 0 ? reading_bytes : alarm_bytes;
+    const std::int64_t rows = readings > 0 ? readings : alarms;
+    // Nothing freed yet means the rows shared pages with survivors: ask for more next time.
+    learned = freed > 0 ? std::max<std::int64_t>(1, freed / rows)
+                        : std::max<std::int64_t>(1, learned / 2);
+  }
+  refresh_oldest_ts();
+  if (readings_dropped > 0 || alarms_dropped > 0) {
+    spdlog::warn("storage: over max_bytes {}; dropped the {} oldest readings and {} alarms",
+                 options_.max_bytes, readings_dropped, alarms_dropped);
+  }
+}
+
+BufferStats BufferStore::stats() const {
+  return {.readings = reading_count_,
+          .bytes = used_bytes_,
+          .oldest_ts_ms = oldest_ts_ms_,
+          .inflight_bundles = static_cast<std::int64_t>(inflight_ranges_.size()),
+          .alarms_pending = alarm_count_,
+          .dropped = dropped_,
+          .alarms_dropped = alarms_dropped_};
+}
+
+}  // namespace edgegw

@@ -1,0 +1,277 @@
+#include "storage/sqlite_buffer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "storage/buffer_store.h"
+
+namespace edgegw {
+namespace {
+
+void validate(const StorageOptions& options) {
+  auto require = [](bool ok, const char* message) {
+    if (!ok) throw std::invalid_argument(std::string("storage: ") + message);
+  };
+  require(!options.path.empty(), "path must not be empty");
+  require(options.synchronous == "full" || options.synchronous == "normal",
+          "synchronous must be \"full\" or \"normal\"");
+  require(options.max_bytes >= 0, "max_bytes must be >= 0");
+  require(options.max_age_s >= 0, "max_age_s must be >= 0");
+  require(options.batch_max_readings >= 1, "batch_max_readings must be >= 1");
+  require(options.flush_interval_ms >= 0, "flush_interval_ms must be >= 0");
+  require(options.queue_max_readings >= 1, "queue_max_readings must be >= 1");
+  require(options.retention_interval_s >= 1, "retention_interval_s must be >= 1");
+}
+
+}  // namespace
+
+std::string_view to_string(AppendStatus status) {
+  switch (status) {
+    case AppendStatus::accepted:
+      return "accepted";
+    case AppendStatus::storage_full:
+      return "storage_full";
+    case AppendStatus::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<SqliteBuffer> SqliteBuffer::open(const StorageOptions& options, Clock& clock) {
+  validate(options);
+  return std::unique_ptr<SqliteBuffer>(new SqliteBuffer(options, clock));
+}
+
+SqliteBuffer::SqliteBuffer(const StorageOptions& options, Clock& clock)
+    : options_(options), store_(std::make_unique<BufferStore>(options, clock, catalog_)) {
+  stats_ = store_->stats();
+  next_bundle_seq_ = store_->next_bundle_seq();
+  thread_ = std::thread([this] { run(); });
+}
+
+SqliteBuffer::~SqliteBuffer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  queue_space_.notify_all();
+  thread_.join();
+}
+
+void SqliteBuffer::run() {
+  using std::chrono::steady_clock;
+  const auto flush_interval = std::chrono::milliseconds(options_.flush_interval_ms);
+  const auto retention_interval = std::chrono::seconds(options_.retention_interval_s);
+  // Flush latency and the retention period are real time on purpose: a condition variable
+  // cannot wait on an injected clock. What gets dropped by age is decided by the Clock.
+  auto next_retention = steady_clock::now() + retention_interval;
+
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    auto group_due = [&] {
+      if (appends_.empty()) return false;
+      return stopping_ ||
+             queued_readings_ >= static_cast<std::size_t>(options_.batch_max_readings) ||
+             steady_clock::now() >= appends_.front().queued_at + flush_interval;
+    };
+    while (!stopping_ && tasks_.empty() && !group_due() && steady_clock::now() < next_retention) {
+      auto deadline = next_retention;
+      if (!appends_.empty())
+        deadline = std::min(deadline, appends_.front().queued_at + flush_interval);
+      wake_.wait_until(lock, deadline);
+    }
+
+    std::deque<std::function<void()>> tasks;
+    tasks.swap(tasks_);
+    std::vector<PendingAppend> group;
+    if (group_due()) {
+      std::size_t readings = 0;
+      while (!appends_.empty() &&
+             (group.empty() || readings + appends_.front().readings.size() <=
+                                   static_cast<std::size_t>(options_.batch_max_readings))) {
+        readings += appends_.front().readings.size();
+        group.push_back(std::move(appends_.front()));
+        appends_.pop_front();
+      }
+      queued_readings_ -= readings;
+      queue_space_.notify_all();
+    }
+    lock.unlock();
+
+    // Blocking callers go first: they are few, short and someone is waiting on each.
+    for (auto& task : tasks) task();
+    if (!group.empty()) commit_group(group);
+    if (steady_clock::now() >= next_retention) {
+      try {
+        store_->enforce_retention();
+      } catch (const StorageError& error) {
+        spdlog::error("storage: retention failed: {}", error.what());
+      }
+      publish_stats();
+      next_retention = steady_clock::now() + retention_interval;
+    }
+
+    lock.lock();
+    if (stopping_ && tasks_.empty() && appends_.empty()) return;
+  }
+}
+
+void SqliteBuffer::commit_group(std::vector<PendingAppend>& group) {
+  std::vector<const std::vector<Reading>*> batches;
+  batches.reserve(group.size());
+  for (const auto& pending : group) batches.push_back(&pending.readings);
+  std::vector<BufferStore::SeqRange> ranges;
+  AppendStatus status = store_->append(batches, ranges);
+  // Retention before the callbacks, so a caller that saw "accepted" also sees the size limit
+  // already enforced in stats().
+  if (status == AppendStatus::accepted) {
+    try {
+      store_->enforce_max_bytes();
+    } catch (const StorageError& error) {
+      spdlog::error("storage: enforcing max_bytes failed: {}", error.what());
+    }
+  }
+  publish_stats();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    auto range = status == AppendStatus::accepted ? ranges[i] : BufferStore::SeqRange{0, -1};
+    try {
+      group[i].done(status, range.first, range.last);
+    } catch (const std::exception& error) {
+      // A throwing callback must not take the storage thread (and every later commit) with it.
+      spdlog::error("storage: append callback threw: {}", error.what());
+    }
+  }
+}
+
+void SqliteBuffer::publish_stats() {
+  BufferStats stats = store_->stats();
+  std::lock_guard lock(stats_mutex_);
+  stats_ = std::move(stats);
+  next_bundle_seq_ = store_->next_bundle_seq();
+}
+
+template <class Work>
+auto SqliteBuffer::call(Work work) -> decltype(work()) {
+  using Result = decltype(work());
+  // Publishing inside the task, before the caller wakes, means stats() already reflects the
+  // call when it returns.
+  auto run_and_publish = [this, work = std::move(work)]() mutable -> Result {
+    struct Publish {
+      SqliteBuffer* buffer;
+      ~Publish() { buffer->publish_stats(); }
+    } publish{this};
+    return work();
+  };
+  if (on_storage_thread()) return run_and_publish();
+  auto task = std::make_shared<std::packaged_task<Result()>>(std::move(run_and_publish));
+  auto result = task->get_future();
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.emplace_back([task] { (*task)(); });
+  }
+  wake_.notify_one();
+  return result.get();
+}
+
+SeriesId SqliteBuffer::register_series(const SeriesSpec& spec) {
+  if (auto known = catalog_.find(spec.name); known && known->spec == spec) return known->id;
+  return call([this, spec] {
+    SeriesId id = store_->register_series(spec);
+    catalog_.insert({.id = id, .spec = spec});
+    return id;
+  });
+}
+
+bool SqliteBuffer::append(std::vector<Reading> batch, AppendCallback done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ ||
+        queued_readings_ + batch.size() > static_cast<std::size_t>(options_.queue_max_readings)) {
+      return false;
+    }
+    queued_readings_ += batch.size();
+    appends_.push_back({std::move(batch), std::move(done), std::chrono::steady_clock::now()});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch) {
+  if (on_storage_thread()) {
+    std::vector<BufferStore::SeqRange> ranges;
+    AppendStatus status = store_->append({&batch}, ranges);
+    publish_stats();
+    return status;
+  }
+  if (batch.size() > static_cast<std::size_t>(options_.queue_max_readings)) {
+    spdlog::error("storage: a batch of {} readings can never fit the queue of {}", batch.size(),
+                  options_.queue_max_readings);
+    return AppendStatus::failed;
+  }
+  std::promise<AppendStatus> promise;
+  auto result = promise.get_future();
+  auto done = [&promise](AppendStatus status, std::int64_t, std::int64_t) {
+    promise.set_value(status);
+  };
+  {
+    std::unique_lock lock(mutex_);
+    queue_space_.wait(lock, [&] {
+      return stopping_ || queued_readings_ + batch.size() <=
+                              static_cast<std::size_t>(options_.queue_max_readings);
+    });
+    if (stopping_) return AppendStatus::failed;
+    queued_readings_ += batch.size();
+    appends_.push_back({std::move(batch), std::move(done), std::chrono::steady_clock::now()});
+  }
+  wake_.notify_one();
+  return result.get();
+}
+
+std::vector<StoredReading> SqliteBuffer::read_unsent(std::size_t max) {
+  return call([this, max] { return store_->read_unsent(max); });
+}
+
+std::uint64_t SqliteBuffer::next_bundle_seq() const {
+  std::lock_guard lock(stats_mutex_);
+  return next_bundle_seq_;
+}
+
+bool SqliteBuffer::record_inflight(const InflightBundle& bundle) {
+  return call([this, &bundle] { return store_->record_inflight(bundle); });
+}
+
+std::vector<InflightBundle> SqliteBuffer::inflight() {
+  return call([this] { return store_->inflight(); });
+}
+
+bool SqliteBuffer::ack(std::uint64_t bundle_seq) {
+  return call([this, bundle_seq] { return store_->ack(bundle_seq); });
+}
+
+std::int64_t SqliteBuffer::add_alarm(Alarm alarm) {
+  return call([this, &alarm] { return store_->add_alarm(alarm); });
+}
+
+std::vector<Alarm> SqliteBuffer::pending_alarms(std::size_t max) {
+  return call([this, max] { return store_->pending_alarms(max); });
+}
+
+bool SqliteBuffer::ack_alarm(std::int64_t id) {
+  return call([this, id] { return store_->ack_alarm(id); });
+}
+
+BufferStats SqliteBuffer::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+void SqliteBuffer::run_retention_now() {
+  call([this] { store_->enforce_retention(); });
+}
+
+}  // namespace edgegw

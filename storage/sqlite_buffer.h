@@ -1,0 +1,162 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "gateway/model/alarm.h"
+#include "gateway/model/clock.h"
+#include "gateway/model/reading.h"
+#include "gateway/model/series.h"
+#include "storage/storage_error.h"
+#include "storage/storage_options.h"
+
+namespace edgegw {
+
+/// A reading as stored: `seq` orders readings by acceptance and names them in bundles.
+struct StoredReading {
+  std::int64_t seq = 0;
+  Reading reading;
+
+  friend bool operator==(const StoredReading&, const StoredReading&) = default;
+};
+
+/// A bundle recorded as sent but not yet acknowledged: rows first_seq..last_seq and the exact
+/// bytes that were (or are about to be) published.
+struct InflightBundle {
+  std::uint64_t bundle_seq = 0;
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+  std::string payload;
+
+  friend bool operator==(const InflightBundle&, const InflightBundle&) = default;
+};
+
+/// What became of an appended batch.
+enum class AppendStatus {
+  accepted,      ///< committed: durable per `synchronous`
+  storage_full,  ///< the disk (or database) stayed full after shedding old telemetry
+  failed,        ///< any other storage error (logged); nothing of the batch was stored
+};
+
+std::string_view to_string(AppendStatus status);
+
+/// A point-in-time view of the buffer for /metrics and /api/v1/status.
+struct BufferStats {
+  std::int64_t readings = 0;      ///< accepted, not yet acknowledged (incl. in flight)
+  std::int64_t bytes = 0;         ///< pages in use by the database (excludes free pages)
+  std::int64_t oldest_ts_ms = 0;  ///< timestamp of the oldest stored reading; 0 if none
+  std::int64_t inflight_bundles = 0;
+  std::int64_t alarms_pending = 0;
+  /// Telemetry readings dropped since the database was created, by reason:
+  /// "max_bytes", "max_age", "storage_full" (every reason present, possibly 0).
+  std::map<std::string, std::int64_t> dropped;
+  /// Alarms dropped by reason ("max_bytes"); alarms go only when no telemetry is left to shed.
+  std::map<std::string, std::int64_t> alarms_dropped;
+};
+
+/// Called on the storage thread once a batch's transaction committed (or failed).
+/// The seq range is meaningful only for `accepted` (an empty batch gets last_seq < first_seq).
+using AppendCallback =
+    std::function<void(AppendStatus status, std::int64_t first_seq, std::int64_t last_seq)>;
+
+class BufferStore;
+
+/// The durable buffer between ingest and uplink: an SQLite database in WAL mode written only by
+/// its own storage thread. Appends are queued (bounded) and group-committed; every other call
+/// blocks until the storage thread has run it. Thread-safe; see storage/README.md.
+class SqliteBuffer {
+ public:
+  /// Opens (or creates) the database at options.path, moving a corrupt file aside. Throws
+  /// StorageError when the buffer cannot be opened at all, e.g. the directory is not writable,
+  /// and std::invalid_argument for invalid options.
+  static std::unique_ptr<SqliteBuffer> open(const StorageOptions& options, Clock& clock);
+
+  /// Commits every queued append, then stops and joins the storage thread.
+  ~SqliteBuffer();
+  SqliteBuffer(const SqliteBuffer&) = delete;
+  SqliteBuffer& operator=(const SqliteBuffer&) = delete;
+
+  /// The persisted id of the series called spec.name, created on first use. The same name keeps
+  /// its id forever; a changed unit or resolution is stored.
+  SeriesId register_series(const SeriesSpec& spec);
+  /// Every registered series; safe to read from any thread.
+  const SeriesCatalog& catalog() const { return catalog_; }
+
+  /// Queues `batch` for the next group commit and returns at once. Returns false, queuing
+  /// nothing and never calling `done`, when the queue is full or the buffer is stopping.
+  bool append(std::vector<Reading> batch, AppendCallback done);
+  /// Appends and waits for the commit (waiting for queue space first).
+  AppendStatus append_sync(std::vector<Reading> batch);
+
+  /// Up to `max` of the oldest readings that are in no in-flight bundle, in seq order.
+  std::vector<StoredReading> read_unsent(std::size_t max);
+  /// The bundle_seq the next bundle must carry; never handed out twice, across restarts too.
+  std::uint64_t next_bundle_seq() const;
+  /// Makes `bundle` durable before it is published and advances next_bundle_seq past it in the
+  /// same transaction. Returns false when storage was full; then it must not be published.
+  /// Throws std::invalid_argument for a bundle_seq below next_bundle_seq() (reuse).
+  bool record_inflight(const InflightBundle& bundle);
+  /// Every in-flight bundle, oldest first: after a restart these are resent, byte-identical.
+  std::vector<InflightBundle> inflight();
+  /// Deletes the bundle's rows and its in-flight record in one transaction. False if no such
+  /// bundle is in flight.
+  bool ack(std::uint64_t bundle_seq);
+
+  /// Stores an alarm; returns its id (never reused), or 0 if storage is full.
+  std::int64_t add_alarm(Alarm alarm);
+  /// Up to `max` of the oldest unacknowledged alarms.
+  std::vector<Alarm> pending_alarms(std::size_t max);
+  /// Deletes an alarm once the cloud has it. False if there was no such alarm.
+  bool ack_alarm(std::int64_t id);
+
+  /// The latest counters; never waits for SQLite.
+  BufferStats stats() const;
+  /// Enforces max_age_s and max_bytes now (it also happens every retention_interval_s).
+  void run_retention_now();
+
+ private:
+  struct PendingAppend {
+    std::vector<Reading> readings;
+    AppendCallback done;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+
+  SqliteBuffer(const StorageOptions& options, Clock& clock);
+  void run();
+  bool on_storage_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  template <class Work>
+  auto call(Work work) -> decltype(work());
+  void commit_group(std::vector<PendingAppend>& group);
+  void publish_stats();
+
+  const StorageOptions options_;
+  SeriesCatalog catalog_;
+  std::unique_ptr<BufferStore> store_;  // touched only on the storage thread once it runs
+
+  std::mutex mutex_;
+  std::condition_variable wake_;         // storage thread: work arrived or stopping
+  std::condition_variable queue_space_;  // append_sync: the queue shrank
+  std::deque<PendingAppend> appends_;
+  std::size_t queued_readings_ = 0;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+
+  mutable std::mutex stats_mutex_;
+  BufferStats stats_;
+  std::uint64_t next_bundle_seq_ = 1;
+
+  std::thread thread_;  // last: starts after every member above exists
+};
+
+}  // namespace edgegw

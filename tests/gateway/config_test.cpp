@@ -1,0 +1,136 @@
+#include "gateway/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace edgegw {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    load_config_text(text, "test.toml");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+constexpr const char* kMinimal = R"(gateway_id = "gw-01"
+[uplink]
+directory = "out"
+)";
+
+TEST(Config, MinimalFileGetsEveryDefault) {
+  auto config = load_config_text(kMinimal, "test.toml");
+  EXPECT_EQ(config.gateway.gateway_id, "gw-01");
+  EXPECT_EQ(config.bundle.unit_bytes, 5120);
+  EXPECT_EQ(config.bundle.max_latency_s, 60);
+  EXPECT_EQ(config.uplink.provider, "generic");
+  EXPECT_EQ(config.api.listen, "127.0.0.1:8080");
+  EXPECT_EQ(config.expand_topic(config.uplink.telemetry_topic), "edgegw/gw-01/telemetry");
+}
+
+TEST(Config, TheDesignDocumentsExampleIsValid) {
+  auto config = load_config_text(R"(gateway_id = "gw-01"
+[storage]
+path = "/var/lib/edgegw/buffer.db"
+[bundle]
+unit_bytes = 5120          # the provider's metering unit
+max_latency_s = 60         # close a partly filled bundle after this long
+[uplink]
+provider = "generic"       # "aws" | "azure" | "generic"
+host = "127.0.0.1"
+port = 1883                # TLS when [uplink.tls] is present
+[api]
+listen = "127.0.0.1:8080"
+[[adapters]]
+type = "simulator"
+profile = "crane"          # "chocolate" | "crane"
+)",
+                                 "design.toml");
+  ASSERT_EQ(config.adapters.size(), 1u);
+  EXPECT_EQ(config.adapters[0].type, "simulator");
+}
+
+TEST(Config, BudgetSubtractsTheTopicWhereTheProviderMetersIt) {
+  auto config = load_config_text(kMinimal, "test.toml");
+  config.uplink.provider = "aws";
+  EXPECT_EQ(config.bundle_budget_bytes(), 5120u - std::string("edgegw/gw-01/telemetry").size());
+  config.uplink.provider = "azure";
+  config.bundle.unit_bytes = 4096;
+  EXPECT_EQ(config.bundle_budget_bytes(), 4096u);
+}
+
+TEST(Config, UnknownKeyIsAnErrorNamingKeyAndLine) {
+  auto error = error_of("gateway_id = \"gw\"\n[bundle]\nunit_bytes = 5120\nmax_latncy_s = 3\n");
+  EXPECT_NE(error.find("test.toml:4: bundle.max_latncy_s unknown key"), std::string::npos) << error;
+}
+
+TEST(Config, BadValuesNameKeyLineAndWhatIsAllowed) {
+  auto error = error_of(
+      "gateway_id = \"gw\"\n[uplink]\nprovider = \"gcp\"\nport = 70000\n[bundle]\n"
+      "unit_bytes = \"big\"\n");
+  EXPECT_NE(error.find("test.toml:3: uplink.provider is \"gcp\", must be one of: aws azure generic"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("test.toml:4: uplink.port is 70000, must be 1 to 65535"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("test.toml:6: bundle.unit_bytes must be an integer"), std::string::npos)
+      << error;
+}
+
+TEST(Config, MissingGatewayIdIsAnError) {
+  EXPECT_NE(error_of("[bundle]\nunit_bytes = 5120\n").find("gateway_id is required"),
+            std::string::npos);
+}
+
+TEST(Config, BrokenTomlReportsTheLine) {
+  auto error = error_of("gateway_id = \"gw\"\n[bundle\n");
+  EXPECT_NE(error.find("test.toml:2: not valid TOML"), std::string::npos) << error;
+}
+
+TEST(Config, UnknownAdapterTypeAndBadAdapterKeysAreErrors) {
+  auto error = error_of(
+      "gateway_id = \"gw\"\n[[adapters]]\ntype = \"teleporter\"\n"
+      "[[adapters]]\ntype = \"simulator\"\nprofile = \"crane\"\nspeed = 3\n");
+  EXPECT_NE(error.find("test.toml:3: adapters.type is \"teleporter\""), std::string::npos) << error;
+  EXPECT_NE(error.find("test.toml:7: adapters.speed unknown key"), std::string::npos) << error;
+}
+
+TEST(Config, DuplicateAdapterNamesAreAnError) {
+  auto error = error_of(
+      "gateway_id = \"gw\"\n[[adapters]]\ntype = \"simulator\"\nprofile = \"crane\"\n"
+      "name = \"a\"\n[[adapters]]\ntype = \"simulator\"\nprofile = \"chocolate\"\nname = \"a\"\n");
+  EXPECT_NE(error.find("adapters.name \"a\" is used twice"), std::string::npos) << error;
+}
+
+TEST(Config, SeriesTablesCarryUnitResolutionAndRange) {
+  auto config = load_config_text(std::string(kMinimal) +
+                                     "[[series]]\nname = \"wind\"\nunit = \"m/s\"\n"
+                                     "resolution = 0.1\nmin = 0\nmax = 80\n",
+                                 "test.toml");
+  ASSERT_EQ(config.series.size(), 1u);
+  EXPECT_EQ(config.series[0].resolution, 0.1);
+  EXPECT_EQ(config.series[0].max, 80.0);
+}
+
+TEST(Config, ShippedConfigsAreValid) {
+  for (const char* name : {"demo.toml"}) {
+    SCOPED_TRACE(name);
+    EXPECT_NO_THROW(load_config_file(std::string(EDGEGW_SOURCE_DIR "/deploy/config/") + name));
+  }
+}
+
+TEST(Config, TheReferenceDocumentMatchesTheParsersTables) {
+  std::ifstream file(EDGEGW_SOURCE_DIR "/docs/config.md");
+  ASSERT_TRUE(file) << "docs/config.md is missing";
+  std::stringstream text;
+  text << file.rdbuf();
+  EXPECT_EQ(text.str(), render_config_reference())
+      << "regenerate it: build/gateway/edgegw config-reference > docs/config.md";
+}
+
+}  // namespace
+}  // namespace edgegw

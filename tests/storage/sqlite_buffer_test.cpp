@@ -1,0 +1,371 @@
+#include "storage/sqlite_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+
+#include "storage/sqlite_handle.h"
+#include "tests/storage/storage_test_support.h"
+#include "tests/storage/temp_dir.h"
+
+namespace edgegw {
+namespace {
+
+using edgegw::testing::make_alarm;
+using edgegw::testing::make_readings;
+using edgegw::testing::query_int;
+using edgegw::testing::TempDir;
+
+class SqliteBufferTest : public ::testing::Test {
+ protected:
+  SqliteBufferTest() {
+    options_.path = dir_.file("buffer.db");
+    options_.synchronous = "normal";
+    options_.max_bytes = 0;
+    options_.max_age_s = 0;
+    options_.flush_interval_ms = 1;
+  }
+
+  std::unique_ptr<SqliteBuffer> open() { return SqliteBuffer::open(options_, clock_); }
+
+  /// Appends `count` readings and returns them as stored, seqs included.
+  std::vector<StoredReading> append_stored(SqliteBuffer& buffer, SeriesId series,
+                                           std::int64_t first_ts, int count) {
+    std::promise<std::pair<std::int64_t, std::int64_t>> range;
+    auto batch = make_readings(series, first_ts, count);
+    EXPECT_TRUE(
+        buffer.append(batch, [&](AppendStatus status, std::int64_t first, std::int64_t last) {
+          EXPECT_EQ(status, AppendStatus::accepted);
+          range.set_value({first, last});
+        }));
+    auto [first, last] = range.get_future().get();
+    EXPECT_EQ(last - first + 1, count);
+    std::vector<StoredReading> out;
+    for (int i = 0; i < count; ++i) out.push_back({first + i, batch[static_cast<std::size_t>(i)]});
+    return out;
+  }
+
+  TempDir dir_;
+  ManualClock clock_;
+  StorageOptions options_;
+};
+
+TEST_F(SqliteBufferTest, BacklogSeriesInflightBundleSeqAndAlarmsSurviveRestart) {
+  const SeriesSpec load{.name = "crane.load", .unit = "kg", .resolution = 0.1};
+  const SeriesSpec wind{.name = "crane.wind", .unit = "m/s", .resolution = 0.5};
+  const std::string payload("\x00\x01\xff\xfe bundle bytes \x00", 19);
+  std::vector<StoredReading> stored;
+  InflightBundle bundle;
+  Alarm alarm{
+      .kind = "overload", .series = "crane.load", .ts_ms = 1234, .value = 9.5, .message = "SWL"};
+  SeriesId load_id = 0;
+  SeriesId wind_id = 0;
+  {
+    auto buffer = open();
+    load_id = buffer->register_series(load);
+    wind_id = buffer->register_series(wind);
+    stored = append_stored(*buffer, load_id, 1000, 60);
+    auto more = append_stored(*buffer, wind_id, 2000, 40);
+    stored.insert(stored.end(), more.begin(), more.end());
+    auto unsent = buffer->read_unsent(30);
+    ASSERT_EQ(unsent.size(), 30u);
+    bundle = {.bundle_seq = buffer->next_bundle_seq(),
+              .first_seq = unsent.front().seq,
+              .last_seq = unsent.back().seq,
+              .payload = payload};
+    ASSERT_TRUE(buffer->record_inflight(bundle));
+    alarm.id = buffer->add_alarm(alarm);
+    ASSERT_GT(alarm.id, 0);
+  }
+
+  auto buffer = open();
+  ASSERT_EQ(buffer->catalog().all().size(), 2u);
+  EXPECT_EQ(buffer->catalog().find("crane.load")->id, load_id);
+  EXPECT_EQ(buffer->catalog().find(wind_id)->spec, wind);
+  EXPECT_EQ(buffer->register_series(wind), wind_id);
+  EXPECT_EQ(buffer->read_unsent(1000),
+            std::vector<StoredReading>(stored.begin() + 30, stored.end()));
+  ASSERT_EQ(buffer->inflight(), std::vector<InflightBundle>{bundle});
+  EXPECT_EQ(buffer->inflight().front().payload, payload) << "resend must be byte-identical";
+  EXPECT_EQ(buffer->next_bundle_seq(), bundle.bundle_seq + 1);
+  EXPECT_EQ(buffer->pending_alarms(10), std::vector<Alarm>{alarm});
+  auto stats = buffer->stats();
+  EXPECT_EQ(stats.readings, 100);
+  EXPECT_EQ(stats.inflight_bundles, 1);
+  EXPECT_EQ(stats.alarms_pending, 1);
+  EXPECT_EQ(stats.oldest_ts_ms, 1000);
+}
+
+TEST_F(SqliteBufferTest, AckDeletesExactlyTheBundlesRowsAndItsRecord) {
+  auto buffer = open();
+  auto stored = append_stored(*buffer, 1, 0, 30);
+  InflightBundle a{buffer->next_bundle_seq(), stored[0].seq, stored[9].seq, "a"};
+  ASSERT_TRUE(buffer->record_inflight(a));
+  InflightBundle b{buffer->next_bundle_seq(), stored[10].seq, stored[19].seq, "b"};
+  ASSERT_TRUE(buffer->record_inflight(b));
+
+  EXPECT_TRUE(buffer->ack(a.bundle_seq));
+  EXPECT_FALSE(buffer->ack(a.bundle_seq)) << "a second ack finds nothing";
+  EXPECT_EQ(buffer->inflight(), std::vector<InflightBundle>{b});
+  EXPECT_EQ(buffer->read_unsent(100),
+            std::vector<StoredReading>(stored.begin() + 20, stored.end()));
+  EXPECT_EQ(buffer->stats().readings, 20);
+  EXPECT_EQ(query_int(options_.path, "SELECT min(seq) FROM readings"), stored[10].seq);
+
+  EXPECT_TRUE(buffer->ack(b.bundle_seq));
+  EXPECT_TRUE(buffer->inflight().empty());
+  EXPECT_EQ(buffer->stats().readings, 10);
+  EXPECT_EQ(buffer->stats().oldest_ts_ms, stored[20].reading.ts_ms);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM readings"), 10);
+}
+
+TEST_F(SqliteBufferTest, ReadUnsentSkipsInflightRowsWhereverTheyAre) {
+  auto buffer = open();
+  auto stored = append_stored(*buffer, 1, 0, 30);
+  ASSERT_TRUE(
+      buffer->record_inflight({buffer->next_bundle_seq(), stored[10].seq, stored[19].seq, "mid"}));
+
+  std::vector<StoredReading> expected(stored.begin(), stored.begin() + 10);
+  expected.insert(expected.end(), stored.begin() + 20, stored.begin() + 25);
+  EXPECT_EQ(buffer->read_unsent(15), expected);
+  EXPECT_EQ(buffer->read_unsent(100).size(), 20u);
+  EXPECT_TRUE(buffer->read_unsent(0).empty());
+}
+
+TEST_F(SqliteBufferTest, BundleSeqIsNeverReusedAcrossRestartEvenWhenEverythingWasAcked) {
+  std::uint64_t used = 0;
+  {
+    auto buffer = open();
+    EXPECT_EQ(buffer->next_bundle_seq(), 1u);
+    auto stored = append_stored(*buffer, 1, 0, 5);
+    used = buffer->next_bundle_seq();
+    ASSERT_TRUE(buffer->record_inflight({used, stored.front().seq, stored.back().seq, "x"}));
+    ASSERT_TRUE(buffer->ack(used));
+    EXPECT_EQ(buffer->stats().readings, 0);
+  }
+  auto buffer = open();
+  EXPECT_EQ(buffer->next_bundle_seq(), used + 1);
+  EXPECT_THROW(buffer->record_inflight({used, 1, 1, "again"}), std::invalid_argument);
+  EXPECT_TRUE(buffer->inflight().empty());
+}
+
+TEST_F(SqliteBufferTest, OverlappingInflightBundlesAreRefused) {
+  auto buffer = open();
+  auto stored = append_stored(*buffer, 1, 0, 10);
+  ASSERT_TRUE(
+      buffer->record_inflight({buffer->next_bundle_seq(), stored[0].seq, stored[5].seq, "a"}));
+  EXPECT_THROW(
+      buffer->record_inflight({buffer->next_bundle_seq(), stored[5].seq, stored[9].seq, "b"}),
+      std::invalid_argument);
+}
+
+TEST_F(SqliteBufferTest, NewSeqsNeverFallInsideAnInflightBundleWhoseRowsAreGone) {
+  options_.max_age_s = 60;
+  std::vector<StoredReading> old_rows;
+  InflightBundle bundle;
+  {
+    auto buffer = open();
+    old_rows = append_stored(*buffer, 1, clock_.wall_ms() - 120'000, 10);
+    auto unsent = buffer->read_unsent(10);
+    // Retention runs between the bundler's read and its record: the rows go, the bundle stays.
+    buffer->run_retention_now();
+    ASSERT_EQ(buffer->stats().readings, 0);
+    bundle = {buffer->next_bundle_seq(), unsent.front().seq, unsent.back().seq, "p"};
+    ASSERT_TRUE(buffer->record_inflight(bundle));
+  }
+  auto buffer = open();
+  auto fresh = append_stored(*buffer, 1, clock_.wall_ms(), 5);
+  EXPECT_GT(fresh.front().seq, bundle.last_seq);
+  ASSERT_TRUE(buffer->ack(bundle.bundle_seq));
+  EXPECT_EQ(buffer->read_unsent(100), fresh) << "the ack must not delete the new readings";
+}
+
+TEST_F(SqliteBufferTest, RegisterSeriesKeepsIdsForeverAndStoresSpecChanges) {
+  SeriesId load = 0;
+  SeriesId wind = 0;
+  {
+    auto buffer = open();
+    load = buffer->register_series({"load", "kg", 0.1});
+    wind = buffer->register_series({"wind", "m/s", 0.5});
+    EXPECT_NE(load, 0u);
+    EXPECT_NE(load, wind);
+    EXPECT_EQ(buffer->register_series({"load", "kg", 0.1}), load);
+    EXPECT_EQ(buffer->register_series({"load", "t", 0.001}), load);
+    EXPECT_EQ(buffer->catalog().find(load)->spec, (SeriesSpec{"load", "t", 0.001}));
+  }
+  auto buffer = open();
+  EXPECT_EQ(buffer->catalog().find("load")->id, load);
+  EXPECT_EQ(buffer->catalog().find("load")->spec, (SeriesSpec{"load", "t", 0.001}));
+  EXPECT_EQ(buffer->register_series({"wind", "m/s", 0.5}), wind);
+  SeriesId slew = buffer->register_series({"slew", "deg", 1});
+  EXPECT_NE(slew, load);
+  EXPECT_NE(slew, wind);
+}
+
+TEST_F(SqliteBufferTest, GroupCommitGivesEachBatchItsOwnConsecutiveSeqRange) {
+  options_.batch_max_readings = 64;
+  auto buffer = open();
+  constexpr int kBatches = 200;
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  for (int i = 0; i < kBatches; ++i) {
+    ASSERT_TRUE(buffer->append(make_readings(1, i * 10, 10),
+                               [&](AppendStatus status, std::int64_t first, std::int64_t last) {
+                                 EXPECT_EQ(status, AppendStatus::accepted);
+                                 std::lock_guard lock(mutex);
+                                 ranges.emplace_back(first, last);
+                                 done.notify_all();
+                               }));
+  }
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(
+        done.wait_for(lock, std::chrono::seconds(30), [&] { return ranges.size() == kBatches; }));
+  }
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    EXPECT_EQ(ranges[i].second - ranges[i].first, 9);
+    if (i > 0) {
+      EXPECT_EQ(ranges[i].first, ranges[i - 1].second + 1) << "callbacks run in queue order";
+    }
+  }
+  auto unsent = buffer->read_unsent(10 * kBatches);
+  ASSERT_EQ(unsent.size(), 10u * kBatches);
+  EXPECT_EQ(unsent[15].reading.ts_ms, 15);
+  EXPECT_EQ(unsent[15].seq, ranges[1].first + 5);
+}
+
+TEST_F(SqliteBufferTest, AppendRefusesWhenTheQueueIsFullAndQueuesNothing) {
+  options_.queue_max_readings = 20;
+  auto buffer = open();
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future();
+  // The first callback holds the storage thread, so later appends stay queued.
+  ASSERT_TRUE(buffer->append(make_readings(1, 0, 5), [&](AppendStatus, std::int64_t, std::int64_t) {
+    entered.set_value();
+    release_future.wait();
+  }));
+  entered.get_future().wait();
+
+  std::atomic<int> accepted{0};
+  auto count = [&](AppendStatus status, std::int64_t, std::int64_t) {
+    if (status == AppendStatus::accepted) ++accepted;
+  };
+  EXPECT_TRUE(buffer->append(make_readings(1, 100, 10), count));
+  EXPECT_TRUE(buffer->append(make_readings(1, 200, 10), count));
+  EXPECT_FALSE(buffer->append(make_readings(1, 300, 1), count)) << "queue holds 20 readings";
+  release.set_value();
+
+  EXPECT_EQ(buffer->append_sync(make_readings(1, 400, 3)), AppendStatus::accepted);
+  EXPECT_EQ(accepted.load(), 2);
+  auto unsent = buffer->read_unsent(100);
+  ASSERT_EQ(unsent.size(), 28u);
+  for (const auto& row : unsent)
+    EXPECT_NE(row.reading.ts_ms, 300) << "a refused batch is not stored";
+}
+
+TEST_F(SqliteBufferTest, DestructorCommitsEveryQueuedAppend) {
+  options_.flush_interval_ms = 10'000;
+  options_.batch_max_readings = 1'000'000;
+  std::atomic<int> accepted{0};
+  {
+    auto buffer = open();
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(buffer->append(make_readings(1, i * 4, 4),
+                                 [&](AppendStatus status, std::int64_t, std::int64_t) {
+                                   if (status == AppendStatus::accepted) ++accepted;
+                                 }));
+    }
+  }
+  EXPECT_EQ(accepted.load(), 50);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM readings"), 200);
+}
+
+TEST_F(SqliteBufferTest, AlarmsAreListedOldestFirstAndAckedById) {
+  auto buffer = open();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(buffer->add_alarm(make_alarm("motion", i, std::to_string(i))));
+  }
+  EXPECT_LT(ids[0], ids[1]);
+  EXPECT_EQ(buffer->pending_alarms(2).size(), 2u);
+  EXPECT_EQ(buffer->pending_alarms(2)[0].message, "0");
+  EXPECT_TRUE(buffer->ack_alarm(ids[0]));
+  EXPECT_FALSE(buffer->ack_alarm(ids[0]));
+  EXPECT_EQ(buffer->pending_alarms(10).front().id, ids[1]);
+  EXPECT_EQ(buffer->stats().alarms_pending, 2);
+  ASSERT_TRUE(buffer->ack_alarm(ids[1]));
+  ASSERT_TRUE(buffer->ack_alarm(ids[2]));
+  buffer.reset();
+  buffer = open();
+  EXPECT_GT(buffer->add_alarm(make_alarm("motion")), ids[2]) << "alarm ids are never reused";
+}
+
+TEST_F(SqliteBufferTest, NanAndQualityRoundTrip) {
+  auto buffer = open();
+  std::vector<Reading> batch{
+      {.series = 3, .ts_ms = 5, .value = std::nan(""), .quality = Quality::bad}};
+  ASSERT_EQ(buffer->append_sync(batch), AppendStatus::accepted);
+  auto unsent = buffer->read_unsent(1);
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_TRUE(std::isnan(unsent[0].reading.value));
+  EXPECT_EQ(unsent[0].reading.quality, Quality::bad);
+}
+
+TEST_F(SqliteBufferTest, OpenRefusesADatabaseWithANewerSchema) {
+  {
+    SqliteConnection db(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    db.exec("PRAGMA user_version = 99");
+  }
+  try {
+    open();
+    FAIL() << "expected StorageError";
+  } catch (const StorageError& error) {
+    EXPECT_NE(std::string(error.what()).find("newer"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(SqliteBufferTest, OpenExplainsAStorageDirectoryThatCannotBeCreated) {
+  std::ofstream(dir_.file("not-a-dir")) << "x";
+  options_.path = dir_.file("not-a-dir") + "/buffer.db";
+  try {
+    open();
+    FAIL() << "expected StorageError";
+  } catch (const StorageError& error) {
+    EXPECT_NE(std::string(error.what()).find("storage directory"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_F(SqliteBufferTest, OpenRejectsInvalidOptions) {
+  options_.synchronous = "off";
+  EXPECT_THROW(open(), std::invalid_argument);
+}
+
+TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {
+  auto docs = describe_options(storage_option_table());
+  std::vector<std::string> keys;
+  for (const auto& doc : docs) {
+    keys.push_back(doc.key);
+    EXPECT_FALSE(doc.description.empty()) << doc.key;
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"path", "synchronous", "max_bytes", "max_age_s",
+                                            "batch_max_readings", "flush_interval_ms",
+                                            "queue_max_readings", "retention_interval_s"}));
+  EXPECT_EQ(docs[0].default_value, "\"/var/lib/edgegw/buffer.db\"");
+  EXPECT_EQ(docs[1].default_value, "\"full\"");
+  StorageOptions options;
+  auto errors = fill_options(
+      options, storage_option_table(),
+      {{"synchronous", std::string("off")}, {"max_page_count_for_tests", std::int64_t{1}}});
+  EXPECT_EQ(errors.size(), 2u) << "bad choice and the hidden test key are both rejected";
+}
+
+}  // namespace
+}  // namespace edgegw
