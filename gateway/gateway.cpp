@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iomanip>
 #include <sstream>
 
 #include "adapters/registry.h"
@@ -122,11 +123,11 @@ std::string Gateway::status_line() {
   line << "accepted " << ingest_->accepted() << ", rejected " << rejected << ", buffered "
        << buffer.readings << ", bundles " << bundles.bundles_delivered + bundles.bundles_resent
        << " (" << bundles.readings_delivered << " readings, " << bundles.payload_bytes
-       << " bytes), billable units " << billing.billable_units << ", one-reading-per-message would be "
-       << billing.naive_units;
-  if (billing.naive_units > 0) {
-    line << " (" << (100 * billing.billable_units + billing.naive_units / 2) / billing.naive_units
-         << "%)";
+       << " bytes), billable units " << billing.billable_units
+       << ", one reading per message would bill " << billing.naive_units;
+  if (billing.billable_units > 0) {
+    line << " (" << std::fixed << std::setprecision(0) << tally_->savings_factor()
+         << "x more)";
   }
   return line.str();
 }
