@@ -1,5 +1,6 @@
 #include "gateway/cost_report.h"
 
+#include <iomanip>
 #include <sstream>
 
 #include "adapters/simulator/simulator_generator.h"
@@ -37,6 +38,49 @@ std::size_t add_config_sources(const GatewayConfig& config, MixedSimulatorStream
   return added;
 }
 
+/// Full bundles only: the last, partial one says nothing about steady-state packing.
+struct MeasuredFill {
+  std::size_t full_bundles = 0;
+  std::size_t readings = 0;
+  std::size_t bytes = 0;
+
+  billing::BundleFill fill(double readings_per_s, std::int64_t max_latency_s) const {
+    if (full_bundles == 0) {
+      // Too few readings in the sample to fill one bundle: bundles close on max_latency, and
+      // hold about as many bytes per reading as the partial one did.
+      const double per_bundle = std::max(1.0, readings_per_s * static_cast<double>(max_latency_s));
+      const double bytes_per_reading = readings == 0 ? 0 : static_cast<double>(bytes) / readings;
+      return {.readings_per_bundle = per_bundle,
+              .bundle_bytes = static_cast<std::int64_t>(per_bundle * bytes_per_reading)};
+    }
+    return {.readings_per_bundle = static_cast<double>(readings) / full_bundles,
+            .bundle_bytes = static_cast<std::int64_t>(bytes / full_bundles)};
+  }
+};
+
+MeasuredFill measure_fill(std::span<const Reading> readings, const SeriesCatalog& catalog,
+                          const std::string& gateway_id, std::size_t budget,
+                          BundleEncoding encoding) {
+  BundlePacker packer({.gateway_id = gateway_id, .budget_bytes = budget, .encoding = encoding},
+                      catalog);
+  MeasuredFill measured;
+  for (std::uint64_t seq = 1; !readings.empty(); ++seq) {
+    PackedBundle packed = packer.pack(seq, readings);
+    if (packed.reading_count == 0 || !packed.full) {
+      if (measured.full_bundles == 0) {
+        measured.readings = packed.reading_count;
+        measured.bytes = packed.payload.size();
+      }
+      break;
+    }
+    ++measured.full_bundles;
+    measured.readings += packed.reading_count;
+    measured.bytes += packed.payload.size();
+    readings = readings.subspan(packed.reading_count);
+  }
+  return measured;
+}
+
 }  // namespace
 
 std::string render_cost_report(const CostRequest& request) {
@@ -62,23 +106,13 @@ std::string render_cost_report(const CostRequest& request) {
   stream.generate_until(kStartMs + kSampleSpanMs, readings);
   SeriesCatalog catalog;
   for (const auto& info : stream.series()) catalog.insert(info);
-  const auto encoding = parse_bundle_encoding(config.bundle.encoding);
-  BundlePacker packer({.gateway_id = config.gateway.gateway_id,
-                       .budget_bytes = config.bundle_budget_bytes(),
-                       .encoding = encoding.value_or(BundleEncoding::proto)},
-                      catalog);
-
-  // Full bundles only: the last, partial one says nothing about steady-state packing.
-  std::size_t full_bundles = 0, bundled_readings = 0, bundle_bytes = 0;
-  std::span<const Reading> rest(readings);
-  for (std::uint64_t seq = 1; !rest.empty(); ++seq) {
-    PackedBundle packed = packer.pack(seq, rest);
-    if (packed.reading_count == 0 || !packed.full) break;
-    ++full_bundles;
-    bundled_readings += packed.reading_count;
-    bundle_bytes += packed.payload.size();
-    rest = rest.subspan(packed.reading_count);
-  }
+  const auto encoding = parse_bundle_encoding(config.bundle.encoding).value_or(BundleEncoding::proto);
+  const std::string topic = config.expand_topic(config.uplink.telemetry_topic);
+  const MeasuredFill aws =
+      measure_fill(readings, catalog, config.gateway.gateway_id,
+                   billing::kAwsUnitBytes - topic.size(), encoding);
+  const MeasuredFill azure = measure_fill(readings, catalog, config.gateway.gateway_id,
+                                          billing::kAzureChunkBytes, encoding);
   std::int64_t naive_bytes = 0;
   for (const auto& reading : readings) {
     naive_bytes += billing::naive_json_size(catalog.find(reading.series)->spec.name,
@@ -89,26 +123,22 @@ std::string render_cost_report(const CostRequest& request) {
   const double measured_rate = static_cast<double>(readings.size()) * 1000.0 / kSampleSpanMs;
   const double rate = request.readings_per_second > 0 ? request.readings_per_second : measured_rate;
   scenario.readings_per_s = rate * static_cast<double>(std::max<std::int64_t>(1, request.devices));
-  if (full_bundles > 0) {
-    scenario.readings_per_bundle = static_cast<double>(bundled_readings) / full_bundles;
-    scenario.bundle_bytes = static_cast<std::int64_t>(bundle_bytes / full_bundles);
-  } else {
-    // Too few readings in an hour to fill one bundle: each bundle closes on max_latency.
-    scenario.readings_per_bundle = std::max(1.0, rate * config.bundle.max_latency_s);
-    scenario.bundle_bytes = static_cast<std::int64_t>(config.bundle_budget_bytes());
-  }
+  scenario.aws_bundle = aws.fill(rate, config.bundle.max_latency_s);
+  scenario.azure_bundle = azure.fill(rate, config.bundle.max_latency_s);
   scenario.naive_message_bytes =
       readings.empty() ? 64 : naive_bytes / static_cast<std::int64_t>(readings.size());
-  scenario.topic_bytes =
-      static_cast<std::int64_t>(config.expand_topic(config.uplink.telemetry_topic).size());
+  scenario.topic_bytes = static_cast<std::int64_t>(topic.size());
 
   std::ostringstream out;
-  out << "Stream: " << scenario.readings_per_s << " readings/s ("
-      << (request.readings_per_second > 0 ? "given" : "measured from the config's simulators")
-      << (request.devices > 1 ? ", " + std::to_string(request.devices) + " gateways" : "")
-      << "); bundles of " << config.bundle.encoding << " within " << config.bundle_budget_bytes()
-      << " bytes hold " << scenario.readings_per_bundle << " readings (measured on "
-      << full_bundles << " full bundles).\n\n";
+  out << std::fixed << std::setprecision(0) << "Measured by packing an hour of "
+      << (request.readings_per_second > 0 ? "the demo's" : "this config's")
+      << " simulated readings: " << config.bundle.encoding << " bundles hold "
+      << scenario.aws_bundle.readings_per_bundle << " readings within AWS's "
+      << billing::kAwsUnitBytes - topic.size() << " bytes and "
+      << scenario.azure_bundle.readings_per_bundle << " within Azure's "
+      << billing::kAzureChunkBytes << ".\n";
+  if (request.devices > 1) out << "Fleet of " << request.devices << " gateways.\n";
+  out << "\n";
   out << billing::render_cost_table(scenario, billing::compare_stream_cost(scenario));
   return out.str();
 }

@@ -196,7 +196,9 @@ std::int64_t json_array_capacity(std::int64_t element_bytes, std::int64_t limit_
 }
 
 std::vector<ShippingCost> compare_stream_cost(const StreamScenario& s) {
-  const Method bundled{"bundled", s.readings_per_bundle, s.bundle_bytes};
+  const Method aws_bundled{"bundled", s.aws_bundle.readings_per_bundle, s.aws_bundle.bundle_bytes};
+  const Method azure_bundled{"bundled", s.azure_bundle.readings_per_bundle,
+                             s.azure_bundle.bundle_bytes};
   const Method naive{"naive JSON", 1.0, s.naive_message_bytes};
   auto array_method = [&](std::int64_t limit) {
     const std::int64_t n =
@@ -205,10 +207,10 @@ std::vector<ShippingCost> compare_stream_cost(const StreamScenario& s) {
     return Method{"JSON array", static_cast<double>(n), bytes};
   };
   return {
-      aws_cost(s, bundled),
+      aws_cost(s, aws_bundled),
       aws_cost(s, array_method(kAwsUnitBytes - s.topic_bytes)),
       aws_cost(s, naive),
-      azure_cost(s, bundled),
+      azure_cost(s, azure_bundled),
       azure_cost(s, array_method(kAzureChunkBytes)),
       azure_cost(s, naive),
   };

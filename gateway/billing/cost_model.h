@@ -72,12 +72,19 @@ std::int64_t json_array_size(std::span<const std::int64_t> element_sizes);
 /// (0 if not even one).
 std::int64_t json_array_capacity(std::int64_t element_bytes, std::int64_t limit_bytes);
 
+/// How full bundles packed for one provider's budget come out.
+struct BundleFill {
+  double readings_per_bundle = 0.0;
+  std::int64_t bundle_bytes = 0;
+};
+
 /// A stream of readings and the three ways to ship it that the comparison contrasts.
 struct StreamScenario {
   double readings_per_s = 0.0;
-  /// Bundled: measured readings per bundle and encoded bundle size (bytes, payload only).
-  double readings_per_bundle = 0.0;
-  std::int64_t bundle_bytes = 0;
+  /// Bundled: measured readings per bundle and encoded bundle size (bytes, payload only),
+  /// packed for each provider's own budget (AWS: 5120 less the topic; Azure: 4096).
+  BundleFill aws_bundle;
+  BundleFill azure_bundle;
   /// Naive: size of one one-reading JSON message (see naive_json_size).
   std::int64_t naive_message_bytes = 0;
   /// Topic length in bytes; AWS bills it with the payload.

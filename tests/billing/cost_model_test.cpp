@@ -77,8 +77,8 @@ TEST(NaiveJson, ArraySizeAndCapacity) {
 StreamScenario crane_example() {
   StreamScenario s;
   s.readings_per_s = 48;
-  s.readings_per_bundle = 500;
-  s.bundle_bytes = 5000;
+  s.aws_bundle = {.readings_per_bundle = 500, .bundle_bytes = 5000};
+  s.azure_bundle = {.readings_per_bundle = 400, .bundle_bytes = 4000};
   s.naive_message_bytes = 64;
   s.topic_bytes = 25;
   return s;
@@ -103,8 +103,8 @@ TEST(StreamCost, BundlingBeatsNaiveJsonOnAKnownExample) {
   const auto& azure_array = costs[4];
   const auto& azure_naive = costs[5];
   EXPECT_EQ(azure_bundled.provider, "Azure IoT Hub");
-  EXPECT_EQ(azure_bundled.units_per_message, 2) << "5000 B is two chunks";
-  EXPECT_DOUBLE_EQ(azure_bundled.units_per_day, 16'588.8);
+  EXPECT_EQ(azure_bundled.units_per_message, 1) << "packed for Azure's own 4096 B chunk";
+  EXPECT_DOUBLE_EQ(azure_bundled.units_per_day, 10'368);
   EXPECT_EQ(azure_bundled.plan, "S1 x 1");
   EXPECT_DOUBLE_EQ(azure_bundled.usd_per_month, 25);
   EXPECT_EQ(azure_array.readings_per_message, 63);

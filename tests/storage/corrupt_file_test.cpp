@@ -6,14 +6,13 @@
 
 #include "storage/sqlite_buffer.h"
 #include "tests/storage/storage_test_support.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw {
 namespace {
 
 using edgegw::testing::make_readings;
 using edgegw::testing::query_int;
-using edgegw::testing::TempDir;
 
 std::string random_bytes(std::size_t size, unsigned seed) {
   std::mt19937 random(seed);

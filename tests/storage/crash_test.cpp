@@ -18,12 +18,11 @@
 
 #include "storage/sqlite_buffer.h"
 #include "storage/sqlite_handle.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw {
 namespace {
 
-using edgegw::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 using IdRange = std::pair<std::int64_t, std::int64_t>;
 

@@ -5,7 +5,7 @@
 #include "storage/sqlite_buffer.h"
 #include "tests/storage/faulty_vfs.h"
 #include "tests/storage/storage_test_support.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw {
 namespace {
@@ -13,7 +13,6 @@ namespace {
 using edgegw::testing::FaultyVfs;
 using edgegw::testing::make_alarm;
 using edgegw::testing::make_readings;
-using edgegw::testing::TempDir;
 
 std::int64_t count_ts(const std::vector<StoredReading>& rows, std::int64_t from, std::int64_t to) {
   return std::count_if(rows.begin(), rows.end(), [&](const StoredReading& row) {

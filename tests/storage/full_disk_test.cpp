@@ -2,7 +2,7 @@
 
 #include "storage/sqlite_buffer.h"
 #include "tests/storage/storage_test_support.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw {
 namespace {
@@ -10,7 +10,6 @@ namespace {
 using edgegw::testing::make_alarm;
 using edgegw::testing::make_readings;
 using edgegw::testing::query_int;
-using edgegw::testing::TempDir;
 
 // A full disk is simulated with PRAGMA max_page_count (StorageOptions::max_page_count_for_tests):
 // SQLite then fails page allocation with SQLITE_FULL exactly as it does when the disk is full.

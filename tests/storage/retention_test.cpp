@@ -2,7 +2,7 @@
 
 #include "storage/sqlite_buffer.h"
 #include "tests/storage/storage_test_support.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw {
 namespace {
@@ -10,7 +10,6 @@ namespace {
 using edgegw::testing::make_alarm;
 using edgegw::testing::make_readings;
 using edgegw::testing::query_int;
-using edgegw::testing::TempDir;
 
 class RetentionTest : public ::testing::Test {
  protected:

@@ -11,7 +11,7 @@
 
 #include "storage/sqlite_handle.h"
 #include "tests/storage/storage_test_support.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw {
 namespace {
@@ -19,7 +19,6 @@ namespace {
 using edgegw::testing::make_alarm;
 using edgegw::testing::make_readings;
 using edgegw::testing::query_int;
-using edgegw::testing::TempDir;
 
 class SqliteBufferTest : public ::testing::Test {
  protected:
