@@ -178,6 +178,21 @@ auto SqliteBuffer::call(Work work) -> decltype(work()) {
   return result.get();
 }
 
+void SqliteBuffer::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.emplace_back([this, task = std::move(task)] {
+      try {
+        task();
+      } catch (const std::exception& error) {
+        spdlog::error("storage: posted task threw: {}", error.what());
+      }
+      publish_stats();
+    });
+  }
+  wake_.notify_one();
+}
+
 SeriesId SqliteBuffer::register_series(const SeriesSpec& spec) {
   if (auto known = catalog_.find(spec.name); known && known->spec == spec) return known->id;
   return call([this, spec] {

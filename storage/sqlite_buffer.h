@@ -96,6 +96,10 @@ class SqliteBuffer {
   /// Queues `batch` for the next group commit and returns at once. Returns false, queuing
   /// nothing and never calling `done`, when the queue is full or the buffer is stopping.
   bool append(std::vector<Reading> batch, AppendCallback done);
+  /// Runs `task` on the storage thread without waiting for it. For work that needs the
+  /// blocking calls above (they run inline there) but starts on a thread that must never
+  /// block, such as the API's io_context.
+  void post(std::function<void()> task);
   /// Appends and waits for the commit (waiting for queue space first).
   AppendStatus append_sync(std::vector<Reading> batch);
 

@@ -53,12 +53,26 @@ const OptionTable<UplinkOptions>& uplink_option_table() {
        .description = "Cloud profile: decides how messages are metered (aws counts the topic in "
                       "5 KB units, azure counts 4 KB chunks of payload).",
        .choices = "aws azure generic"},
-      {.key = "host", .member = &UplinkOptions::host, .description = "MQTT broker host name."},
+      {.key = "host",
+       .member = &UplinkOptions::host,
+       .description = "MQTT broker host name. For aws and azure it is derived from [uplink.aws] "
+                      "or [uplink.azure] when left at the default."},
       {.key = "port",
        .member = &UplinkOptions::port,
-       .description = "MQTT broker port.",
+       .description = "MQTT broker port (8883 is usual with TLS).",
        .min = 1,
        .max = 65535},
+      {.key = "client_id",
+       .member = &UplinkOptions::client_id,
+       .description = "MQTT client id. Empty: the AWS thing name, the Azure device id, or "
+                      "gateway_id."},
+      {.key = "username",
+       .member = &UplinkOptions::username,
+       .description = "MQTT user name, if the broker wants one (Azure's is derived)."},
+      {.key = "password_file",
+       .member = &UplinkOptions::password_file,
+       .description = "File holding the MQTT password; it must not be readable by group or "
+                      "others (mode 0600)."},
       {.key = "telemetry_topic",
        .member = &UplinkOptions::telemetry_topic,
        .description = "Topic for bundles; {gateway_id} is replaced."},
@@ -70,6 +84,105 @@ const OptionTable<UplinkOptions>& uplink_option_table() {
        .description = "If set, write each bundle as a file <bundle_seq>.bundle into this "
                       "directory instead of publishing it; a bundle counts as acknowledged once "
                       "its file is on disk. For demos and offline capture."},
+      {.key = "inflight_window",
+       .member = &UplinkOptions::inflight_window,
+       .description = "Bundles published but not yet acknowledged (PUBACK), at most.",
+       .min = 1,
+       .max = 1024},
+      {.key = "keepalive_s",
+       .member = &UplinkOptions::keepalive_s,
+       .description = "MQTT keep-alive interval.",
+       .min = 5,
+       .max = 1200},
+      {.key = "reconnect_min_ms",
+       .member = &UplinkOptions::reconnect_min_ms,
+       .description = "First reconnect delay; each failure doubles it up to reconnect_max_ms, "
+                      "and the actual wait is drawn at random below it (full jitter).",
+       .min = 10,
+       .max = 3600000},
+      {.key = "reconnect_max_ms",
+       .member = &UplinkOptions::reconnect_max_ms,
+       .description = "Cap of the reconnect delay.",
+       .min = 10,
+       .max = 3600000},
+      {.key = "max_publishes_per_s",
+       .member = &UplinkOptions::max_publishes_per_s,
+       .description = "Shape publishing to this rate. -1: the provider's limit (aws 100/s per "
+                      "connection, azure the tier's device-to-cloud throttle); 0: no limit.",
+       .min = -1},
+      {.key = "max_bytes_per_s",
+       .member = &UplinkOptions::max_bytes_per_s,
+       .description = "Shape publishing to this many payload bytes per second. -1: the "
+                      "provider's limit (aws 512 KB/s per connection); 0: no limit.",
+       .min = -1},
+  };
+  return table;
+}
+
+const OptionTable<TlsOptions>& tls_option_table() {
+  static const OptionTable<TlsOptions> table = {
+      {.key = "ca_file",
+       .member = &TlsOptions::ca_file,
+       .description = "CA bundle that signed the broker's certificate (PEM).",
+       .required = true},
+      {.key = "cert_file",
+       .member = &TlsOptions::cert_file,
+       .description = "The device's X.509 certificate (PEM). Empty: no client certificate "
+                      "(Azure SAS, or a broker with passwords)."},
+      {.key = "key_file",
+       .member = &TlsOptions::key_file,
+       .description = "The device's private key (PEM); refused if group or others can read it."},
+      {.key = "verify_hostname",
+       .member = &TlsOptions::verify_hostname,
+       .description = "Check that the broker's certificate names uplink.host. Leave on."},
+  };
+  return table;
+}
+
+const OptionTable<AwsOptions>& aws_option_table() {
+  static const OptionTable<AwsOptions> table = {
+      {.key = "endpoint_prefix",
+       .member = &AwsOptions::endpoint_prefix,
+       .description = "Your account's endpoint prefix: the host is "
+                      "<endpoint_prefix>-ats.iot.<region>.amazonaws.com."},
+      {.key = "region", .member = &AwsOptions::region, .description = "AWS region, e.g. eu-west-1."},
+      {.key = "thing_name",
+       .member = &AwsOptions::thing_name,
+       .description = "The thing's name: the MQTT client id and the certificate's CN. Empty: "
+                      "gateway_id."},
+      {.key = "basic_ingest_rule",
+       .member = &AwsOptions::basic_ingest_rule,
+       .description = "If set, publish through Basic Ingest ($aws/rules/<rule>/<topic>), which "
+                      "AWS does not bill as messaging."},
+  };
+  return table;
+}
+
+const OptionTable<AzureOptions>& azure_option_table() {
+  static const OptionTable<AzureOptions> table = {
+      {.key = "hub",
+       .member = &AzureOptions::hub,
+       .description = "IoT hub name: the host is <hub>.azure-devices.net."},
+      {.key = "device_id",
+       .member = &AzureOptions::device_id,
+       .description = "Device id: the MQTT client id. Empty: gateway_id."},
+      {.key = "auth",
+       .member = &AzureOptions::auth,
+       .description = "x509: the [uplink.tls] client certificate; sas: a shared access "
+                      "signature made from the device key, renewed before it expires.",
+       .choices = "x509 sas"},
+      {.key = "device_key_file",
+       .member = &AzureOptions::device_key_file,
+       .description = "For auth = \"sas\": file holding the device's base64 key (mode 0600)."},
+      {.key = "sas_ttl_s",
+       .member = &AzureOptions::sas_ttl_s,
+       .description = "Lifetime of each SAS token; a new one is made before it runs out.",
+       .min = 60,
+       .max = 31536000},
+      {.key = "tier",
+       .member = &AzureOptions::tier,
+       .description = "Hub tier, for the device-to-cloud throttle and the cost estimate.",
+       .choices = "B1 B2 B3 S1 S2 S3"},
   };
   return table;
 }
@@ -295,7 +408,25 @@ GatewayConfig build_config(const toml::table& root, Problems& problems) {
     bind_table(*t, "bundle", bundle_option_table(), config.bundle, problems);
   }
   if (const auto* t = section_table(root, "uplink", problems)) {
-    bind_table(*t, "uplink", uplink_option_table(), config.uplink, problems);
+    toml::table scalars;
+    for (const auto& [key, node] : *t) {
+      if (!node.is_table()) scalars.insert(key, node);
+    }
+    bind_table(scalars, "uplink", uplink_option_table(), config.uplink, problems);
+    for (const auto& [key, node] : *t) {
+      if (!node.is_table()) continue;
+      const auto& sub = *node.as_table();
+      if (key == "tls") {
+        bind_table(sub, "uplink.tls", tls_option_table(), config.tls.emplace(), problems);
+      } else if (key == "aws") {
+        bind_table(sub, "uplink.aws", aws_option_table(), config.aws, problems);
+      } else if (key == "azure") {
+        bind_table(sub, "uplink.azure", azure_option_table(), config.azure, problems);
+      } else {
+        problems.add(line_of(node), "[uplink." + std::string(key.str()) +
+                                        "] unknown section; known: tls, aws, azure");
+      }
+    }
   }
   if (const auto* t = section_table(root, "api", problems)) {
     bind_table(*t, "api", api_option_table(), config.api, problems);
@@ -371,6 +502,14 @@ std::string render_config_reference() {
                  describe_options(storage_option_table()));
   render_section(out, "[bundle]", "", describe_options(bundle_option_table()));
   render_section(out, "[uplink]", "", describe_options(uplink_option_table()));
+  render_section(out, "[uplink.tls]",
+                 "Mutual TLS (1.2 or newer). Present means TLS is on; the server name is always "
+                 "sent (SNI) and the broker's certificate is checked against the CA.",
+                 describe_options(tls_option_table()));
+  render_section(out, "[uplink.aws]", "For provider = \"aws\".",
+                 describe_options(aws_option_table()));
+  render_section(out, "[uplink.azure]", "For provider = \"azure\".",
+                 describe_options(azure_option_table()));
   render_section(out, "[api]", "", describe_options(api_option_table()));
   render_section(out, "[ingest]", "", describe_options(ingest_option_table()));
   render_section(out, "[[series]]",

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,9 +29,44 @@ struct UplinkOptions {
   std::string provider = "generic";
   std::string host = "127.0.0.1";
   std::int64_t port = 1883;
+  std::string client_id;  ///< empty: the provider's rule (aws: thing name, azure: device id, else gateway_id)
+  std::string username;
+  std::string password_file;
   std::string telemetry_topic = "edgegw/{gateway_id}/telemetry";
   std::string alarm_topic = "edgegw/{gateway_id}/alarms";
   std::string directory;
+  std::int64_t inflight_window = 16;
+  std::int64_t keepalive_s = 30;
+  std::int64_t reconnect_min_ms = 1000;
+  std::int64_t reconnect_max_ms = 60000;
+  double max_publishes_per_s = -1;  ///< -1: the provider's limit; 0: unlimited
+  double max_bytes_per_s = -1;      ///< -1: the provider's limit; 0: unlimited
+};
+
+/// [uplink.tls]: mutual TLS. Present means TLS is on.
+struct TlsOptions {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool verify_hostname = true;
+};
+
+/// [uplink.aws]: AWS IoT Core.
+struct AwsOptions {
+  std::string endpoint_prefix;  ///< the part before "-ats.iot.<region>.amazonaws.com"
+  std::string region;
+  std::string thing_name;
+  std::string basic_ingest_rule;  ///< non-empty: publish via $aws/rules/<rule>/...
+};
+
+/// [uplink.azure]: Azure IoT Hub.
+struct AzureOptions {
+  std::string hub;  ///< the part before ".azure-devices.net"
+  std::string device_id;
+  std::string auth = "x509";
+  std::string device_key_file;  ///< for auth = "sas": base64 device key, file mode 0600
+  std::int64_t sas_ttl_s = 3600;
+  std::string tier = "S1";
 };
 
 /// [api]: the local HTTP server.
@@ -66,6 +102,9 @@ struct GatewayConfig {
   StorageOptions storage;
   BundleOptions bundle;
   UplinkOptions uplink;
+  std::optional<TlsOptions> tls;  ///< set when [uplink.tls] is present
+  AwsOptions aws;
+  AzureOptions azure;
   ApiOptions api;
   IngestOptions ingest;
   std::vector<SeriesOptions> series;
@@ -97,6 +136,9 @@ std::string render_config_reference();
 const OptionTable<GatewayOptions>& gateway_option_table();
 const OptionTable<BundleOptions>& bundle_option_table();
 const OptionTable<UplinkOptions>& uplink_option_table();
+const OptionTable<TlsOptions>& tls_option_table();
+const OptionTable<AwsOptions>& aws_option_table();
+const OptionTable<AzureOptions>& azure_option_table();
 const OptionTable<ApiOptions>& api_option_table();
 const OptionTable<IngestOptions>& ingest_option_table();
 const OptionTable<SeriesOptions>& series_option_table();

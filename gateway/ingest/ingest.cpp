@@ -22,18 +22,83 @@ Ingest::Ingest(SqliteBuffer& buffer, const Clock& clock, std::int64_t max_future
                std::int64_t max_past_ms)
     : buffer_(buffer), clock_(clock), max_future_ms_(max_future_ms), max_past_ms_(max_past_ms) {}
 
-std::optional<RejectReason> Ingest::check(const Reading& reading) const {
-  if (!std::isfinite(reading.value)) return RejectReason::not_finite;
-  if (!buffer_.catalog().find(reading.series)) return RejectReason::unknown_series;
-  if (auto it = limits_.find(reading.series); it != limits_.end()) {
-    if (reading.value < it->second.min || reading.value > it->second.max) {
-      return RejectReason::out_of_range;
+std::optional<RejectReason> Ingest::check_value(std::optional<SeriesId> series, double value,
+                                                std::int64_t ts_ms) const {
+  if (!std::isfinite(value)) return RejectReason::not_finite;
+  if (series) {
+    if (auto it = limits_.find(*series); it != limits_.end()) {
+      if (value < it->second.min || value > it->second.max) return RejectReason::out_of_range;
     }
   }
   std::int64_t now = clock_.wall_ms();
-  if (reading.ts_ms > now + max_future_ms_) return RejectReason::future_timestamp;
-  if (reading.ts_ms < now - max_past_ms_) return RejectReason::stale_timestamp;
+  if (ts_ms > now + max_future_ms_) return RejectReason::future_timestamp;
+  if (ts_ms < now - max_past_ms_) return RejectReason::stale_timestamp;
   return std::nullopt;
+}
+
+std::optional<RejectReason> Ingest::check(const Reading& reading) const {
+  if (!buffer_.catalog().find(reading.series)) return RejectReason::unknown_series;
+  return check_value(reading.series, reading.value, reading.ts_ms);
+}
+
+std::vector<ReadingProblem> Ingest::check(std::span<const NamedReading> batch) const {
+  std::vector<ReadingProblem> problems;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    std::optional<SeriesId> id;
+    if (auto info = buffer_.catalog().find(batch[i].series)) id = info->id;
+    if (auto reason = check_value(id, batch[i].value, batch[i].ts_ms)) {
+      problems.push_back({.index = i, .reason = *reason});
+    }
+  }
+  return problems;
+}
+
+void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) {
+  buffer_.post([this, batch = std::move(batch), done = std::move(done)] {
+    std::vector<Reading> readings;
+    readings.reserve(batch.size());
+    try {
+      for (const auto& named : batch) {
+        // On the storage thread register_series runs inline; known names cost a lookup.
+        auto known = buffer_.catalog().find(named.series);
+        SeriesId id = known ? known->id : buffer_.register_series({.name = named.series,
+                                                                   .unit = "",
+                                                                   .resolution = 0.0});
+        readings.push_back({.series = id, .ts_ms = named.ts_ms, .value = named.value});
+      }
+    } catch (const std::exception&) {
+      count_rejected(RejectReason::storage_failed, batch.size());
+      done(SubmitResult::failed);
+      return;
+    }
+    const auto n = readings.size();
+    bool queued = buffer_.append(std::move(readings),
+                                 [this, n, done](AppendStatus status, std::int64_t, std::int64_t) {
+                                   count_append(status, n);
+                                   done(status == AppendStatus::accepted ? SubmitResult::accepted
+                                        : status == AppendStatus::storage_full
+                                            ? SubmitResult::storage_full
+                                            : SubmitResult::failed);
+                                 });
+    if (!queued) {
+      refused_batches_.fetch_add(1, std::memory_order_relaxed);
+      done(SubmitResult::busy);
+    }
+  });
+}
+
+void Ingest::count_append(AppendStatus status, std::uint64_t n) {
+  switch (status) {
+    case AppendStatus::accepted:
+      accepted_.fetch_add(n, std::memory_order_relaxed);
+      break;
+    case AppendStatus::storage_full:
+      count_rejected(RejectReason::storage_full, n);
+      break;
+    case AppendStatus::failed:
+      count_rejected(RejectReason::storage_failed, n);
+      break;
+  }
 }
 
 bool Ingest::offer(std::span<const Reading> readings) {
@@ -51,17 +116,7 @@ bool Ingest::offer(std::span<const Reading> readings) {
     auto count = valid.size();
     bool queued = buffer_.append(
         std::move(valid), [this, count](AppendStatus status, std::int64_t, std::int64_t) {
-          switch (status) {
-            case AppendStatus::accepted:
-              accepted_.fetch_add(count, std::memory_order_relaxed);
-              break;
-            case AppendStatus::storage_full:
-              count_rejected(RejectReason::storage_full, count);
-              break;
-            case AppendStatus::failed:
-              count_rejected(RejectReason::storage_failed, count);
-              break;
-          }
+          count_append(status, count);
         });
     if (!queued) {
       // Back-pressure: nothing was taken, so nothing is counted; the adapter offers again.

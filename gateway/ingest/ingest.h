@@ -1,6 +1,10 @@
 #pragma once
 
 #include <array>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 #include <atomic>
 #include <span>
 #include <string_view>
@@ -25,6 +29,27 @@ enum class RejectReason : std::uint8_t {
 inline constexpr std::size_t kRejectReasonCount = 7;
 std::string_view reject_reason_name(RejectReason reason);
 
+/// A reading as a local device posts it: the series by name.
+struct NamedReading {
+  std::string series;
+  std::int64_t ts_ms = 0;
+  double value = 0.0;
+};
+
+/// One bad reading of a posted batch: its index in the batch and why.
+struct ReadingProblem {
+  std::size_t index = 0;
+  RejectReason reason = RejectReason::not_finite;
+};
+
+/// How a posted batch ended.
+enum class SubmitResult {
+  accepted,      ///< every reading is durable
+  busy,          ///< the buffer's queue is full; nothing was stored, try again shortly
+  storage_full,  ///< nothing could be shed to make room; nothing was stored
+  failed,        ///< SQLite failed; nothing was stored
+};
+
 /// Valid range of one series; series without limits accept any finite value.
 struct SeriesLimits {
   double min = -1e308;
@@ -45,6 +70,15 @@ class Ingest final : public ReadingSink {
 
   bool offer(std::span<const Reading> readings) override;
 
+  /// Every reading of `batch` that would be rejected, with the reason. A posted batch is
+  /// stored whole or not at all, so the caller rejects it if this is not empty.
+  std::vector<ReadingProblem> check(std::span<const NamedReading> batch) const;
+
+  /// Stores a checked batch, registering series names seen for the first time (lossless,
+  /// no unit). Never blocks: `done` runs on the storage thread once the batch is durable or
+  /// refused. Rejections found later (a full disk) are counted like offer()'s.
+  void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done);
+
   std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
   std::uint64_t rejected(RejectReason reason) const {
     return rejected_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
@@ -52,6 +86,10 @@ class Ingest final : public ReadingSink {
   std::uint64_t refused_batches() const { return refused_batches_.load(std::memory_order_relaxed); }
 
  private:
+  std::optional<RejectReason> check_value(std::optional<SeriesId> series, double value,
+                                          std::int64_t ts_ms) const;
+  /// Counts a batch's fate once the buffer has decided it.
+  void count_append(AppendStatus status, std::uint64_t n);
   void count_rejected(RejectReason reason, std::uint64_t n) {
     rejected_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
   }

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "storage/sqlite_buffer.h"
+
+namespace edgegw {
+
+struct AdapterStatus {
+  std::string name;
+  std::string type;
+  bool up = false;
+  std::uint64_t errors = 0;
+};
+
+/// Everything the API and /metrics show, copied out of the running gateway in one go so a
+/// handler never touches live components. Counters count since the process started.
+struct GatewayStatus {
+  std::string version;
+  std::string gateway_id;
+  std::string provider;
+  std::int64_t now_ms = 0;
+  std::int64_t uptime_s = 0;
+
+  std::uint64_t readings_accepted = 0;
+  std::map<std::string, std::uint64_t> readings_rejected;  ///< by reason (RejectReason names)
+  BufferStats buffer;  ///< includes dropped by reason and the oldest reading's timestamp
+
+  std::uint64_t bundles_published = 0;  ///< publishes started, resends included
+  std::uint64_t bundles_acked = 0;
+  std::uint64_t bundle_payload_bytes = 0;  ///< of acknowledged bundles
+  std::uint64_t readings_acked = 0;
+  std::int64_t billable_units = 0;  ///< for the configured provider
+  std::int64_t naive_units = 0;     ///< one reading per message, same readings
+
+  bool uplink_connected = false;
+  std::uint64_t uplink_reconnects = 0;
+  std::uint64_t inflight_bundles = 0;  ///< published, PUBACK not yet seen
+  std::uint64_t alarms_raised = 0;
+  std::uint64_t alarms_published = 0;  ///< acknowledged by the broker
+
+  std::vector<AdapterStatus> adapters;
+};
+
+}  // namespace edgegw
