@@ -6,12 +6,15 @@
 #include <sstream>
 
 #include "adapters/registry.h"
-#include "gateway/uplink/directory_sink.h"
+#include "gateway/uplink/directory_transport.h"
 
 namespace edgegw {
 
 Gateway::Gateway(GatewayConfig config, Clock& clock)
-    : config_(std::move(config)), clock_(clock) {
+    : config_(std::move(config)),
+      clock_(clock),
+      started_ms_(clock.wall_ms()),
+      io_work_(io_.get_executor()) {
   buffer_ = SqliteBuffer::open(config_.storage, clock_);
   ingest_ = std::make_unique<Ingest>(*buffer_, clock_, config_.ingest.max_future_s * 1000,
                                      config_.ingest.max_past_days * 86'400'000);
@@ -20,42 +23,52 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
     auto adapter = create_adapter(adapter_config.type, adapter_config.values, clock_, errors);
     if (!adapter) {
       throw ConfigError("adapter " + adapter_config.name + ": " +
-                        (errors.empty() ? "cannot be built" : errors.front().first + " " +
-                                                                  errors.front().second) +
+                        (errors.empty() ? "cannot be built"
+                                        : errors.front().first + " " + errors.front().second) +
                         "\n");
     }
     adapters_.push_back(std::move(adapter));
   }
   register_series();
 
-  const auto encoding = parse_bundle_encoding(config_.bundle.encoding);
   packer_ = std::make_unique<BundlePacker>(
       PackerOptions{.gateway_id = config_.gateway.gateway_id,
                     .budget_bytes = config_.bundle_budget_bytes(),
-                    .encoding = encoding.value_or(BundleEncoding::proto)},
+                    .encoding = parse_bundle_encoding(config_.bundle.encoding)
+                                    .value_or(BundleEncoding::proto)},
       buffer_->catalog());
+  transport_ = make_transport();
+  tally_ = std::make_unique<billing::BillingTally>(billing_provider(), naive_message_bytes(),
+                                                   config_.bundle.unit_bytes);
+  const std::string telemetry_topic = config_.expand_topic(config_.uplink.telemetry_topic);
+  const std::size_t metered = transport_->metered_overhead(telemetry_topic);
+  uplink_ = std::make_unique<Uplink>(
+      *buffer_, *packer_, *transport_, clock_,
+      Uplink::Options{.telemetry_topic = telemetry_topic,
+                      .alarm_topic = config_.expand_topic(config_.uplink.alarm_topic),
+                      .inflight_window = static_cast<std::size_t>(config_.uplink.inflight_window),
+                      .alarm_window = 16,
+                      .max_latency = std::chrono::seconds(config_.bundle.max_latency_s),
+                      .max_publishes_per_s = std::max(0.0, config_.uplink.max_publishes_per_s),
+                      .max_bytes_per_s = std::max(0.0, config_.uplink.max_bytes_per_s)},
+      [this, metered](const InflightBundle& bundle, std::size_t readings) {
+        tally_->add_publish(static_cast<std::int64_t>(bundle.payload.size()),
+                            static_cast<std::int64_t>(metered),
+                            static_cast<std::int64_t>(readings));
+      });
+  ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
+}
 
-  const std::string topic = config_.expand_topic(config_.uplink.telemetry_topic);
-  const std::size_t metered_topic = config_.bundle_budget_bytes() <
-                                            static_cast<std::size_t>(config_.bundle.unit_bytes)
-                                        ? topic.size()
-                                        : 0;
+Gateway::~Gateway() { stop(); }
+
+std::unique_ptr<Transport> Gateway::make_transport() {
   if (config_.uplink.directory.empty()) {
     throw ConfigError(
         "uplink.directory is not set: this version delivers bundles to a directory only "
         "(the MQTT uplink is not built yet)\n");
   }
-  sink_ = std::make_unique<DirectorySink>(config_.uplink.directory, metered_topic);
-  tally_ = std::make_unique<billing::BillingTally>(billing_provider(), naive_message_bytes(),
-                                                   config_.bundle.unit_bytes);
-  bundler_ = std::make_unique<Bundler>(
-      *buffer_, *packer_, *sink_, clock_, std::chrono::seconds(config_.bundle.max_latency_s),
-      [this, metered_topic](const InflightBundle& bundle, std::size_t readings) {
-        tally_->add_publish(bundle.payload.size(), metered_topic, readings);
-      });
+  return std::make_unique<DirectoryTransport>(config_.uplink.directory);
 }
-
-Gateway::~Gateway() { stop(); }
 
 billing::Provider Gateway::billing_provider() const {
   if (config_.uplink.provider == "aws") return billing::Provider::aws;
@@ -96,7 +109,8 @@ void Gateway::register_series() {
 void Gateway::start() {
   if (started_) return;
   started_ = true;
-  bundler_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+  uplink_->start();
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     adapters_[i]->start(*ingest_, adapter_series_ids_[i]);
     spdlog::info("adapter {} started ({} series)", adapters_[i]->name(),
@@ -108,25 +122,59 @@ void Gateway::stop() {
   if (!started_) return;
   started_ = false;
   for (auto& adapter : adapters_) adapter->stop();
-  bundler_->stop();
+  uplink_->stop();
+  io_work_.reset();
+  io_.stop();
+  io_thread_.join();
 }
 
-std::string Gateway::status_line() {
-  const BufferStats buffer = buffer_->stats();
-  const Bundler::Stats bundles = bundler_->stats();
-  const billing::TallyTotals billing = tally_->totals();
-  std::uint64_t rejected = 0;
+GatewayStatus Gateway::status() const {
+  GatewayStatus status;
+  status.version = EDGEGW_VERSION;
+  status.gateway_id = config_.gateway.gateway_id;
+  status.provider = config_.uplink.provider;
+  status.now_ms = clock_.wall_ms();
+  status.uptime_s = (status.now_ms - started_ms_) / 1000;
+  status.readings_accepted = ingest_->accepted();
   for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
-    rejected += ingest_->rejected(static_cast<RejectReason>(i));
+    auto reason = static_cast<RejectReason>(i);
+    status.readings_rejected[std::string(reject_reason_name(reason))] = ingest_->rejected(reason);
   }
+  status.buffer = buffer_->stats();
+  const Uplink::Stats uplink = uplink_->stats();
+  status.bundles_published = uplink.bundles_published;
+  status.bundles_acked = uplink.bundles_acked;
+  status.bundle_payload_bytes = uplink.payload_bytes_acked;
+  status.readings_acked = uplink.readings_acked;
+  status.uplink_connected = uplink.connected;
+  status.uplink_reconnects = uplink.reconnects;
+  status.inflight_bundles = uplink.inflight;
+  status.alarms_raised = ingest_->alarms_raised();
+  status.alarms_published = uplink.alarms_acked;
+  const billing::TallyTotals billing = tally_->totals();
+  status.billable_units = billing.billable_units;
+  status.naive_units = billing.naive_units;
+  for (const auto& adapter : adapters_) {
+    status.adapters.push_back({.name = adapter->name(), .type = "", .up = started_, .errors = 0});
+  }
+  return status;
+}
+
+std::string Gateway::status_line() const {
+  const GatewayStatus status = this->status();
+  std::uint64_t rejected = 0;
+  for (const auto& [reason, count] : status.readings_rejected) rejected += count;
   std::ostringstream line;
-  line << "accepted " << ingest_->accepted() << ", rejected " << rejected << ", buffered "
-       << buffer.readings << ", bundles " << bundles.bundles_delivered + bundles.bundles_resent
-       << " (" << bundles.readings_delivered << " readings, " << bundles.payload_bytes
-       << " bytes), billable units " << billing.billable_units
-       << ", one reading per message would bill " << billing.naive_units;
-  if (billing.billable_units > 0) {
-    line << " (" << std::fixed << std::setprecision(0) << tally_->savings_factor()
+  line << (status.uplink_connected ? "connected" : "offline") << "; accepted "
+       << status.readings_accepted << ", rejected " << rejected << ", buffered "
+       << status.buffer.readings << "; bundles acked " << status.bundles_acked << " ("
+       << status.readings_acked << " readings, " << status.bundle_payload_bytes
+       << " bytes), in flight " << status.inflight_bundles << "; alarms " << status.alarms_raised
+       << " raised, " << status.alarms_published << " sent; billable units "
+       << status.billable_units << ", one reading per message would bill " << status.naive_units;
+  if (status.billable_units > 0) {
+    line << " (" << std::fixed << std::setprecision(0)
+         << static_cast<double>(status.naive_units) / static_cast<double>(status.billable_units)
          << "x more)";
   }
   return line.str();

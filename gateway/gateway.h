@@ -1,7 +1,10 @@
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapters/adapter.h"
@@ -9,15 +12,18 @@
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
 #include "gateway/model/clock.h"
-#include "gateway/uplink/bundle_sink.h"
-#include "gateway/uplink/bundler.h"
+#include "gateway/status.h"
+#include "gateway/uplink/transport.h"
+#include "gateway/uplink/uplink.h"
 #include "proto/bundle_packer.h"
 #include "storage/sqlite_buffer.h"
 
 namespace edgegw {
 
 /// The daemon's components, wired in the order data flows through them:
-/// adapters → ingest → buffer → bundler → sink. It only wires; each part is tested on its own.
+/// adapters → ingest → buffer → uplink → transport. It only wires; each part is tested on
+/// its own. One io_context thread runs the transport's timers and callbacks; the uplink and
+/// the storage have threads of their own, so the io_context never waits for SQLite.
 class Gateway {
  public:
   /// Opens the buffer and builds every component. Throws on a config the gateway cannot run
@@ -26,32 +32,42 @@ class Gateway {
   ~Gateway();
 
   void start();
-  /// Stops the adapters first so nothing new arrives, then the bundler; accepted readings stay
-  /// in the buffer for the next start.
+  /// Stops the adapters first so nothing new arrives, then the uplink and the io_context;
+  /// accepted readings and in-flight bundles stay in the buffer for the next start.
   void stop();
 
+  /// Stores an alarm and publishes it ahead of all telemetry.
+  void raise_alarm(Alarm alarm) { ingest_->raise_alarm(std::move(alarm)); }
+  /// Closes the open bundle now.
+  void flush() { uplink_->request_flush(); }
+
+  GatewayStatus status() const;
   /// One line for the log: what came in, what is waiting, what went out and what it cost.
-  std::string status_line();
+  std::string status_line() const;
 
   SqliteBuffer& buffer() { return *buffer_; }
   Ingest& ingest() { return *ingest_; }
-  Bundler& bundler() { return *bundler_; }
 
  private:
   void register_series();
+  std::unique_ptr<Transport> make_transport();
   billing::Provider billing_provider() const;
   std::int64_t naive_message_bytes() const;
 
   GatewayConfig config_;
   Clock& clock_;
+  const std::int64_t started_ms_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> io_work_;
+  std::thread io_thread_;
   std::unique_ptr<SqliteBuffer> buffer_;
   std::unique_ptr<Ingest> ingest_;
   std::vector<std::unique_ptr<Adapter>> adapters_;
   std::vector<std::vector<SeriesId>> adapter_series_ids_;
   std::unique_ptr<BundlePacker> packer_;
-  std::unique_ptr<BundleSink> sink_;
+  std::unique_ptr<Transport> transport_;
   std::unique_ptr<billing::BillingTally> tally_;
-  std::unique_ptr<Bundler> bundler_;
+  std::unique_ptr<Uplink> uplink_;
   bool started_ = false;
 };
 

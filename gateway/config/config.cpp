@@ -292,11 +292,15 @@ std::optional<OptionValue> to_option_value(const toml::node& node) {
 }
 
 /// Reads one table's scalar keys, reporting non-scalars; returns the values and their lines.
+/// Sub-tables and arrays of tables are skipped when `nested_sections`: they are sections of
+/// their own.
 std::map<std::string, OptionValue> scalar_values(const toml::table& table, std::string_view section,
                                                  std::map<std::string, std::int64_t>& lines,
-                                                 Problems& problems) {
+                                                 Problems& problems, bool nested_sections = false) {
   std::map<std::string, OptionValue> values;
   for (const auto& [key, node] : table) {
+    const auto* array = node.as_array();
+    if (nested_sections && (node.is_table() || (array && array->is_array_of_tables()))) continue;
     std::string name(key.str());
     lines[name] = line_of(node);
     if (auto value = to_option_value(node)) {
@@ -320,9 +324,9 @@ void report(const std::vector<std::pair<std::string, std::string>>& errors,
 
 template <class T>
 void bind_table(const toml::table& table, std::string_view section, const OptionTable<T>& options,
-                T& out, Problems& problems) {
+                T& out, Problems& problems, bool nested_sections = false) {
   std::map<std::string, std::int64_t> lines;
-  auto values = scalar_values(table, section, lines, problems);
+  auto values = scalar_values(table, section, lines, problems, nested_sections);
   report(fill_options(out, options, values), section, lines, line_of(table), problems);
 }
 
@@ -394,12 +398,15 @@ GatewayConfig build_config(const toml::table& root, Problems& problems) {
   static const std::set<std::string, std::less<>> kSections = {"storage", "bundle", "uplink",
                                                                "api",     "ingest", "series",
                                                                "adapters"};
-  toml::table top;
   for (const auto& [key, node] : root) {
-    if (!kSections.contains(key.str())) top.insert(key, node);
+    const auto* array = node.as_array();
+    bool section = node.is_table() || (array && array->is_array_of_tables());
+    if (section && !kSections.contains(key.str())) {
+      problems.add(line_of(node), "[" + std::string(key.str()) + "] unknown section");
+    }
   }
   // Unknown top-level keys are reported by the gateway table itself.
-  bind_table(top, "", gateway_option_table(), config.gateway, problems);
+  bind_table(root, "", gateway_option_table(), config.gateway, problems, true);
 
   if (const auto* t = section_table(root, "storage", problems)) {
     bind_table(*t, "storage", storage_option_table(), config.storage, problems);
@@ -408,11 +415,7 @@ GatewayConfig build_config(const toml::table& root, Problems& problems) {
     bind_table(*t, "bundle", bundle_option_table(), config.bundle, problems);
   }
   if (const auto* t = section_table(root, "uplink", problems)) {
-    toml::table scalars;
-    for (const auto& [key, node] : *t) {
-      if (!node.is_table()) scalars.insert(key, node);
-    }
-    bind_table(scalars, "uplink", uplink_option_table(), config.uplink, problems);
+    bind_table(*t, "uplink", uplink_option_table(), config.uplink, problems, true);
     for (const auto& [key, node] : *t) {
       if (!node.is_table()) continue;
       const auto& sub = *node.as_table();

@@ -1,5 +1,7 @@
 #include "gateway/ingest/ingest.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <vector>
 
@@ -85,6 +87,17 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
       done(SubmitResult::busy);
     }
   });
+}
+
+void Ingest::raise_alarm(Alarm alarm) {
+  const std::string kind = alarm.kind;
+  if (buffer_.add_alarm(std::move(alarm)) == 0) {
+    spdlog::error("alarm {} could not be stored: the buffer is full and holds nothing to shed",
+                  kind);
+    return;
+  }
+  alarms_raised_.fetch_add(1, std::memory_order_relaxed);
+  if (alarm_listener_) alarm_listener_();
 }
 
 void Ingest::count_append(AppendStatus status, std::uint64_t n) {

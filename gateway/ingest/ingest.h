@@ -69,6 +69,11 @@ class Ingest final : public ReadingSink {
   std::optional<RejectReason> check(const Reading& reading) const;
 
   bool offer(std::span<const Reading> readings) override;
+  void raise_alarm(Alarm alarm) override;
+
+  /// Called after each alarm is stored, to publish it at once. Set before adapters start.
+  void set_alarm_listener(std::function<void()> listener) { alarm_listener_ = std::move(listener); }
+  std::uint64_t alarms_raised() const { return alarms_raised_.load(std::memory_order_relaxed); }
 
   /// Every reading of `batch` that would be rejected, with the reason. A posted batch is
   /// stored whole or not at all, so the caller rejects it if this is not empty.
@@ -102,6 +107,8 @@ class Ingest final : public ReadingSink {
   std::atomic<std::uint64_t> accepted_{0};
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<std::uint64_t> refused_batches_{0};
+  std::atomic<std::uint64_t> alarms_raised_{0};
+  std::function<void()> alarm_listener_;
 };
 
 }  // namespace edgegw

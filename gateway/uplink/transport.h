@@ -7,6 +7,9 @@
 
 namespace edgegw {
 
+/// Publish tokens: a bundle's token is its bundle_seq; an alarm's is its id with this bit set.
+inline constexpr std::uint64_t kAlarmTokenBit = std::uint64_t{1} << 63;
+
 /// What the uplink publishes through: an MQTT client to the cloud, or a directory.
 /// Implementations deliver events from whatever thread they like; the handlers only enqueue.
 class Transport {
@@ -23,7 +26,8 @@ class Transport {
   /// Starts connecting (and reconnecting after any loss) until stop().
   virtual void start(Handlers handlers) = 0;
   virtual void stop() = 0;
-  /// Queues a QoS 1 publish. Returns false, and queues nothing, when not connected.
+  /// Queues a QoS 1 publish. Returns false, and queues nothing, when it cannot take it now
+  /// (not connected); the caller tries again later.
   virtual bool publish(const std::string& topic, std::string_view payload,
                        std::uint64_t token) = 0;
   /// Bytes the provider meters besides the payload for a publish on `topic` (AWS: the topic).

@@ -240,6 +240,28 @@ TEST(SimulatorGenerator, TheftShowsAsASuddenDropToNearZero) {
   EXPECT_GE(drops, 1u);
 }
 
+TEST(SimulatorGenerator, EachTheftRaisesOneAlarmJustBeforeTheDrop) {
+  auto options = options_for("chocolate", 9);
+  options.theft_interval_s = 300;
+  SimulatorGenerator generator(options, kStartMs);
+  std::vector<Reading> out;
+  generator.generate_until(kStartMs + kHourMs, out);
+  const auto alarms = generator.take_alarms();
+  ASSERT_GE(alarms.size(), 1u);
+  EXPECT_TRUE(generator.take_alarms().empty()) << "an alarm is handed out once";
+  for (const auto& alarm : alarms) {
+    EXPECT_EQ(alarm.kind, "theft");
+    EXPECT_EQ(alarm.series, "chocolate.load_g");
+    // The box leaves the scale within seconds of the alarm.
+    bool dropped = false;
+    for (const auto& r : out) {
+      dropped = dropped || (r.series == 0 && r.ts_ms > alarm.ts_ms &&
+                            r.ts_ms < alarm.ts_ms + 10'000 && r.value < 5.0);
+    }
+    EXPECT_TRUE(dropped) << "no drop after the alarm at " << alarm.ts_ms;
+  }
+}
+
 TEST(SimulatorGenerator, NoTheftWhenTheftIntervalIsZero) {
   auto options = options_for("chocolate", 9);
   options.theft_interval_s = 0;

@@ -81,6 +81,26 @@ TEST(Config, BadValuesNameKeyLineAndWhatIsAllowed) {
       << error;
 }
 
+TEST(Config, UnknownSectionsAndTopLevelKeysNameTheirLine) {
+  auto error = error_of("gateway_id = \"gw\"\nlog_levle = \"info\"\n[uplnk]\nhost = \"x\"\n"
+                        "[uplink.tsl]\nca_file = \"a\"\n");
+  EXPECT_NE(error.find("test.toml:2: log_levle unknown key"), std::string::npos) << error;
+  EXPECT_NE(error.find("test.toml:3: [uplnk] unknown section"), std::string::npos) << error;
+  EXPECT_NE(error.find("test.toml:5: [uplink.tsl] unknown section"), std::string::npos) << error;
+}
+
+TEST(Config, UplinkSubsectionsAreParsed) {
+  auto config = load_config_text(std::string(kMinimal) +
+                                     "[uplink.tls]\nca_file = \"ca.pem\"\ncert_file = \"d.pem\"\n"
+                                     "key_file = \"d.key\"\n[uplink.aws]\nregion = \"eu-west-1\"\n",
+                                 "test.toml");
+  ASSERT_TRUE(config.tls.has_value());
+  EXPECT_EQ(config.tls->ca_file, "ca.pem");
+  EXPECT_TRUE(config.tls->verify_hostname);
+  EXPECT_EQ(config.aws.region, "eu-west-1");
+  EXPECT_FALSE(load_config_text(kMinimal, "test.toml").tls.has_value()) << "no section, no TLS";
+}
+
 TEST(Config, MissingGatewayIdIsAnError) {
   EXPECT_NE(error_of("[bundle]\nunit_bytes = 5120\n").find("gateway_id is required"),
             std::string::npos);

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+
+#include "gateway/uplink/transport.h"
+
+namespace edgegw {
+
+/// A transport with no network: each publish becomes a file in a directory, fsynced and
+/// renamed into place, and counts as acknowledged once it is there. Bundles are
+/// `<bundle_seq>.bundle` (`edgegw decode < FILE` prints one), alarms `alarm-<token>.json`.
+/// For demos, offline capture and tests of everything above the network.
+class DirectoryTransport final : public Transport {
+ public:
+  explicit DirectoryTransport(std::filesystem::path directory);
+
+  void start(Handlers handlers) override;
+  void stop() override;
+  bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
+  std::size_t metered_overhead(std::string_view topic) const override { return topic.size(); }
+
+ private:
+  std::filesystem::path directory_;
+  std::mutex mutex_;
+  Handlers handlers_;
+  bool started_ = false;
+};
+
+}  // namespace edgegw

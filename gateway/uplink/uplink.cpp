@@ -1,0 +1,308 @@
+#include "gateway/uplink/uplink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+
+namespace edgegw {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// How often the thread looks again when nothing woke it. A partly filled bundle closes at
+// most this much after max_latency; acks, alarms and flushes wake the thread at once.
+constexpr std::chrono::nanoseconds kIdleTick = 100ms;
+constexpr std::size_t kMaxFetch = std::size_t{1} << 17;
+
+std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
+  boost::json::object doc;
+  doc["gateway_id"] = gateway_id;
+  doc["alarm_id"] = alarm.id;
+  doc["kind"] = alarm.kind;
+  doc["series"] = alarm.series;
+  doc["ts_ms"] = alarm.ts_ms;
+  doc["value"] = alarm.value;
+  doc["message"] = alarm.message;
+  return boost::json::serialize(doc);
+}
+
+}  // namespace
+
+Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport,
+               const Clock& clock, Options options, AckedHook on_acked)
+    : buffer_(buffer),
+      packer_(packer),
+      transport_(transport),
+      clock_(clock),
+      options_(std::move(options)),
+      on_acked_(std::move(on_acked)),
+      shaper_(options_.max_publishes_per_s, options_.max_bytes_per_s, clock.monotonic()) {}
+
+Uplink::~Uplink() { stop(); }
+
+void Uplink::start() {
+  {
+    std::lock_guard lock(mutex_);
+    if (running_) return;
+    running_ = true;
+  }
+  connect();
+  thread_ = std::thread([this] { run(); });
+}
+
+void Uplink::connect() {
+  transport_started_ = true;
+  transport_.start({.on_acked = [this](std::uint64_t token) { post({Event::acked, token}); },
+                    .on_connection =
+                        [this](bool up, const std::string& reason) {
+                          if (up) {
+                            spdlog::info("uplink connected");
+                          } else {
+                            spdlog::warn("uplink down: {}", reason);
+                          }
+                          post({up ? Event::up : Event::down, 0});
+                        }});
+}
+
+void Uplink::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (std::exchange(transport_started_, false)) transport_.stop();
+}
+
+void Uplink::request_flush() {
+  {
+    std::lock_guard lock(mutex_);
+    flush_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Uplink::alarm_raised() {
+  {
+    std::lock_guard lock(mutex_);
+    alarm_raised_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Uplink::post(Event event) {
+  {
+    std::lock_guard lock(mutex_);
+    events_.push_back(event);
+  }
+  wake_.notify_all();
+}
+
+void Uplink::handle(const Event& event) {
+  switch (event.what) {
+    case Event::up:
+      if (ever_connected_) ++local_.reconnects;
+      ever_connected_ = true;
+      connected_ = true;
+      // Clean session: nothing from before is pending at the broker. Everything recorded in
+      // flight goes out again, with the same seq and bytes, before any new bundle.
+      outstanding_.clear();
+      outstanding_bundles_ = 0;
+      {
+        auto inflight = buffer_.inflight();
+        resend_.assign(std::make_move_iterator(inflight.begin()),
+                       std::make_move_iterator(inflight.end()));
+      }
+      alarms_dirty_ = true;
+      return;
+    case Event::down:
+      connected_ = false;
+      outstanding_.clear();
+      outstanding_bundles_ = 0;
+      resend_.clear();
+      return;
+    case Event::acked:
+      break;
+  }
+  auto it = outstanding_.find(event.token);
+  if (it == outstanding_.end()) return;  // acked after the connection it belonged to ended
+  Outstanding& entry = it->second;
+  if (entry.kind == Kind::bundle) {
+    if (!buffer_.ack(entry.bundle.bundle_seq)) {
+      // The rows stay in flight: re-sent after a restart, dropped as a duplicate downstream.
+      spdlog::error("bundle {}: acknowledged, but its rows could not be deleted",
+                    entry.bundle.bundle_seq);
+    }
+    if (on_acked_) on_acked_(entry.bundle, entry.readings);
+    ++local_.bundles_acked;
+    local_.readings_acked += entry.readings;
+    local_.payload_bytes_acked += entry.bundle.payload.size();
+    --outstanding_bundles_;
+  } else {
+    if (!buffer_.ack_alarm(static_cast<std::int64_t>(event.token & ~kAlarmTokenBit))) {
+      spdlog::warn("alarm {}: acknowledged but no longer stored", event.token & ~kAlarmTokenBit);
+    }
+    ++local_.alarms_acked;
+  }
+  outstanding_.erase(it);
+}
+
+bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& topic,
+                  std::string_view payload) {
+  shaper_.take(payload.size(), clock_.monotonic());
+  const bool bundle = entry.kind == Kind::bundle;
+  outstanding_.emplace(token, std::move(entry));
+  if (!transport_.publish(topic, payload, token)) {
+    outstanding_.erase(token);
+    return false;
+  }
+  if (bundle) {
+    ++outstanding_bundles_;
+    ++local_.bundles_published;
+  }
+  return true;
+}
+
+bool Uplink::publish_alarms() {
+  if (!alarms_dirty_) return false;
+  std::size_t outstanding = outstanding_.size() - outstanding_bundles_;
+  if (outstanding >= options_.alarm_window) return false;
+  const std::size_t want = options_.alarm_window + outstanding;
+  auto pending = buffer_.pending_alarms(want);
+  // A full page may hide more alarms behind it: look again after these are acknowledged.
+  alarms_dirty_ = pending.size() == want;
+  bool sent = false;
+  for (const auto& alarm : pending) {
+    const std::uint64_t token = kAlarmTokenBit | static_cast<std::uint64_t>(alarm.id);
+    if (outstanding_.contains(token)) continue;
+    if (outstanding >= options_.alarm_window) {
+      alarms_dirty_ = true;
+      break;
+    }
+    if (!send({.kind = Kind::alarm, .bundle = {}, .readings = 0}, token, options_.alarm_topic,
+              alarm_payload(packer_.options().gateway_id, alarm))) {
+      alarms_dirty_ = true;
+      break;
+    }
+    ++outstanding;
+    sent = true;
+  }
+  return sent;
+}
+
+std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
+  if (outstanding_bundles_ >= options_.inflight_window) return kIdleTick;  // an ack wakes us
+
+  if (!resend_.empty()) {
+    InflightBundle& bundle = resend_.front();
+    if (auto wait = shaper_.delay(bundle.payload.size(), clock_.monotonic()); wait > 0ns) {
+      return wait;
+    }
+    std::string payload = bundle.payload;
+    if (!send({.kind = Kind::bundle, .bundle = bundle, .readings = 0}, bundle.bundle_seq,
+              options_.telemetry_topic, payload)) {
+      return kIdleTick;
+    }
+    resend_.pop_front();
+    return std::nullopt;
+  }
+
+  // Ask the shaper before reading: a bundle is at most the budget.
+  if (auto wait = shaper_.delay(packer_.options().budget_bytes, clock_.monotonic()); wait > 0ns) {
+    return wait;
+  }
+  auto unsent = buffer_.read_unsent(fetch_size_);
+  if (unsent.empty()) {
+    flush_pending_ = false;
+    return kIdleTick;
+  }
+  std::vector<Reading> readings;
+  readings.reserve(unsent.size());
+  for (const auto& stored : unsent) readings.push_back(stored.reading);
+
+  const std::uint64_t seq = buffer_.next_bundle_seq();
+  PackedBundle packed = packer_.pack(seq, readings);
+  if (packed.reading_count == 0) {
+    spdlog::error("bundle budget is too small for a single reading; check bundle.unit_bytes");
+    return kIdleTick;
+  }
+  if (!packed.full && unsent.size() == fetch_size_ && fetch_size_ < kMaxFetch) {
+    fetch_size_ *= 2;  // everything fetched fitted and more may be waiting: read more
+    return std::nullopt;
+  }
+  std::int64_t oldest_ts = readings.front().ts_ms;
+  for (const auto& r : std::span(readings).first(packed.reading_count)) {
+    oldest_ts = std::min(oldest_ts, r.ts_ms);
+  }
+  const std::int64_t waited = clock_.wall_ms() - oldest_ts;
+  if (!packed.full && waited < options_.max_latency.count() && !flush_pending_) {
+    return std::min<std::chrono::nanoseconds>(
+        kIdleTick, std::chrono::milliseconds(options_.max_latency.count() - waited));
+  }
+  flush_pending_ = false;
+
+  InflightBundle bundle{.bundle_seq = seq,
+                        .first_seq = unsent.front().seq,
+                        .last_seq = unsent[packed.reading_count - 1].seq,
+                        .payload = std::move(packed.payload)};
+  if (!buffer_.record_inflight(bundle)) {
+    // Not recorded means not sent: a bundle the buffer does not know could be lost, and its
+    // seq used again.
+    spdlog::error("bundle {}: cannot record it as in flight; will try again", seq);
+    return kIdleTick;
+  }
+  const std::string payload = bundle.payload;
+  if (!send({.kind = Kind::bundle, .bundle = bundle, .readings = packed.reading_count}, seq,
+            options_.telemetry_topic, payload)) {
+    resend_.push_back(std::move(bundle));
+    return kIdleTick;
+  }
+  return std::nullopt;
+}
+
+std::chrono::nanoseconds Uplink::step() {
+  std::deque<Event> events;
+  {
+    std::lock_guard lock(mutex_);
+    events.swap(events_);
+    if (alarm_raised_) alarms_dirty_ = true;
+    if (flush_) flush_pending_ = true;
+    alarm_raised_ = flush_ = false;
+  }
+  for (const auto& event : events) handle(event);
+
+  std::chrono::nanoseconds wait = kIdleTick;
+  if (connected_) {
+    bool progressed = publish_alarms();
+    auto bundle_wait = publish_bundle();
+    wait = progressed || !bundle_wait ? 0ns : *bundle_wait;
+  }
+  std::lock_guard lock(mutex_);
+  stats_ = local_;
+  stats_.inflight = outstanding_bundles_;
+  stats_.connected = connected_;
+  return wait;
+}
+
+void Uplink::run() {
+  for (;;) {
+    auto wait = step();
+    std::unique_lock lock(mutex_);
+    if (!running_) return;
+    if (wait > 0ns) {
+      wake_.wait_for(lock, wait, [this] {
+        return !running_ || !events_.empty() || flush_ || alarm_raised_;
+      });
+      if (!running_) return;
+    }
+  }
+}
+
+Uplink::Stats Uplink::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+}  // namespace edgegw

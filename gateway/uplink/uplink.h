@@ -1,0 +1,128 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <mutex>
+#include <thread>
+
+#include "gateway/model/clock.h"
+#include "gateway/uplink/rate_shaper.h"
+#include "gateway/uplink/transport.h"
+#include "proto/bundle_packer.h"
+#include "storage/sqlite_buffer.h"
+
+namespace edgegw {
+
+/// Gets every accepted reading and alarm to the far side of a Transport, oldest first, alarms
+/// before telemetry. A bundle is recorded in flight before it is published and its rows are
+/// deleted only when the transport reports it acknowledged, so after a crash or a reconnect
+/// the same bytes go out again under the same bundle_seq. While the transport is down,
+/// readings simply stay in the buffer (store and forward).
+///
+/// Runs on a thread of its own: every buffer call blocks on the storage thread, and neither
+/// the io_context nor the transport's callback threads may block.
+class Uplink {
+ public:
+  struct Options {
+    std::string telemetry_topic;
+    std::string alarm_topic;
+    std::size_t inflight_window = 16;      ///< bundles published and not yet acknowledged
+    std::size_t alarm_window = 16;         ///< alarms published and not yet acknowledged
+    std::chrono::milliseconds max_latency{60'000};
+    double max_publishes_per_s = 0;        ///< 0: unlimited
+    double max_bytes_per_s = 0;            ///< 0: unlimited
+  };
+  struct Stats {
+    std::uint64_t bundles_published = 0;  ///< resends included
+    std::uint64_t bundles_acked = 0;
+    std::uint64_t readings_acked = 0;     ///< of bundles made by this process
+    std::uint64_t payload_bytes_acked = 0;
+    std::uint64_t alarms_acked = 0;
+    std::uint64_t reconnects = 0;
+    std::size_t inflight = 0;
+    bool connected = false;
+  };
+  /// Called (on the uplink thread) for every acknowledged bundle: its payload and how many
+  /// readings it held (0 for a bundle re-sent after a restart, counted before the crash).
+  using AckedHook = std::function<void(const InflightBundle&, std::size_t readings)>;
+
+  Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport, const Clock& clock,
+         Options options, AckedHook on_acked = {});
+  ~Uplink();
+
+  /// Starts the transport and a thread that calls step() whenever there may be work.
+  void start();
+  /// Starts only the transport: its events queue up until step() handles them. For tests
+  /// that drive step() by hand.
+  void connect();
+  /// Stops the thread, then the transport. Whatever is in flight stays recorded for next time.
+  void stop();
+  /// Closes the open bundle now, however full it is.
+  void request_flush();
+  /// An alarm was added to the buffer: publish it now.
+  void alarm_raised();
+
+  /// Does what can be done now: handles transport events, publishes pending alarms, re-sends
+  /// and publishes bundles while the window and the rate limits allow. Returns the time to
+  /// wait before there may be more to do (zero: call again at once). Public for tests.
+  std::chrono::nanoseconds step();
+
+  Stats stats() const;
+
+ private:
+  enum class Kind { bundle, alarm };
+  struct Outstanding {
+    Kind kind;
+    InflightBundle bundle;  // for Kind::bundle
+    std::size_t readings = 0;
+  };
+  struct Event {
+    enum { acked, up, down } what;
+    std::uint64_t token = 0;
+  };
+
+  void handle(const Event& event);
+  bool publish_alarms();
+  /// Publishes one bundle if one is due (returns nothing: call again), else how long to wait.
+  std::optional<std::chrono::nanoseconds> publish_bundle();
+  bool send(Outstanding entry, std::uint64_t token, const std::string& topic,
+            std::string_view payload);
+  void post(Event event);
+  void run();
+
+  SqliteBuffer& buffer_;
+  BundlePacker& packer_;
+  Transport& transport_;
+  const Clock& clock_;
+  Options options_;
+  AckedHook on_acked_;
+  RateShaper shaper_;
+
+  // Touched only by the thread running step().
+  bool connected_ = false;
+  bool ever_connected_ = false;
+  std::map<std::uint64_t, Outstanding> outstanding_;  // by token
+  std::size_t outstanding_bundles_ = 0;
+  std::deque<InflightBundle> resend_;
+  std::size_t fetch_size_ = 4096;
+  bool alarms_dirty_ = true;
+  bool flush_pending_ = false;
+  Stats local_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Event> events_;
+  bool flush_ = false;
+  bool alarm_raised_ = false;
+  bool running_ = false;
+  bool transport_started_ = false;
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace edgegw

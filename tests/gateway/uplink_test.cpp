@@ -1,0 +1,238 @@
+#include "gateway/uplink/uplink.h"
+
+#include <gtest/gtest.h>
+
+#include "gateway/model/clock.h"
+#include "proto/bundle_decoder.h"
+#include "proto/bundle_packer.h"
+#include "tests/temp_dir.h"
+
+namespace edgegw {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A transport under the test's control: it records publishes and acknowledges, connects and
+/// drops only when told to.
+class FakeTransport final : public Transport {
+ public:
+  struct Publish {
+    std::string topic;
+    std::string payload;
+    std::uint64_t token;
+  };
+
+  void start(Handlers handlers) override { handlers_ = std::move(handlers); }
+  void stop() override {}
+  bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override {
+    if (!connected_) return false;
+    published.push_back({topic, std::string(payload), token});
+    return true;
+  }
+  std::size_t metered_overhead(std::string_view topic) const override { return topic.size(); }
+
+  void up() {
+    connected_ = true;
+    handlers_.on_connection(true, "test");
+  }
+  void down() {
+    connected_ = false;
+    handlers_.on_connection(false, "test");
+  }
+  void ack(std::uint64_t token) { handlers_.on_acked(token); }
+  void ack_all() {
+    for (const auto& p : published) ack(p.token);
+  }
+
+  std::vector<Publish> published;
+
+ private:
+  Handlers handlers_;
+  bool connected_ = false;
+};
+
+class UplinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+  void TearDown() override { close(); }
+
+  void open(Uplink::Options options = default_options()) {
+    StorageOptions storage;
+    storage.path = dir_.file("buffer.db");
+    storage.synchronous = "normal";
+    buffer_ = SqliteBuffer::open(storage, clock_);
+    series_ = buffer_->register_series({.name = "load_g", .unit = "g", .resolution = 0.1});
+    packer_ = std::make_unique<BundlePacker>(
+        PackerOptions{.gateway_id = "gw-test", .budget_bytes = 512,
+                      .encoding = BundleEncoding::proto},
+        buffer_->catalog());
+    transport_ = FakeTransport();
+    uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, transport_, clock_, options);
+    uplink_->connect();
+  }
+
+  void close() {
+    uplink_.reset();
+    packer_.reset();
+    buffer_.reset();
+  }
+
+  static Uplink::Options default_options() {
+    return {.telemetry_topic = "t/telemetry", .alarm_topic = "t/alarms", .max_latency = kLatency};
+  }
+
+  /// Appends n readings 100 ms apart, ending at the clock's current time.
+  void append(int n) {
+    std::vector<Reading> batch;
+    for (int i = 0; i < n; ++i) {
+      batch.push_back({.series = series_,
+                       .ts_ms = clock_.wall_ms() - 100 * (n - 1 - i),
+                       .value = 500.0 + 0.1 * (i % 7)});
+    }
+    ASSERT_EQ(buffer_->append_sync(std::move(batch)), AppendStatus::accepted);
+  }
+
+  /// Steps until the uplink would wait; returns how many publishes that produced.
+  std::size_t settle() {
+    auto before = transport_.published.size();
+    for (int i = 0; i < 1000 && uplink_->step() == 0ns; ++i) {
+    }
+    return transport_.published.size() - before;
+  }
+
+  static constexpr std::chrono::milliseconds kLatency{60'000};
+  TempDir dir_;
+  ManualClock clock_;
+  FakeTransport transport_;
+  std::unique_ptr<SqliteBuffer> buffer_;
+  SeriesId series_ = 0;
+  std::unique_ptr<BundlePacker> packer_;
+  std::unique_ptr<Uplink> uplink_;
+};
+
+TEST_F(UplinkTest, HoldsAPartialBundleUntilItsOldestReadingHasWaitedMaxLatency) {
+  transport_.up();
+  append(10);
+  clock_.advance(kLatency - 1ms - 900ms);
+  EXPECT_EQ(settle(), 0u) << "oldest reading has waited 59 999 ms";
+  clock_.advance(1ms);
+  EXPECT_EQ(settle(), 1u) << "oldest reading has waited exactly max_latency";
+  EXPECT_EQ(decode_bundle(transport_.published[0].payload).readings.size(), 10u);
+  EXPECT_EQ(transport_.published[0].topic, "t/telemetry");
+  EXPECT_EQ(buffer_->stats().readings, 10) << "nothing is deleted before the ack";
+  transport_.ack_all();
+  settle();
+  EXPECT_EQ(buffer_->stats().readings, 0) << "acknowledged rows are deleted";
+  EXPECT_EQ(uplink_->stats().bundles_acked, 1u);
+}
+
+TEST_F(UplinkTest, FullBundlesGoAtOnceAndTheWindowBoundsWhatIsInFlight) {
+  close();
+  auto options = default_options();
+  options.inflight_window = 3;
+  open(options);
+  transport_.up();
+  append(5000);
+  EXPECT_EQ(settle(), 3u) << "no more than the window without acks";
+  EXPECT_EQ(uplink_->stats().inflight, 3u);
+  transport_.ack(transport_.published[0].token);
+  EXPECT_EQ(settle(), 1u) << "each ack opens one slot";
+  std::size_t delivered = 0;
+  for (int round = 0; round < 100 && buffer_->stats().readings > 0; ++round) {
+    transport_.ack_all();
+    clock_.advance(kLatency);
+    settle();
+  }
+  for (const auto& p : transport_.published) {
+    EXPECT_LE(p.payload.size(), 512u);
+    delivered += decode_bundle(p.payload).readings.size();
+  }
+  EXPECT_EQ(delivered, 5000u);
+  EXPECT_EQ(buffer_->stats().readings, 0);
+}
+
+TEST_F(UplinkTest, OfflineReadingsWaitInTheBufferAndDrainOnConnect) {
+  append(3000);
+  clock_.advance(kLatency);
+  EXPECT_EQ(settle(), 0u) << "nothing is published while the transport is down";
+  EXPECT_EQ(buffer_->stats().inflight_bundles, 0) << "and nothing is packed for later";
+  transport_.up();
+  EXPECT_GT(settle(), 1u);
+}
+
+TEST_F(UplinkTest, AConnectionLossResendsInFlightBundlesWithTheSameSeqAndBytes) {
+  transport_.up();
+  append(10);
+  clock_.advance(kLatency);
+  ASSERT_EQ(settle(), 1u);
+  auto first = transport_.published[0];
+  transport_.down();
+  settle();
+  transport_.ack(first.token);  // a late ack for the lost connection is ignored
+  transport_.up();
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_EQ(transport_.published[1].token, first.token);
+  EXPECT_EQ(transport_.published[1].payload, first.payload);
+  EXPECT_EQ(buffer_->stats().readings, 10);
+  EXPECT_EQ(uplink_->stats().reconnects, 1u);
+}
+
+TEST_F(UplinkTest, BundlesInFlightAtACrashAreResentByteIdenticalAfterRestart) {
+  transport_.up();
+  append(10);
+  clock_.advance(kLatency);
+  ASSERT_EQ(settle(), 1u);
+  auto first = transport_.published[0];
+  close();  // the crash: no ack ever came
+  open();
+  transport_.up();
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_EQ(transport_.published[0].token, first.token);
+  EXPECT_EQ(transport_.published[0].payload, first.payload);
+  transport_.ack_all();
+  settle();
+  append(1);
+  uplink_->request_flush();
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_GT(transport_.published[1].token, first.token) << "a bundle_seq is never reused";
+}
+
+TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged) {
+  append(3000);
+  clock_.advance(kLatency);
+  buffer_->add_alarm({.kind = "theft", .series = "load_g", .ts_ms = clock_.wall_ms(),
+                      .value = 1.5, .message = "box lifted"});
+  uplink_->alarm_raised();
+  transport_.up();
+  settle();
+  ASSERT_GE(transport_.published.size(), 2u);
+  EXPECT_EQ(transport_.published[0].topic, "t/alarms");
+  EXPECT_NE(transport_.published[0].payload.find("\"kind\":\"theft\""), std::string::npos)
+      << transport_.published[0].payload;
+  EXPECT_NE(transport_.published[0].payload.find("\"gateway_id\":\"gw-test\""),
+            std::string::npos);
+  EXPECT_EQ(transport_.published[1].topic, "t/telemetry");
+  EXPECT_EQ(buffer_->stats().alarms_pending, 1) << "kept until acknowledged";
+  transport_.ack(transport_.published[0].token);
+  settle();
+  EXPECT_EQ(buffer_->stats().alarms_pending, 0);
+  EXPECT_EQ(uplink_->stats().alarms_acked, 1u);
+}
+
+TEST_F(UplinkTest, TheRateShaperSpacesPublishes) {
+  close();
+  auto options = default_options();
+  options.max_publishes_per_s = 2;
+  options.inflight_window = 100;
+  open(options);
+  transport_.up();
+  append(5000);
+  EXPECT_EQ(settle(), 2u) << "a full bucket: one second's worth";
+  clock_.advance(499ms);
+  EXPECT_EQ(settle(), 0u);
+  clock_.advance(1ms);
+  EXPECT_EQ(settle(), 1u) << "one more publish every 500 ms";
+}
+
+}  // namespace
+}  // namespace edgegw
