@@ -5,6 +5,7 @@ build=${1:-build}
 seconds=${RSS_SECONDS:-20}
 
 "$build/bench/edgegw_bench" ${BENCH_ARGS:-}
+"$build/bench/edgegw_drain_bench" ${BENCH_ARGS:-}
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -17,6 +18,8 @@ path = "$work/buffer.db"
 max_latency_s = 5
 [uplink]
 directory = "$work/outbox"
+[api]
+listen = "127.0.0.1:0"
 [[adapters]]
 type = "simulator"
 profile = "crane"

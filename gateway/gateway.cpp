@@ -6,12 +6,15 @@
 #include <sstream>
 
 #include "adapters/registry.h"
+#include "gateway/api/api_routes.h"
 #include "gateway/uplink/directory_transport.h"
+#include "gateway/uplink/mqtt_transport.h"
 
 namespace edgegw {
 
 Gateway::Gateway(GatewayConfig config, Clock& clock)
     : config_(std::move(config)),
+      profile_(resolve_profile(config_)),
       clock_(clock),
       started_ms_(clock.wall_ms()),
       io_work_(io_.get_executor()) {
@@ -33,41 +36,40 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
 
   packer_ = std::make_unique<BundlePacker>(
       PackerOptions{.gateway_id = config_.gateway.gateway_id,
-                    .budget_bytes = config_.bundle_budget_bytes(),
+                    .budget_bytes = profile_.payload_budget_bytes(),
                     .encoding = parse_bundle_encoding(config_.bundle.encoding)
                                     .value_or(BundleEncoding::proto)},
       buffer_->catalog());
   transport_ = make_transport();
   tally_ = std::make_unique<billing::BillingTally>(billing_provider(), naive_message_bytes(),
-                                                   config_.bundle.unit_bytes);
-  const std::string telemetry_topic = config_.expand_topic(config_.uplink.telemetry_topic);
-  const std::size_t metered = transport_->metered_overhead(telemetry_topic);
+                                                   static_cast<std::int64_t>(profile_.unit_bytes));
+  const std::size_t metered = transport_->metered_overhead(profile_.telemetry_topic);
   uplink_ = std::make_unique<Uplink>(
       *buffer_, *packer_, *transport_, clock_,
-      Uplink::Options{.telemetry_topic = telemetry_topic,
-                      .alarm_topic = config_.expand_topic(config_.uplink.alarm_topic),
+      Uplink::Options{.telemetry_topic = profile_.telemetry_topic,
+                      .alarm_topic = profile_.alarm_topic,
                       .inflight_window = static_cast<std::size_t>(config_.uplink.inflight_window),
                       .alarm_window = 16,
                       .max_latency = std::chrono::seconds(config_.bundle.max_latency_s),
-                      .max_publishes_per_s = std::max(0.0, config_.uplink.max_publishes_per_s),
-                      .max_bytes_per_s = std::max(0.0, config_.uplink.max_bytes_per_s)},
+                      .max_publishes_per_s = profile_.max_publishes_per_s,
+                      .max_bytes_per_s = profile_.max_bytes_per_s},
       [this, metered](const InflightBundle& bundle, std::size_t readings) {
         tally_->add_publish(static_cast<std::int64_t>(bundle.payload.size()),
                             static_cast<std::int64_t>(metered),
                             static_cast<std::int64_t>(readings));
       });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
+  api_ = std::make_unique<api::HttpServer>(io_, api::make_api_router(*this),
+                                           api::HttpServerOptions{.listen = config_.api.listen});
 }
 
 Gateway::~Gateway() { stop(); }
 
 std::unique_ptr<Transport> Gateway::make_transport() {
-  if (config_.uplink.directory.empty()) {
-    throw ConfigError(
-        "uplink.directory is not set: this version delivers bundles to a directory only "
-        "(the MQTT uplink is not built yet)\n");
+  if (!config_.uplink.directory.empty()) {
+    return std::make_unique<DirectoryTransport>(config_.uplink.directory);
   }
-  return std::make_unique<DirectoryTransport>(config_.uplink.directory);
+  return std::make_unique<MqttTransport>(profile_, io_, clock_);
 }
 
 billing::Provider Gateway::billing_provider() const {
@@ -109,8 +111,10 @@ void Gateway::register_series() {
 void Gateway::start() {
   if (started_) return;
   started_ = true;
+  api_->start();  // throws here, before anything runs, if the address cannot be bound
   io_thread_ = std::thread([this] { io_.run(); });
   uplink_->start();
+  spdlog::info("API listening on {} (port {})", config_.api.listen, api_->port());
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     adapters_[i]->start(*ingest_, adapter_series_ids_[i]);
     spdlog::info("adapter {} started ({} series)", adapters_[i]->name(),
@@ -122,6 +126,8 @@ void Gateway::stop() {
   if (!started_) return;
   started_ = false;
   for (auto& adapter : adapters_) adapter->stop();
+  api_->stop();
+  buffer_->wait_for_queued_appends();
   uplink_->stop();
   io_work_.reset();
   io_.stop();

@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "gateway/api/api_backend.h"
+#include "gateway/api/http_server.h"
 #include "gateway/billing/cost_model.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
 #include "gateway/model/clock.h"
 #include "gateway/status.h"
+#include "gateway/uplink/cloud_profile.h"
 #include "gateway/uplink/transport.h"
 #include "gateway/uplink/uplink.h"
 #include "proto/bundle_packer.h"
@@ -24,12 +27,12 @@ namespace edgegw {
 /// adapters → ingest → buffer → uplink → transport. It only wires; each part is tested on
 /// its own. One io_context thread runs the transport's timers and callbacks; the uplink and
 /// the storage have threads of their own, so the io_context never waits for SQLite.
-class Gateway {
+class Gateway final : public api::ApiBackend {
  public:
   /// Opens the buffer and builds every component. Throws on a config the gateway cannot run
   /// with (StorageError, ConfigError).
   Gateway(GatewayConfig config, Clock& clock);
-  ~Gateway();
+  ~Gateway() override;
 
   void start();
   /// Stops the adapters first so nothing new arrives, then the uplink and the io_context;
@@ -41,7 +44,15 @@ class Gateway {
   /// Closes the open bundle now.
   void flush() { uplink_->request_flush(); }
 
-  GatewayStatus status() const;
+  GatewayStatus status() const override;
+  std::vector<ReadingProblem> check(std::span<const NamedReading> batch) const override {
+    return ingest_->check(batch);
+  }
+  void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) override {
+    ingest_->submit(std::move(batch), std::move(done));
+  }
+  /// The port the API listens on (useful when the config asked for port 0).
+  std::uint16_t api_port() const { return api_->port(); }
   /// One line for the log: what came in, what is waiting, what went out and what it cost.
   std::string status_line() const;
 
@@ -55,6 +66,7 @@ class Gateway {
   std::int64_t naive_message_bytes() const;
 
   GatewayConfig config_;
+  CloudProfile profile_;  // the provider's rules resolved once: endpoint, topics, unit, limits
   Clock& clock_;
   const std::int64_t started_ms_;
   boost::asio::io_context io_;
@@ -68,6 +80,7 @@ class Gateway {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<billing::BillingTally> tally_;
   std::unique_ptr<Uplink> uplink_;
+  std::unique_ptr<api::HttpServer> api_;
   bool started_ = false;
 };
 

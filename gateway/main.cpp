@@ -12,6 +12,7 @@
 #include "gateway/config/config.h"
 #include "gateway/cost_report.h"
 #include "gateway/gateway.h"
+#include "gateway/uplink/cloud_profile.h"
 #include "proto/bundle_decoder.h"
 #include "proto/bundle_packer.h"
 
@@ -24,6 +25,9 @@ constexpr int kStatusIntervalS = 5;
 int run_daemon(const std::string& config_path) {
   GatewayConfig config = load_config_file(config_path);
   spdlog::set_level(spdlog::level::from_str(config.gateway.log_level));
+  // Every line out at once: under systemd or a pipe stdout is block-buffered, and a crash
+  // must not take the last lines with it.
+  spdlog::flush_on(spdlog::level::trace);
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
   // only the sigtimedwait() below ever sees them.
@@ -55,7 +59,7 @@ int check_config(const std::string& path) {
   GatewayConfig config = load_config_file(path);
   std::cout << path << ": ok (gateway " << config.gateway.gateway_id << ", "
             << config.adapters.size() << " adapter(s), bundle budget "
-            << config.bundle_budget_bytes() << " bytes)\n";
+            << resolve_profile(config).payload_budget_bytes() << " bytes)\n";
   return 0;
 }
 

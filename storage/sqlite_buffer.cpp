@@ -75,7 +75,7 @@ void SqliteBuffer::run() {
   for (;;) {
     auto group_due = [&] {
       if (appends_.empty()) return false;
-      return stopping_ ||
+      return stopping_ || flush_now_ ||
              queued_readings_ >= static_cast<std::size_t>(options_.batch_max_readings) ||
              steady_clock::now() >= appends_.front().queued_at + flush_interval;
     };
@@ -99,6 +99,7 @@ void SqliteBuffer::run() {
         appends_.pop_front();
       }
       queued_readings_ -= readings;
+      if (appends_.empty()) flush_now_ = false;
       queue_space_.notify_all();
     }
     lock.unlock();
@@ -216,7 +217,17 @@ bool SqliteBuffer::append(std::vector<Reading> batch, AppendCallback done) {
   return true;
 }
 
+void SqliteBuffer::wait_for_queued_appends() {
+  // Appends commit in queue order, so an empty one completes after all before it; flushing
+  // commits them now rather than after flush_interval_ms.
+  append_sync({}, /*flush_now=*/true);
+}
+
 AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch) {
+  return append_sync(std::move(batch), /*flush_now=*/false);
+}
+
+AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch, bool flush_now) {
   if (on_storage_thread()) {
     std::vector<BufferStore::SeqRange> ranges;
     AppendStatus status = store_->append({&batch}, ranges);
@@ -242,6 +253,8 @@ AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch) {
     if (stopping_) return AppendStatus::failed;
     queued_readings_ += batch.size();
     appends_.push_back({std::move(batch), std::move(done), std::chrono::steady_clock::now()});
+    flush_now_ = flush_now_ || flush_now;
+    flush_now_ = flush_now_ || flush_now;
   }
   wake_.notify_one();
   return result.get();

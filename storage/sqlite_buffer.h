@@ -102,6 +102,9 @@ class SqliteBuffer {
   void post(std::function<void()> task);
   /// Appends and waits for the commit (waiting for queue space first).
   AppendStatus append_sync(std::vector<Reading> batch);
+  /// Returns once every batch queued before the call has been committed (or refused) and its
+  /// callback has run: on shutdown, so the final counts include everything offered.
+  void wait_for_queued_appends();
 
   /// Up to `max` of the oldest readings that are in no in-flight bundle, in seq order.
   std::vector<StoredReading> read_unsent(std::size_t max);
@@ -138,6 +141,7 @@ class SqliteBuffer {
 
   SqliteBuffer(const StorageOptions& options, Clock& clock);
   void run();
+  AppendStatus append_sync(std::vector<Reading> batch, bool flush_now);
   bool on_storage_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
   template <class Work>
   auto call(Work work) -> decltype(work());
@@ -155,6 +159,7 @@ class SqliteBuffer {
   std::size_t queued_readings_ = 0;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
+  bool flush_now_ = false;  // wait_for_queued_appends: commit the queue without waiting
 
   mutable std::mutex stats_mutex_;
   BufferStats stats_;

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "adapters/registry.h"
+#include "gateway/uplink/cloud_profile.h"
 
 namespace edgegw {
 
@@ -28,8 +29,9 @@ const OptionTable<BundleOptions>& bundle_option_table() {
   static const OptionTable<BundleOptions> table = {
       {.key = "unit_bytes",
        .member = &BundleOptions::unit_bytes,
-       .description = "The provider's metering unit: 5120 for AWS IoT Core, 4096 for Azure IoT "
-                      "Hub. A bundle is packed as close to it as possible, never over.",
+       .description = "The metering unit of a generic broker's cloud. provider aws and azure "
+                      "use their own (5120 bytes with the topic; 4096 bytes). A bundle is "
+                      "packed as close to the unit as possible, never over.",
        .min = 256,
        .max = 131072},
       {.key = "max_latency_s",
@@ -243,13 +245,6 @@ std::string GatewayConfig::expand_topic(const std::string& topic_template) const
   return topic;
 }
 
-std::size_t GatewayConfig::bundle_budget_bytes() const {
-  auto unit = static_cast<std::size_t>(bundle.unit_bytes);
-  if (uplink.provider == "azure") return unit;
-  auto topic = expand_topic(uplink.telemetry_topic).size();
-  return topic < unit ? unit - topic : 0;
-}
-
 namespace {
 
 /// Collects problems so one run of check-config reports all of them, not just the first.
@@ -378,9 +373,15 @@ void check_adapters(GatewayConfig& config, const toml::table& root, Problems& pr
 }
 
 void check_consistency(const GatewayConfig& config, Problems& problems) {
-  if (config.bundle_budget_bytes() < 256) {
-    problems.add(0, "bundle.unit_bytes leaves less than 256 bytes for the payload after the "
-                    "telemetry topic; use a shorter uplink.telemetry_topic or a larger unit");
+  try {
+    if (resolve_profile(config).payload_budget_bytes() < 256) {
+      problems.add(0, "bundle.unit_bytes leaves less than 256 bytes for the payload after the "
+                      "telemetry topic; use a shorter uplink.telemetry_topic or a larger unit");
+    }
+  } catch (const ConfigError& error) {
+    std::string message = error.what();
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    problems.add(0, message);
   }
   std::set<std::string> names;
   for (const auto& series : config.series) {

@@ -112,10 +112,6 @@ struct GatewayConfig {
 
   /// A topic template with {gateway_id} filled in.
   std::string expand_topic(const std::string& topic_template) const;
-  /// Bytes a bundle's payload may take: the metering unit, less the topic where the provider
-  /// meters it (AWS does; "generic" is treated the same so a bundle never spills into a second
-  /// unit on any broker; Azure counts the payload only).
-  std::size_t bundle_budget_bytes() const;
 };
 
 /// A config file that cannot be used; what() lists every problem, one per line, each naming

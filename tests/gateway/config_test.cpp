@@ -54,13 +54,10 @@ profile = "crane"          # "chocolate" | "crane"
   EXPECT_EQ(config.adapters[0].type, "simulator");
 }
 
-TEST(Config, BudgetSubtractsTheTopicWhereTheProviderMetersIt) {
-  auto config = load_config_text(kMinimal, "test.toml");
-  config.uplink.provider = "aws";
-  EXPECT_EQ(config.bundle_budget_bytes(), 5120u - std::string("edgegw/gw-01/telemetry").size());
-  config.uplink.provider = "azure";
-  config.bundle.unit_bytes = 4096;
-  EXPECT_EQ(config.bundle_budget_bytes(), 4096u);
+TEST(Config, AProviderProfileThatContradictsItselfIsAConfigError) {
+  auto error = error_of(
+      "gateway_id = \"gw\"\n[uplink]\nprovider = \"aws\"\n[uplink.aws]\nregion = \"eu-west-1\"\n");
+  EXPECT_NE(error.find("endpoint_prefix"), std::string::npos) << error;
 }
 
 TEST(Config, UnknownKeyIsAnErrorNamingKeyAndLine) {

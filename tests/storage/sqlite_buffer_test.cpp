@@ -286,6 +286,22 @@ TEST_F(SqliteBufferTest, DestructorCommitsEveryQueuedAppend) {
   EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM readings"), 200);
 }
 
+TEST_F(SqliteBufferTest, WaitForQueuedAppendsReturnsAfterEveryEarlierCallback) {
+  options_.flush_interval_ms = 10'000;  // nothing would commit on its own for ten seconds
+  options_.batch_max_readings = 1'000'000;
+  auto buffer = open();
+  std::atomic<int> accepted{0};
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(buffer->append(make_readings(1, i * 4, 4),
+                               [&](AppendStatus status, std::int64_t, std::int64_t) {
+                                 if (status == AppendStatus::accepted) ++accepted;
+                               }));
+  }
+  buffer->wait_for_queued_appends();
+  EXPECT_EQ(accepted.load(), 50);
+  EXPECT_EQ(buffer->stats().readings, 200);
+}
+
 TEST_F(SqliteBufferTest, AlarmsAreListedOldestFirstAndAckedById) {
   auto buffer = open();
   std::vector<std::int64_t> ids;

@@ -1,0 +1,248 @@
+// Drain benchmark: a backlog of readings in SQLite drained through the uplink to a real local
+// mosquitto over mutual TLS, side by side with a naive publisher that sends one JSON message
+// per reading through the same Paho-based transport. Prints a table and a JSON line.
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "adapters/simulator/simulator_generator.h"
+#include "gateway/billing/cost_model.h"
+#include "gateway/uplink/cloud_profile.h"
+#include "gateway/uplink/mqtt_transport.h"
+#include "gateway/uplink/uplink.h"
+#include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/temp_dir.h"
+
+namespace edgegw {
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+/// The io_context thread the transport needs, for the length of one measurement.
+class IoThread {
+ public:
+  IoThread() : thread_([this] { io_.run(); }) {}
+  ~IoThread() {
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      io_.get_executor()};
+  std::thread thread_;
+};
+
+struct Result {
+  double readings_per_s = 0;
+  double messages_per_s = 0;
+  double cpu_s_per_million = 0;
+  double units_per_million = 0;  // AWS 5 KB units per million readings
+};
+
+std::vector<Reading> backlog_stream(std::size_t count, std::vector<SeriesInfo>& series) {
+  MixedSimulatorStream mix(1'700'000'000'000);
+  for (const char* profile : {"chocolate", "crane"}) {
+    SimulatorOptions options;
+    parse_simulator_options({{"profile", std::string(profile)}}, options);
+    mix.add(options);
+  }
+  std::vector<Reading> readings;
+  mix.generate(count, readings);
+  series = mix.series();
+  return readings;
+}
+
+Result drain_once(const MosquittoBroker& broker, const std::vector<Reading>& stream,
+                  const std::vector<SeriesInfo>& series) {
+  TempDir dir;
+  SystemClock clock;
+  GatewayConfig config = broker.gateway_config("bench-gw");
+  config.storage.path = dir.file("buffer.db");
+  config.storage.synchronous = "normal";
+  config.uplink.max_publishes_per_s = 0;  // the rate shaper off: measure the pipeline
+  config.uplink.max_bytes_per_s = 0;
+  auto buffer = SqliteBuffer::open(config.storage, clock);
+  std::map<SeriesId, SeriesId> ids;  // stream id -> buffer id
+  for (const auto& info : series) ids[info.id] = buffer->register_series(info.spec);
+  for (std::size_t i = 0; i < stream.size(); i += 10'000) {
+    std::vector<Reading> batch(stream.begin() + static_cast<std::ptrdiff_t>(i),
+                               stream.begin() + static_cast<std::ptrdiff_t>(std::min(stream.size(), i + 10'000)));
+    for (auto& r : batch) r.series = ids[r.series];
+    if (buffer->append_sync(std::move(batch)) != AppendStatus::accepted) {
+      throw std::runtime_error("could not fill the backlog");
+    }
+  }
+
+  CloudProfile profile = resolve_profile(config);
+  BundlePacker packer({.gateway_id = "bench-gw", .budget_bytes = profile.payload_budget_bytes(),
+                       .encoding = BundleEncoding::proto},
+                      buffer->catalog());
+  IoThread io;
+  MqttTransport transport(profile, io.io(), clock);
+  std::atomic<std::int64_t> units{0};
+  std::atomic<std::uint64_t> bundles{0};
+  const auto topic_bytes = static_cast<std::int64_t>(profile.telemetry_topic.size());
+  Uplink uplink(*buffer, packer, transport, clock,
+                {.telemetry_topic = profile.telemetry_topic,
+                 .alarm_topic = profile.alarm_topic,
+                 .inflight_window = 16,
+                 .max_latency = std::chrono::seconds(1)},
+                [&](const InflightBundle& bundle, std::size_t) {
+                  units += billing::aws_units(static_cast<std::int64_t>(bundle.payload.size()),
+                                              topic_bytes);
+                  ++bundles;
+                });
+  const double cpu0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  uplink.start();
+  uplink.request_flush();
+  while (buffer->stats().readings > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const double seconds = Seconds(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  uplink.stop();
+  const double n = static_cast<double>(stream.size());
+  return {.readings_per_s = n / seconds,
+          .messages_per_s = static_cast<double>(bundles.load()) / seconds,
+          .cpu_s_per_million = cpu / n * 1e6,
+          .units_per_million = static_cast<double>(units.load()) / n * 1e6};
+}
+
+/// One QoS 1 JSON message per reading, at most `window` unacknowledged, same transport.
+Result naive_once(const MosquittoBroker& broker, const std::vector<Reading>& stream,
+                  const std::vector<SeriesInfo>& series) {
+  SystemClock clock;
+  GatewayConfig config = broker.gateway_config("bench-naive");
+  CloudProfile profile = resolve_profile(config);
+  IoThread io;
+  MqttTransport transport(profile, io.io(), clock);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t acked = 0;
+  bool up = false;
+  transport.start({.on_acked =
+                       [&](std::uint64_t) {
+                         std::lock_guard lock(mutex);
+                         ++acked;
+                         changed.notify_all();
+                       },
+                   .on_connection =
+                       [&](bool connected, const std::string&) {
+                         std::lock_guard lock(mutex);
+                         up = connected;
+                         changed.notify_all();
+                       }});
+  {
+    std::unique_lock lock(mutex);
+    if (!changed.wait_for(lock, std::chrono::seconds(10), [&] { return up; })) {
+      throw std::runtime_error("naive publisher could not connect");
+    }
+  }
+  std::map<SeriesId, std::string> names;
+  for (const auto& info : series) names[info.id] = info.spec.name;
+  const auto topic_bytes = static_cast<std::int64_t>(profile.telemetry_topic.size());
+  std::int64_t units = 0;
+  const double cpu0 = cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    const auto& r = stream[i];
+    std::string message = billing::naive_json_message(names[r.series], r.ts_ms, r.value);
+    units += billing::aws_units(static_cast<std::int64_t>(message.size()), topic_bytes);
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return i - acked < 16; });
+    lock.unlock();
+    while (!transport.publish(profile.telemetry_topic, message, i)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return acked == stream.size(); });
+  }
+  const double seconds = Seconds(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  transport.stop();
+  const double n = static_cast<double>(stream.size());
+  return {.readings_per_s = n / seconds,
+          .messages_per_s = n / seconds,
+          .cpu_s_per_million = cpu / n * 1e6,
+          .units_per_million = static_cast<double>(units) / n * 1e6};
+}
+
+int run(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const int runs = 3;
+  const std::size_t backlog = quick ? 200'000 : 1'000'000;
+  const std::size_t naive_count = quick ? 20'000 : 100'000;
+  spdlog::set_level(spdlog::level::warn);
+
+  MosquittoBroker broker;
+  std::vector<SeriesInfo> series;
+  const auto stream = backlog_stream(backlog, series);
+  const std::vector<Reading> naive_stream(stream.begin(),
+                                          stream.begin() + static_cast<std::ptrdiff_t>(naive_count));
+  std::vector<Result> drained, naive;
+  for (int i = 0; i < runs; ++i) {
+    drained.push_back(drain_once(broker, stream, series));
+    naive.push_back(naive_once(broker, naive_stream, series));
+  }
+  auto pick = [](const std::vector<Result>& results, double Result::*field) {
+    std::vector<double> values;
+    for (const auto& r : results) values.push_back(r.*field);
+    return median(values);
+  };
+  const double drain_rate = pick(drained, &Result::readings_per_s);
+  const double naive_rate = pick(naive, &Result::readings_per_s);
+
+  std::printf("\nedgegw drain benchmark: backlog of %zu readings to mosquitto over mutual TLS on "
+              "loopback, rate shaper off (medians of %d runs; naive: %zu readings)\n\n",
+              backlog, runs, naive_count);
+  std::printf("%-34s %14s %14s %14s %16s\n", "publisher", "readings/s", "messages/s",
+              "CPU s/M rdgs", "AWS units/M rdgs");
+  auto row = [&](const char* name, const std::vector<Result>& results) {
+    std::printf("%-34s %14.0f %14.0f %14.2f %16.0f\n", name, pick(results, &Result::readings_per_s),
+                pick(results, &Result::messages_per_s), pick(results, &Result::cpu_s_per_million),
+                pick(results, &Result::units_per_million));
+  };
+  row("edgegw uplink (proto bundles)", drained);
+  row("naive: one JSON message/reading", naive);
+  std::printf("%-34s %14.1fx   target: drain >= 1,000,000 readings/s: %s\n", "drain / naive",
+              drain_rate / naive_rate, drain_rate >= 1e6 ? "yes" : "NO");
+  std::printf(
+      "{\"drain_readings_per_s\":%.0f,\"drain_bundles_per_s\":%.1f,\"drain_cpu_s_per_million\":%.3f,"
+      "\"drain_units_per_million\":%.0f,\"naive_readings_per_s\":%.0f,\"naive_cpu_s_per_million\":%.3f,"
+      "\"naive_units_per_million\":%.0f}\n",
+      drain_rate, pick(drained, &Result::messages_per_s), pick(drained, &Result::cpu_s_per_million),
+      pick(drained, &Result::units_per_million), naive_rate, pick(naive, &Result::cpu_s_per_million),
+      pick(naive, &Result::units_per_million));
+  return 0;
+}
+
+}  // namespace
+}  // namespace edgegw
+
+int main(int argc, char** argv) { return edgegw::run(argc, argv); }

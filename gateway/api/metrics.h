@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gateway/status.h"
+
+namespace edgegw::api {
+
+/// The Prometheus content type of render_metrics()'s output.
+inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `status` in the Prometheus text exposition format (0.0.4): HELP and TYPE lines, then the
+/// family's samples. Metric names are stable; dashboards and alerts depend on them.
+std::string render_metrics(const GatewayStatus& status);
+
+/// A label value escaped for the exposition format (backslash, double quote, newline).
+std::string escape_label_value(std::string_view value);
+
+}  // namespace edgegw::api

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/config/config.h"
+
+namespace edgegw {
+
+/// Azure IoT Hub shared access signature credentials; the token is made at each connect.
+struct SasCredentials {
+  std::string resource_uri;  ///< "<hub>.azure-devices.net/devices/<device>"
+  std::string key_file;      ///< holds the base64 device key, mode 0600
+  std::int64_t ttl_s = 3600;
+  /// Reconnect with a fresh token once this share of ttl_s has passed since it was made.
+  double renew_at_fraction = 0.8;
+};
+
+/// Everything the MQTT transport and the uplink need to know about one cloud, resolved from
+/// the config once: where to connect, as whom, on which topics, and how the provider meters.
+struct CloudProfile {
+  std::string provider;  ///< "aws" | "azure" | "generic"
+  std::string host;
+  int port = 1883;
+  bool use_tls = false;
+  /// Files for TLS; an empty ca_file means the system trust store, an empty cert/key means no
+  /// client certificate.
+  TlsOptions tls;
+  std::string client_id;
+  std::string username;
+  std::string password_file;          ///< static password (generic, aws custom auth); may be empty
+  std::optional<SasCredentials> sas;  ///< azure auth = "sas": the password is a fresh SAS token
+
+  std::string telemetry_topic;
+  std::string alarm_topic;
+  bool topic_metered = true;          ///< the provider counts the topic towards the unit
+  std::size_t unit_bytes = 5120;      ///< the provider's metering unit
+  std::size_t max_payload_bytes = 0;  ///< the largest payload the provider accepts
+  double max_publishes_per_s = 0;     ///< 0: unlimited
+  double max_bytes_per_s = 0;         ///< 0: unlimited
+
+  int keepalive_s = 30;
+  int connect_timeout_s = 10;
+  std::int64_t reconnect_min_ms = 1000;
+  std::int64_t reconnect_max_ms = 60000;
+
+  /// "ssl://host:port" or "tcp://host:port".
+  std::string server_uri() const;
+  /// Bytes metered besides the payload for a publish on `topic` (the topic, where metered).
+  std::size_t metered_overhead(std::string_view topic) const;
+  /// Largest telemetry payload that stays within one unit and under max_payload_bytes.
+  std::size_t payload_budget_bytes() const;
+};
+
+/// AWS IoT Core quotas per connection (documented service limits).
+inline constexpr double kAwsPublishesPerSecond = 100;
+inline constexpr double kAwsBytesPerSecond = 512 * 1024;
+inline constexpr std::size_t kAwsMaxPayloadBytes = 128 * 1024;
+inline constexpr std::size_t kAwsUnitBytes = 5120;
+/// Azure IoT Hub: 4 KB metering chunks, 256 KB largest device-to-cloud message.
+inline constexpr std::size_t kAzureUnitBytes = 4096;
+inline constexpr std::size_t kAzureMaxPayloadBytes = 256 * 1024;
+/// The MQTT protocol's own ceiling (remaining length field).
+inline constexpr std::size_t kMqttMaxPayloadBytes = 268'435'455;
+/// The Azure REST/MQTT API version in the username.
+inline constexpr std::string_view kAzureApiVersion = "2021-04-12";
+
+/// Azure IoT Hub device-to-cloud send throttle for one unit of `tier` (B1/S1 100/s, B2/S2
+/// 120/s, B3/S3 6000/s). A hub's limit is shared by all its devices; one unit is assumed.
+double azure_tier_publishes_per_second(std::string_view tier);
+
+/// Resolves the provider rules against the config. Throws ConfigError naming the keys when
+/// the settings contradict each other (an AWS endpoint half given, Azure without a hub, x509
+/// without a client certificate, ...).
+CloudProfile resolve_profile(const GatewayConfig& config);
+
+}  // namespace edgegw

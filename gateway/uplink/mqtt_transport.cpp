@@ -1,0 +1,425 @@
+#include "gateway/uplink/mqtt_transport.h"
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "gateway/uplink/azure_sas.h"
+#include "gateway/uplink/connection_probe.h"
+#include "gateway/uplink/reconnect_backoff.h"
+#include "gateway/uplink/secret_file.h"
+
+namespace edgegw {
+namespace {
+
+constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
+constexpr auto kProbeDeadline = std::chrono::milliseconds(3000);
+
+// Paho's own rc values on the connect token: CONNACK return codes are 1..5 in MQTT 3.1.1.
+std::string connack_reason(int rc) {
+  switch (rc) {
+    case 1:
+      return "connection refused: unacceptable protocol version";
+    case 2:
+      return "connection refused: client id rejected";
+    case 3:
+      return "connection refused: server unavailable";
+    case 4:
+      return "connection refused: bad user name or password";
+    case 5:
+      return "connection refused: not authorised";
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+class MqttTransport::Core : public std::enable_shared_from_this<Core> {
+ public:
+  Core(CloudProfile profile, boost::asio::io_context& io, const Clock& clock)
+      : profile_(std::move(profile)),
+        io_(io),
+        clock_(clock),
+        backoff_({.min = std::chrono::milliseconds(profile_.reconnect_min_ms),
+                  .max = std::chrono::milliseconds(profile_.reconnect_max_ms),
+                  .stable_after = std::chrono::seconds(30)},
+                 clock_),
+        reconnect_timer_(io),
+        renew_timer_(io),
+        connect_listener_(*this, Operation::connect),
+        publish_listener_(*this, Operation::publish),
+        disconnect_listener_(*this, Operation::disconnect) {
+    mqtt::create_options create(MQTTVERSION_3_1_1);
+    // Nothing is queued while offline: the SQLite buffer is the only store.
+    create.set_send_while_disconnected(false);
+    // No persistence object: Paho keeps nothing on disk (MQTTCLIENT_PERSISTENCE_NONE).
+    client_ =
+        std::make_unique<mqtt::async_client>(profile_.server_uri(), profile_.client_id, create);
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+      from_paho([cause](Core& core) { core.on_connection_lost(cause); });
+    });
+  }
+
+  ~Core() {
+    // stop() has closed the gate; Paho may still hold tokens that point at our listeners, so
+    // the client goes first.
+    client_.reset();
+  }
+
+  void start(Handlers handlers) {
+    std::lock_guard lock(mutex_);
+    if (started_ || stopped_) return;
+    started_ = true;
+    handlers_ = std::move(handlers);
+    boost::asio::post(io_, [self = shared_from_this()] { self->attempt_connect(); });
+  }
+
+  void stop() {
+    {
+      // Closing the gate first: from here on, Paho's threads post nothing.
+      std::lock_guard gate(gate_mutex_);
+      gate_open_ = false;
+    }
+    // Taking the state mutex waits for a handler that is running right now.
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    pending_.clear();
+    // Pending timers would keep io_context::run() busy until they fire.
+    reconnect_timer_.cancel();
+    renew_timer_.cancel();
+    bool was_connected = connected_;
+    connected_ = false;
+    if (was_connected || connecting_) {
+      try {
+        client_->disconnect(static_cast<int>(std::chrono::milliseconds(kDisconnectTimeout).count()))
+            ->wait_for(kDisconnectTimeout + std::chrono::seconds(1));
+      } catch (const mqtt::exception& error) {
+        spdlog::debug("mqtt: disconnect on stop: {}", error.what());
+      }
+    }
+    if (was_connected) spdlog::info("mqtt: disconnected from {}", profile_.server_uri());
+  }
+
+  bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) {
+    std::lock_guard lock(mutex_);
+    if (!connected_ || stopped_) return false;
+    // Registered before the call so a PUBACK racing back on Paho's thread finds it.
+    std::uintptr_t id = next_publish_id_++;
+    pending_.emplace(id, token);
+    try {
+      auto message = mqtt::make_message(topic, payload.data(), payload.size(), 1, false);
+      client_->publish(message, reinterpret_cast<void*>(id), publish_listener_);
+      return true;
+    } catch (const mqtt::exception& error) {
+      pending_.erase(id);
+      spdlog::warn("mqtt: publish on {} refused by the client: {}", topic, error.what());
+      return false;
+    }
+  }
+
+  bool connected() const {
+    std::lock_guard lock(mutex_);
+    return connected_;
+  }
+
+  const CloudProfile& profile() const { return profile_; }
+
+ private:
+  enum class Operation { connect, publish, disconnect };
+
+  // One listener per kind of operation; the token's user context says which one it was.
+  class Listener final : public mqtt::iaction_listener {
+   public:
+    Listener(Core& core, Operation operation) : core_(core), operation_(operation) {}
+    void on_success(const mqtt::token& token) override { report(token, true); }
+    void on_failure(const mqtt::token& token) override { report(token, false); }
+
+   private:
+    void report(const mqtt::token& token, bool ok) {
+      auto context = reinterpret_cast<std::uintptr_t>(token.get_user_context());
+      int rc = token.get_return_code();
+      auto operation = operation_;
+      core_.from_paho([=](Core& core) { core.on_result(operation, context, ok, rc); });
+    }
+    Core& core_;
+    Operation operation_;
+  };
+
+  // Paho threads come through here only: they post and never touch state.
+  template <class Work>
+  void from_paho(Work work) {
+    std::lock_guard gate(gate_mutex_);
+    if (!gate_open_) return;
+    boost::asio::post(io_, [self = shared_from_this(), work = std::move(work)]() mutable {
+      std::lock_guard lock(self->mutex_);
+      if (self->stopped_) return;
+      work(*self);
+    });
+  }
+
+  void notify_connection(bool up, const std::string& reason) {
+    if (handlers_.on_connection) handlers_.on_connection(up, reason);
+  }
+
+  mqtt::connect_options make_connect_options() {
+    mqtt::connect_options options;
+    options.set_mqtt_version(MQTTVERSION_3_1_1);
+    // The gateway re-sends its own in-flight bundles after every connect, so the broker need
+    // not remember anything for us.
+    options.set_clean_session(true);
+    options.set_automatic_reconnect(false);
+    options.set_keep_alive_interval(profile_.keepalive_s);
+    options.set_connect_timeout(profile_.connect_timeout_s);
+    if (!profile_.username.empty()) options.set_user_name(profile_.username);
+    if (!profile_.password_file.empty()) {
+      options.set_password(read_secret_file(profile_.password_file, "uplink.password_file"));
+    }
+    if (profile_.sas) {
+      auto key = read_secret_file(profile_.sas->key_file, "uplink.azure.device_key_file");
+      auto now_s = clock_.wall_ms() / 1000;
+      try {
+        options.set_password(
+            make_sas_token(profile_.sas->resource_uri, key, now_s + profile_.sas->ttl_s));
+      } catch (const std::invalid_argument& error) {
+        throw SecretFileError("uplink.azure.device_key_file \"" + profile_.sas->key_file +
+                              "\" does not hold a base64 device key: " + error.what());
+      }
+    }
+    if (profile_.use_tls) {
+      const auto& tls = profile_.tls;
+      mqtt::ssl_options ssl;
+      if (!tls.ca_file.empty()) {
+        check_readable_file(tls.ca_file, "uplink.tls.ca_file");
+        ssl.set_trust_store(tls.ca_file);
+      }
+      if (!tls.cert_file.empty()) {
+        check_readable_file(tls.cert_file, "uplink.tls.cert_file");
+        check_secret_file(tls.key_file, "uplink.tls.key_file");
+        ssl.set_key_store(tls.cert_file);
+        ssl.set_private_key(tls.key_file);
+      }
+      ssl.set_enable_server_cert_auth(true);
+      // Host name check after the handshake; Paho sends SNI for the host in the URI as given.
+      ssl.set_verify(tls.verify_hostname);
+      // Asks for 1.2 as the floor. Debian's Paho still negotiates 1.3 (tested), and OpenSSL 3
+      // refuses anything below 1.2 at its default security level in any case.
+      ssl.set_ssl_version(MQTT_SSL_VERSION_TLS_1_2);
+      options.set_ssl(std::move(ssl));
+    }
+    return options;
+  }
+
+  void attempt_connect() {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || connected_ || connecting_) return;
+    mqtt::connect_options options;
+    try {
+      options = make_connect_options();
+    } catch (const SecretFileError& error) {
+      attempt_failed(std::string("cannot use credentials: ") + error.what());
+      return;
+    }
+    ++attempt_;
+    connecting_ = true;
+    spdlog::debug("mqtt: connecting to {} as {}", profile_.server_uri(), profile_.client_id);
+    try {
+      client_->connect(options, reinterpret_cast<void*>(attempt_), connect_listener_);
+    } catch (const mqtt::exception& error) {
+      connecting_ = false;
+      attempt_failed(std::string("connect failed: ") + error.what());
+    }
+  }
+
+  void attempt_failed(const std::string& reason) {
+    spdlog::error("mqtt: cannot connect to {}: {}", profile_.server_uri(), reason);
+    notify_connection(false, reason);
+    schedule_reconnect();
+  }
+
+  void schedule_reconnect() {
+    if (stopped_) return;
+    auto delay = backoff_.next_delay();
+    spdlog::info("mqtt: next connect attempt in {} ms", delay.count());
+    reconnect_timer_.expires_after(delay);
+    reconnect_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (!error) self->attempt_connect();
+    });
+  }
+
+  void on_result(Operation operation, std::uintptr_t context, bool ok, int rc) {
+    switch (operation) {
+      case Operation::connect:
+        return on_connect_result(context, ok, rc);
+      case Operation::publish:
+        return on_publish_result(context, ok, rc);
+      case Operation::disconnect:
+        return on_renewal_disconnected();
+    }
+  }
+
+  void on_connect_result(std::uintptr_t attempt, bool ok, int rc) {
+    if (attempt != attempt_ || !connecting_) return;
+    connecting_ = false;
+    if (ok) {
+      connected_ = true;
+      backoff_.connected();
+      spdlog::info("mqtt: connected to {} as {}", profile_.server_uri(), profile_.client_id);
+      schedule_sas_renewal();
+      notify_connection(true, "connected to " + profile_.server_uri());
+      return;
+    }
+    auto reason = connack_reason(rc);
+    if (!reason.empty()) return attempt_failed(reason);
+    // Paho reports TCP and TLS failures alike as "failure"; a probe of our own finds out which
+    // (refused, unreachable, which certificate the handshake stumbled on). The attempt stays
+    // open meanwhile, so no other starts.
+    connecting_ = true;
+    probe_connection(
+        io_, profile_, kProbeDeadline,
+        [self = shared_from_this(), attempt, rc](const std::string& finding) {
+          std::lock_guard lock(self->mutex_);
+          if (self->stopped_ || attempt != self->attempt_) return;
+          self->connecting_ = false;
+          self->attempt_failed(finding + " (Paho: " + mqtt::exception::error_str(rc) + ")");
+        });
+  }
+
+  void on_publish_result(std::uintptr_t id, bool ok, int rc) {
+    auto found = pending_.find(id);
+    if (found == pending_.end()) {
+      // From a connection that is gone; the uplink sends that bundle again anyway.
+      spdlog::debug("mqtt: publish #{} of a lost connection {} (rc {})", id,
+                    ok ? "acked late" : "failed", rc);
+      return;
+    }
+    auto token = found->second;
+    pending_.erase(found);
+    if (ok) {
+      if (handlers_.on_acked) handlers_.on_acked(token);
+    } else {
+      // Not acked: the uplink sends it again after the next connect.
+      spdlog::debug("mqtt: publish {} failed before its PUBACK (rc {})", token, rc);
+    }
+  }
+
+  void on_connection_lost(const std::string& cause) {
+    if (!connected_) return;
+    connected_ = false;
+    auto unacked = pending_.size();
+    pending_.clear();
+    renew_timer_.cancel();
+    backoff_.disconnected();
+    std::string reason = "connection lost";
+    if (!cause.empty()) reason += ": " + cause;
+    if (unacked > 0) {
+      reason += " (" + std::to_string(unacked) + " publishes had no PUBACK; they go again)";
+    }
+    spdlog::warn("mqtt: {} ({})", reason, profile_.server_uri());
+    notify_connection(false, reason);
+    schedule_reconnect();
+  }
+
+  // A SAS token cannot be refreshed on a live MQTT session, so the session is renewed: a clean
+  // disconnect and an immediate connect with a new token, well before the old one runs out.
+  void schedule_sas_renewal() {
+    if (!profile_.sas) return;
+    auto after = std::chrono::milliseconds(static_cast<std::int64_t>(
+        static_cast<double>(profile_.sas->ttl_s) * 1000.0 * profile_.sas->renew_at_fraction));
+    renew_timer_.expires_after(after);
+    renew_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (error) return;
+      std::lock_guard lock(self->mutex_);
+      if (self->stopped_ || !self->connected_) return;
+      self->renew_session();
+    });
+  }
+
+  void renew_session() {
+    spdlog::info("mqtt: reconnecting with a fresh SAS token");
+    connected_ = false;
+    pending_.clear();
+    notify_connection(false, "renewing the SAS token");
+    try {
+      client_->disconnect(static_cast<int>(std::chrono::milliseconds(kDisconnectTimeout).count()),
+                          nullptr, disconnect_listener_);
+    } catch (const mqtt::exception&) {
+      on_renewal_disconnected();
+    }
+  }
+
+  void on_renewal_disconnected() {
+    backoff_.reset();
+    attempt_connect();
+  }
+
+  const CloudProfile profile_;
+  boost::asio::io_context& io_;
+  const Clock& clock_;
+
+  // Guards everything below and is held while a handler runs, so stop() can wait for it.
+  // Recursive because a handler may publish or stop from inside.
+  mutable std::recursive_mutex mutex_;
+  ReconnectBackoff backoff_;
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer renew_timer_;
+  Handlers handlers_;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool connecting_ = false;
+  bool connected_ = false;
+  std::uintptr_t attempt_ = 0;
+  std::uintptr_t next_publish_id_ = 1;
+  std::map<std::uintptr_t, std::uint64_t> pending_;
+
+  // Paho's threads only take this one, never mutex_: Paho may hold its own lock while calling
+  // back, and we hold mutex_ while calling into Paho.
+  std::mutex gate_mutex_;
+  bool gate_open_ = true;
+
+  Listener connect_listener_;
+  Listener publish_listener_;
+  Listener disconnect_listener_;
+  std::unique_ptr<mqtt::async_client> client_;
+};
+
+MqttTransport::MqttTransport(CloudProfile profile, boost::asio::io_context& io, const Clock& clock)
+    : core_(std::make_shared<Core>(std::move(profile), io, clock)) {}
+
+MqttTransport::~MqttTransport() {
+  core_->stop();
+}
+
+void MqttTransport::start(Handlers handlers) {
+  core_->start(std::move(handlers));
+}
+
+void MqttTransport::stop() {
+  core_->stop();
+}
+
+bool MqttTransport::publish(const std::string& topic, std::string_view payload,
+                            std::uint64_t token) {
+  return core_->publish(topic, payload, token);
+}
+
+std::size_t MqttTransport::metered_overhead(std::string_view topic) const {
+  return core_->profile().metered_overhead(topic);
+}
+
+bool MqttTransport::connected() const {
+  return core_->connected();
+}
+
+const CloudProfile& MqttTransport::profile() const {
+  return core_->profile();
+}
+
+}  // namespace edgegw

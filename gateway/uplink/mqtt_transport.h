@@ -1,0 +1,55 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+
+#include "gateway/model/clock.h"
+#include "gateway/uplink/cloud_profile.h"
+#include "gateway/uplink/transport.h"
+
+namespace edgegw {
+
+/// Transport over MQTT 3.1.1 (Paho C++ async_client): QoS 1, clean session, no Paho persistence
+/// and no offline buffering (the SQLite buffer is the only store), mutual TLS when the profile
+/// says so. It reconnects by itself with capped exponential backoff and full jitter; Paho's own
+/// reconnect is off. Paho's threads only post to `io`; every handler runs on `io`.
+///
+/// on_connection(false, reason) is reported for every failed connect attempt as well as for a
+/// lost connection, so a status page can show the last reason (TLS handshake failure, refused,
+/// not authorised, a key file readable by others, ...). Paho reports TCP and TLS failures as
+/// one "failure" code, so after one the transport probes the broker itself (connection_probe.h)
+/// to name the cause. Credential files are checked before each attempt: a key, password or
+/// device key file with any group/other permission bit is refused.
+///
+/// What Paho does underneath (seen against mosquitto, pinned by tests/integration/broker):
+/// - A broker that is frozen (SIGSTOP) keeps its socket: publishes are accepted and written,
+///   no PUBACK comes, and if it resumes within the keep-alive the PUBACKs arrive and are acked.
+/// - Past the keep-alive without PINGRESP, Paho drops the connection; every QoS 1 publish
+///   awaiting its PUBACK fails (MQTTASYNC_OPERATION_INCOMPLETE) and is never acked here. With a
+///   clean session nothing is re-sent by Paho; the uplink re-sends after the next connect.
+/// - With SAS credentials the session is renewed (clean disconnect, connect with a new token)
+///   at 80% of the token's lifetime, reported as on_connection(false, "renewing the SAS token").
+class MqttTransport final : public Transport {
+ public:
+  MqttTransport(CloudProfile profile, boost::asio::io_context& io, const Clock& clock);
+  ~MqttTransport() override;
+  MqttTransport(const MqttTransport&) = delete;
+  MqttTransport& operator=(const MqttTransport&) = delete;
+
+  void start(Handlers handlers) override;
+  /// Disconnects cleanly; once it returns no handler runs any more. Safe from any thread,
+  /// including from inside a handler. Final: the transport cannot be started again.
+  void stop() override;
+  bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
+  std::size_t metered_overhead(std::string_view topic) const override;
+
+  /// Whether the MQTT session is up right now.
+  bool connected() const;
+  const CloudProfile& profile() const;
+
+ private:
+  class Core;
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace edgegw

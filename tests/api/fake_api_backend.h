@@ -1,0 +1,129 @@
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/api/api_backend.h"
+#include "gateway/api/http_message.h"
+
+namespace edgegw::api {
+
+/// An ApiBackend whose status and check() answers the test sets, which records every submit
+/// and completes it only when the test says so. Thread-safe: the server calls it on the
+/// io_context thread while the test drives it from its own.
+class FakeApiBackend : public ApiBackend {
+ public:
+  GatewayStatus status() const override {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+  std::vector<ReadingProblem> check(std::span<const NamedReading> batch) const override {
+    std::lock_guard lock(mutex_);
+    checked_.emplace_back(batch.begin(), batch.end());
+    std::vector<ReadingProblem> problems;
+    for (const auto& problem : problems_) {
+      if (problem.index < batch.size()) problems.push_back(problem);
+    }
+    return problems;
+  }
+
+  void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) override {
+    std::lock_guard lock(mutex_);
+    submitted_.push_back(batch);
+    pending_.push_back(std::move(done));
+  }
+
+  void set_status(GatewayStatus status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+  /// check() reports these (those whose index fits the batch) for every batch.
+  void set_problems(std::vector<ReadingProblem> problems) {
+    std::lock_guard lock(mutex_);
+    problems_ = std::move(problems);
+  }
+
+  std::size_t submit_count() const {
+    std::lock_guard lock(mutex_);
+    return submitted_.size();
+  }
+  std::vector<NamedReading> submitted(std::size_t i) const {
+    std::lock_guard lock(mutex_);
+    return submitted_.at(i);
+  }
+  std::vector<std::vector<NamedReading>> checked() const {
+    std::lock_guard lock(mutex_);
+    return checked_;
+  }
+  std::size_t pending_count() const {
+    std::lock_guard lock(mutex_);
+    return pending_.size();
+  }
+
+  /// Runs the oldest pending `done` with `result` on the calling thread; false if none.
+  bool complete_next(SubmitResult result) {
+    std::function<void(SubmitResult)> done;
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.empty()) return false;
+      done = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    done(result);
+    return true;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  GatewayStatus status_;
+  std::vector<ReadingProblem> problems_;
+  mutable std::vector<std::vector<NamedReading>> checked_;
+  std::vector<std::vector<NamedReading>> submitted_;
+  std::deque<std::function<void(SubmitResult)>> pending_;
+};
+
+/// Collects what a handler replies, for handler tests without a session.
+class ReplyRecorder {
+ public:
+  Reply reply() {
+    return [this](HttpResponse response) {
+      std::lock_guard lock(mutex_);
+      responses_.push_back(std::move(response));
+    };
+  }
+  std::size_t count() const {
+    std::lock_guard lock(mutex_);
+    return responses_.size();
+  }
+  /// The only reply; fails the calling test (by throwing) unless exactly one arrived.
+  HttpResponse only() const {
+    std::lock_guard lock(mutex_);
+    if (responses_.size() != 1) {
+      throw std::logic_error("expected one reply, got " + std::to_string(responses_.size()));
+    }
+    return responses_.front();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<HttpResponse> responses_;
+};
+
+}  // namespace edgegw::api
+
+namespace edgegw {
+
+// In NamedReading's namespace so GoogleTest's EXPECT_EQ finds it.
+inline bool operator==(const NamedReading& a, const NamedReading& b) {
+  return a.series == b.series && a.ts_ms == b.ts_ms && a.value == b.value;
+}
+
+}  // namespace edgegw

@@ -1,0 +1,437 @@
+#include "gateway/api/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "gateway/api/api_routes.h"
+#include "tests/api/fake_api_backend.h"
+#include "tests/wait_for.h"
+
+namespace edgegw::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Response = http::response<http::string_body>;
+
+/// Long enough for a loaded CI machine, short enough that a hang fails the test instead.
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+/// A blocking HTTP client whose every operation has a deadline: it runs its own io_context
+/// for at most kDeadline per call, so a server that never answers fails the test.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : stream_(io_) {
+    run([&](auto done) {
+      stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                            [done](beast::error_code ec) { done(ec, 0); });
+    });
+  }
+
+  void send(http::request<http::string_body> request) {
+    request.prepare_payload();
+    const auto ec = run([&](auto done) { http::async_write(stream_, request, done); });
+    ASSERT_FALSE(ec) << ec.message();
+  }
+
+  void send_raw(std::string bytes) {
+    const auto ec = run([&](auto done) { asio::async_write(stream_, asio::buffer(bytes), done); });
+    ASSERT_FALSE(ec) << ec.message();
+  }
+
+  /// The next response; nothing on error (the error is kept in last_error()).
+  std::optional<Response> receive(bool head = false) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
+    last_error_ = run([&](auto done) { http::async_read(stream_, buffer_, parser, done); });
+    if (last_error_) return std::nullopt;
+    return parser.release();
+  }
+
+  /// Reads the head of an interim response such as "100 Continue".
+  std::string receive_head_raw() {
+    std::string head;
+    auto dynamic = asio::dynamic_buffer(head);
+    last_error_ =
+        run([&](auto done) { asio::async_read_until(stream_, dynamic, "\r\n\r\n", done); });
+    return head;
+  }
+
+  std::optional<Response> get(const std::string& target) {
+    send({http::verb::get, target, 11});
+    return receive();
+  }
+
+  /// Whether the server closed the connection (the next read ends without data).
+  bool closed_by_server() {
+    std::array<char, 256> scratch;
+    // Drain anything still buffered first; a closed connection reads as EOF or reset.
+    if (buffer_.size() > 0) return false;
+    const auto ec = run([&](auto done) { stream_.async_read_some(asio::buffer(scratch), done); });
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+  const beast::error_code& last_error() const { return last_error_; }
+
+ private:
+  template <class Start>
+  beast::error_code run(Start start) {
+    beast::error_code result = asio::error::timed_out;
+    bool finished = false;
+    start([&](beast::error_code ec, std::size_t) {
+      result = ec;
+      finished = true;
+    });
+    io_.restart();
+    io_.run_for(kDeadline);
+    if (!finished) {
+      stream_.cancel();
+      io_.restart();
+      io_.run();
+    }
+    return finished ? result : beast::error_code(asio::error::timed_out);
+  }
+
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  beast::error_code last_error_;
+};
+
+http::request<http::string_body> post_readings(std::string body) {
+  http::request<http::string_body> request{http::verb::post, "/api/v1/readings", 11};
+  request.set(http::field::content_type, "application/json");
+  request.body() = std::move(body);
+  return request;
+}
+
+std::string error_code_of(const Response& response) {
+  return std::string(boost::json::parse(response.body()).at("error").at("code").as_string());
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(HttpServerOptions options = {}) {
+    options.listen = "127.0.0.1:0";
+    server_ = std::make_unique<HttpServer>(io_, make_api_router(backend_), options);
+    server_->start();
+    ASSERT_NE(server_->port(), 0);
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+
+  /// Stops the server and checks it left no work behind: the io_context runs out of work and
+  /// its run() returns by itself.
+  void stop_and_join() {
+    if (!server_) return;
+    server_->stop();
+    EXPECT_TRUE(wait_for([this] { return io_.stopped(); }, kDeadline))
+        << "the server kept work on the io_context after stop()";
+    io_.stop();
+    io_thread_.join();
+    server_.reset();
+  }
+
+  void TearDown() override { stop_and_join(); }
+
+  std::uint16_t port() const { return server_->port(); }
+
+  asio::io_context io_;
+  FakeApiBackend backend_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread io_thread_;
+};
+
+TEST_F(HttpServerTest, HealthzAnswers200WithJson) {
+  start();
+  Client client(port());
+  const auto response = client.get("/healthz");
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_EQ((*response)[http::field::content_type], "application/json");
+  EXPECT_EQ(boost::json::parse(response->body()), boost::json::parse(R"({"status":"ok"})"));
+  EXPECT_TRUE(response->keep_alive());
+}
+
+TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  GatewayStatus status;
+  status.readings_accepted = 77;
+  backend_.set_status(status);
+  start();
+  Client client(port());
+  const auto first = client.get("/healthz");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->result_int(), 200);
+  const auto second = client.get("/metrics");
+  ASSERT_TRUE(second) << client.last_error().message();
+  EXPECT_EQ(second->result_int(), 200);
+  EXPECT_EQ((*second)[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(second->body().find("\nedgegw_readings_accepted_total 77\n"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  Client client(port());
+  client.send_raw(
+      "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto a = client.receive();
+  const auto b = client.receive();
+  const auto c = client.receive();
+  ASSERT_TRUE(a && b && c) << client.last_error().message();
+  EXPECT_EQ(a->result_int(), 404);
+  EXPECT_EQ(b->result_int(), 200);
+  EXPECT_EQ(c->result_int(), 405);
+}
+
+TEST_F(HttpServerTest, HeadSendsTheHeadersOfGetWithoutBody) {
+  start();
+  Client client(port());
+  client.send({http::verb::head, "/healthz", 11});
+  const auto head = client.receive(/*head=*/true);
+  ASSERT_TRUE(head) << client.last_error().message();
+  EXPECT_EQ(head->result_int(), 200);
+  EXPECT_EQ((*head)[http::field::content_length], "15");  // {"status":"ok"}
+  EXPECT_TRUE(head->body().empty());
+  // Had a body been sent, it would now be read as the next response's start.
+  const auto next = client.get("/healthz");
+  ASSERT_TRUE(next) << client.last_error().message();
+  EXPECT_EQ(next->body(), R"({"status":"ok"})");
+}
+
+TEST_F(HttpServerTest, PostReadingsAnswersOnceTheBackendReportsDurable) {
+  start();
+  Client client(port());
+  client.send(post_readings(R"({"readings":[{"series":"s","ts_ms":1700000000000,"value":1.5}]})"));
+  ASSERT_TRUE(wait_for([this] { return backend_.submit_count() == 1; }, kDeadline));
+  EXPECT_EQ(backend_.submitted(0), (std::vector<NamedReading>{{"s", 1700000000000, 1.5}}));
+
+  // Completed from this thread, as the storage thread would: the session must hop back.
+  ASSERT_TRUE(backend_.complete_next(SubmitResult::accepted));
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_EQ(boost::json::parse(response->body()), boost::json::parse(R"({"accepted":1})"));
+
+  const auto next = client.get("/healthz");
+  ASSERT_TRUE(next) << "the connection stays usable after an asynchronous answer";
+}
+
+TEST_F(HttpServerTest, BusyBackendAnswers503WithRetryAfter) {
+  start();
+  Client client(port());
+  client.send(post_readings(R"({"readings":[{"series":"s","ts_ms":1,"value":1}]})"));
+  ASSERT_TRUE(wait_for([this] { return backend_.pending_count() == 1; }, kDeadline));
+  ASSERT_TRUE(backend_.complete_next(SubmitResult::busy));
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 503);
+  EXPECT_EQ((*response)[http::field::retry_after], "1");
+  EXPECT_EQ(error_code_of(*response), "busy");
+}
+
+TEST_F(HttpServerTest, InvalidBatchAnswers400WithoutSubmitting) {
+  start();
+  Client client(port());
+  client.send(post_readings(R"({"readings":[{"series":"s","ts_ms":1,"value":"x"}]})"));
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 400);
+  EXPECT_EQ(error_code_of(*response), "invalid_readings");
+  EXPECT_EQ(backend_.submit_count(), 0u);
+}
+
+TEST_F(HttpServerTest, UnknownRouteAnswers404AndWrongMethod405WithAllow) {
+  start();
+  Client client(port());
+  const auto missing = client.get("/api/v1/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->result_int(), 404);
+  EXPECT_EQ(error_code_of(*missing), "not_found");
+
+  const auto wrong = client.get("/api/v1/readings");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->result_int(), 405);
+  EXPECT_EQ((*wrong)[http::field::allow], "POST");
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitAnswers413BeforeReadingIt) {
+  HttpServerOptions options;
+  options.body_limit = 1024;
+  start(options);
+  Client client(port());
+  // Only the head: the limit is judged from Content-Length, so no body needs to arrive.
+  client.send_raw(
+      "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1025\r\n\r\n");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 413);
+  EXPECT_EQ(error_code_of(*response), "payload_too_large");
+  EXPECT_FALSE(response->keep_alive());
+  EXPECT_TRUE(client.closed_by_server());
+  EXPECT_EQ(backend_.submit_count(), 0u);
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitAnswers413EvenWhenTheClientSentItAll) {
+  HttpServerOptions options;
+  options.body_limit = 1024;
+  start(options);
+  Client client(port());
+  // The client pushes the whole body before it reads: the server answers while body bytes are
+  // still arriving, and must neither wait for them nor leave the client without an answer.
+  client.send(post_readings(std::string(2 * 1024 * 1024, ' ')));
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 413);
+}
+
+TEST_F(HttpServerTest, BodyOfExactlyTheLimitIsRead) {
+  HttpServerOptions options;
+  options.body_limit = 1024;
+  start(options);
+  Client client(port());
+  std::string body = R"({"readings":[{"series":"s","ts_ms":1,"value":1}]})";
+  body.resize(1024, ' ');
+  client.send(post_readings(body));
+  ASSERT_TRUE(wait_for([this] { return backend_.pending_count() == 1; }, kDeadline));
+  ASSERT_TRUE(backend_.complete_next(SubmitResult::accepted));
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+}
+
+TEST_F(HttpServerTest, HeadOverTheLimitAnswers431) {
+  HttpServerOptions options;
+  options.header_limit = 1024;
+  start(options);
+  Client client(port());
+  http::request<http::string_body> request{http::verb::get, "/healthz", 11};
+  request.set("X-Padding", std::string(2000, 'p'));
+  client.send(request);
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 431);
+  EXPECT_EQ(error_code_of(*response), "header_too_large");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, MalformedRequestAnswers400AndCloses) {
+  start();
+  Client client(port());
+  client.send_raw("THIS IS NOT HTTP\r\n\r\n");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 400);
+  EXPECT_EQ(error_code_of(*response), "bad_request");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  start();
+  Client client(port());
+  http::request<http::string_body> request{http::verb::get, "/healthz", 11};
+  request.keep_alive(false);
+  client.send(request);
+  const auto response = client.receive();
+  ASSERT_TRUE(response);
+  EXPECT_FALSE(response->keep_alive());
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
+  start();
+  Client client(port());
+  const std::string body = R"({"readings":[{"series":"s","ts_ms":1,"value":1}]})";
+  client.send_raw(
+      "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_TRUE(client.receive_head_raw().starts_with("HTTP/1.1 100 Continue\r\n"));
+  client.send_raw(body);
+  ASSERT_TRUE(wait_for([this] { return backend_.pending_count() == 1; }, kDeadline));
+  ASSERT_TRUE(backend_.complete_next(SubmitResult::accepted));
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+}
+
+TEST_F(HttpServerTest, IdleConnectionIsClosedAfterTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(100);
+  start(options);
+  Client client(port());
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondTheCapAnswer503) {
+  HttpServerOptions options;
+  options.max_connections = 1;
+  start(options);
+  auto first = std::make_unique<Client>(port());
+  ASSERT_TRUE(first->get("/healthz")) << "the first connection is being served";
+
+  Client second(port());
+  const auto refused = second.get("/healthz");
+  ASSERT_TRUE(refused) << second.last_error().message();
+  EXPECT_EQ(refused->result_int(), 503);
+  EXPECT_EQ((*refused)[http::field::retry_after], "1");
+  EXPECT_EQ(error_code_of(*refused), "overloaded");
+  EXPECT_TRUE(second.closed_by_server());
+
+  // Once the first connection is gone its slot is free again; when the server notices is up
+  // to its io_context, so retry with fresh connections until it has.
+  first.reset();
+  EXPECT_TRUE(wait_for(
+      [this] {
+        Client next(port());
+        const auto response = next.get("/healthz");
+        return response && response->result_int() == 200;
+      },
+      kDeadline));
+}
+
+TEST_F(HttpServerTest, StopClosesConnectionsAndDropsLateReplies) {
+  start();
+  Client client(port());
+  client.send(post_readings(R"({"readings":[{"series":"s","ts_ms":1,"value":1}]})"));
+  ASSERT_TRUE(wait_for([this] { return backend_.pending_count() == 1; }, kDeadline));
+
+  stop_and_join();
+  EXPECT_TRUE(client.closed_by_server());
+  // The storage thread may finish after the server and its io_context are gone.
+  EXPECT_TRUE(backend_.complete_next(SubmitResult::accepted));
+}
+
+TEST_F(HttpServerTest, StartRejectsMalformedListenAddress) {
+  HttpServerOptions options;
+  options.listen = "localhost:8080";
+  HttpServer server(io_, make_api_router(backend_), options);
+  EXPECT_THROW(server.start(), std::invalid_argument);
+}
+
+TEST_F(HttpServerTest, StartReportsAPortInUse) {
+  start();
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:" + std::to_string(port());
+  HttpServer second(io_, make_api_router(backend_), options);
+  EXPECT_THROW(second.start(), std::system_error);
+}
+
+}  // namespace
+}  // namespace edgegw::api

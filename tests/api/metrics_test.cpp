@@ -1,0 +1,207 @@
+#include "gateway/api/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gateway/ingest/ingest.h"
+#include "tests/temp_dir.h"
+
+namespace edgegw::api {
+namespace {
+
+GatewayStatus sample_status() {
+  GatewayStatus s;
+  s.version = "1.2.3";
+  s.gateway_id = "gw-01";
+  s.provider = "aws";
+  s.now_ms = 1'700'000'090'500;
+  s.uptime_s = 3600;
+  s.readings_accepted = 1000;
+  s.readings_rejected = {{"not_finite", 3}, {"out_of_range", 2}};
+  s.buffer.readings = 42;
+  s.buffer.bytes = 65536;
+  s.buffer.oldest_ts_ms = 1'700'000'000'000;
+  s.buffer.alarms_pending = 1;
+  s.buffer.dropped = {{"max_age", 5}, {"max_bytes", 0}, {"storage_full", 0}};
+  s.buffer.alarms_dropped = {{"max_bytes", 0}};
+  s.bundles_published = 11;
+  s.bundles_acked = 10;
+  s.bundle_payload_bytes = 51200;
+  s.readings_acked = 958;
+  s.billable_units = 10;
+  s.naive_units = 958;
+  s.uplink_connected = true;
+  s.uplink_reconnects = 2;
+  s.inflight_bundles = 1;
+  s.alarms_raised = 4;
+  s.alarms_published = 3;
+  s.adapters = {{.name = "crane", .type = "modbus", .up = true, .errors = 7},
+                {.name = "box \"A\"\\\nscale", .type = "hx711", .up = false, .errors = 0}};
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string family_of(const std::string& sample_line) {
+  return sample_line.substr(0, sample_line.find_first_of("{ "));
+}
+
+/// name → TYPE, checking on the way that each family's HELP and TYPE come before its samples
+/// and that a family's samples are not split up.
+std::map<std::string, std::string> types_of(const std::string& text) {
+  std::map<std::string, std::string> types;
+  std::set<std::string> finished;
+  std::string current;
+  for (const auto& line : lines_of(text)) {
+    if (line.starts_with("# HELP ")) {
+      const auto name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_FALSE(types.contains(name)) << "family repeated: " << name;
+      if (!current.empty()) finished.insert(current);
+      current = name;
+    } else if (line.starts_with("# TYPE ")) {
+      std::istringstream words(line.substr(7));
+      std::string name, type;
+      words >> name >> type;
+      EXPECT_EQ(name, current) << "TYPE without its HELP: " << line;
+      types[name] = type;
+    } else {
+      EXPECT_EQ(family_of(line), current) << "sample outside its family: " << line;
+      EXPECT_TRUE(types.contains(current)) << "sample before TYPE: " << line;
+      EXPECT_FALSE(finished.contains(family_of(line)));
+    }
+  }
+  return types;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.starts_with(line + "\n") || text.find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(MetricsTest, StableNamesHaveTheirTypes) {
+  const auto types = types_of(render_metrics(sample_status()));
+  const std::map<std::string, std::string> expected = {
+      {"edgegw_readings_accepted_total", "counter"},
+      {"edgegw_readings_rejected_total", "counter"},
+      {"edgegw_readings_dropped_total", "counter"},
+      {"edgegw_buffer_readings", "gauge"},
+      {"edgegw_buffer_bytes", "gauge"},
+      {"edgegw_buffer_oldest_age_seconds", "gauge"},
+      {"edgegw_bundles_published_total", "counter"},
+      {"edgegw_bundles_acked_total", "counter"},
+      {"edgegw_bundle_payload_bytes_total", "counter"},
+      {"edgegw_inflight_bundles", "gauge"},
+      {"edgegw_billable_units_total", "counter"},
+      {"edgegw_naive_units_total", "counter"},
+      {"edgegw_uplink_connected", "gauge"},
+      {"edgegw_uplink_reconnects_total", "counter"},
+      {"edgegw_alarms_raised_total", "counter"},
+      {"edgegw_alarms_published_total", "counter"},
+      {"edgegw_alarms_pending", "gauge"},
+      {"edgegw_adapter_up", "gauge"},
+      {"edgegw_adapter_errors_total", "counter"},
+      {"edgegw_uptime_seconds", "gauge"},
+      {"edgegw_build_info", "gauge"},
+  };
+  for (const auto& [name, type] : expected) {
+    ASSERT_TRUE(types.contains(name)) << name;
+    EXPECT_EQ(types.at(name), type) << name;
+  }
+}
+
+TEST(MetricsTest, SamplesCarryTheStatusValues) {
+  const auto text = render_metrics(sample_status());
+  for (const char* line : {
+           "edgegw_readings_accepted_total 1000",
+           "edgegw_buffer_readings 42",
+           "edgegw_buffer_bytes 65536",
+           "edgegw_buffer_oldest_age_seconds 90.5",
+           "edgegw_bundles_published_total 11",
+           "edgegw_bundles_acked_total 10",
+           "edgegw_bundle_payload_bytes_total 51200",
+           "edgegw_inflight_bundles 1",
+           "edgegw_billable_units_total{provider=\"aws\"} 10",
+           "edgegw_naive_units_total{provider=\"aws\"} 958",
+           "edgegw_uplink_connected 1",
+           "edgegw_uplink_reconnects_total 2",
+           "edgegw_alarms_raised_total 4",
+           "edgegw_alarms_published_total 3",
+           "edgegw_alarms_pending 1",
+           "edgegw_readings_dropped_total{reason=\"max_age\"} 5",
+           "edgegw_readings_dropped_total{reason=\"storage_full\"} 0",
+           "edgegw_adapter_up{adapter=\"crane\",type=\"modbus\"} 1",
+           "edgegw_adapter_errors_total{adapter=\"crane\",type=\"modbus\"} 7",
+           "edgegw_uptime_seconds 3600",
+           "edgegw_build_info{version=\"1.2.3\",gateway_id=\"gw-01\"} 1",
+       }) {
+    EXPECT_TRUE(has_line(text, line)) << line << "\n---\n" << text;
+  }
+}
+
+TEST(MetricsTest, EveryRejectReasonHasASeriesEvenAtZero) {
+  const auto text = render_metrics(sample_status());
+  for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
+    const auto reason = std::string(reject_reason_name(static_cast<RejectReason>(i)));
+    const auto prefix = "edgegw_readings_rejected_total{reason=\"" + reason + "\"} ";
+    EXPECT_NE(text.find("\n" + prefix), std::string::npos) << reason;
+  }
+  EXPECT_TRUE(has_line(text, "edgegw_readings_rejected_total{reason=\"not_finite\"} 3"));
+  EXPECT_TRUE(has_line(text, "edgegw_readings_rejected_total{reason=\"stale_timestamp\"} 0"));
+}
+
+TEST(MetricsTest, LabelValuesAreEscaped) {
+  EXPECT_EQ(escape_label_value(R"(a"b\c)"
+                               "\n"),
+            R"(a\"b\\c\n)");
+  const auto text = render_metrics(sample_status());
+  EXPECT_TRUE(has_line(text, R"(edgegw_adapter_up{adapter="box \"A\"\\\nscale",type="hx711"} 0)"))
+      << text;
+}
+
+TEST(MetricsTest, EmptyBufferHasZeroOldestAge) {
+  GatewayStatus status;
+  status.now_ms = 1'700'000'000'000;
+  const auto text = render_metrics(status);
+  EXPECT_TRUE(has_line(text, "edgegw_buffer_oldest_age_seconds 0"));
+  EXPECT_TRUE(has_line(text, "edgegw_uplink_connected 0"));
+  types_of(text);  // well formed with no adapters and no drop reasons too
+}
+
+TEST(MetricsTest, EndsWithANewline) {
+  const auto text = render_metrics(sample_status());
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+}
+
+/// The exposition checked by Prometheus's own linter, when promtool is installed.
+TEST(MetricsTest, PromtoolAcceptsTheOutput) {
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool is not installed";
+  }
+  TempDir dir;
+  {
+    std::ofstream out(dir.file("metrics.txt"));
+    out << render_metrics(sample_status());
+  }
+  const auto command = "promtool check metrics < " + dir.file("metrics.txt") + " > " +
+                       dir.file("promtool.out") + " 2>&1";
+  const int rc = std::system(command.c_str());
+  std::ifstream report(dir.file("promtool.out"));
+  const std::string output((std::istreambuf_iterator<char>(report)), {});
+  EXPECT_EQ(rc, 0) << output;
+  EXPECT_EQ(output, "") << "promtool lint findings";
+}
+
+}  // namespace
+}  // namespace edgegw::api

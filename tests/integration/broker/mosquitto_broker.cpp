@@ -1,0 +1,248 @@
+#include "tests/integration/broker/mosquitto_broker.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace edgegw {
+namespace {
+
+const std::string kCertScripts = std::string(EDGEGW_SOURCE_DIR) + "/deploy/certs";
+
+// Binding port 0 asks the kernel for a free port; mosquitto binds it again right after
+// (with SO_REUSEADDR, so a restart on the same port works too).
+int free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool port_accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string shell_quoted(const std::string& text) {
+  return "'" + text + "'";
+}
+
+}  // namespace
+
+void run_cert_script(const std::string& script_and_args, const std::string& environment) {
+  std::string command = environment + " " + kCertScripts + "/" + script_and_args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) throw std::runtime_error("popen failed: " + command);
+  std::string output;
+  char buffer[512];
+  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
+  int status = ::pclose(pipe.release());
+  if (status != 0) throw std::runtime_error("cert script failed: " + command + "\n" + output);
+}
+
+MosquittoBroker::MosquittoBroker(MosquittoOptions options) : options_(std::move(options)) {
+  if (::access(EDGEGW_MOSQUITTO, X_OK) != 0) {
+    throw std::runtime_error(std::string("mosquitto is not installed at ") + EDGEGW_MOSQUITTO +
+                             "; run scripts/install-deps.sh");
+  }
+  certs_dir_ = dir_.file("certs");
+  run_cert_script("make-all.sh " + shell_quoted(certs_dir_) + " " +
+                  shell_quoted(options_.thing_name) + " localhost");
+  ca_file_ = certs_dir_ + "/ca.pem";
+  device_ = {certs_dir_ + "/" + options_.thing_name + ".pem",
+             certs_dir_ + "/" + options_.thing_name + ".key"};
+  config_file_ = dir_.file("mosquitto.conf");
+  log_file_ = dir_.file("mosquitto.log");
+  port_ = free_loopback_port();
+  write_config();
+  start();
+}
+
+MosquittoBroker::~MosquittoBroker() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void MosquittoBroker::write_config() const {
+  std::ofstream conf(config_file_);
+  conf << "# written by the edgegw test fixture\n"
+       << "per_listener_settings false\n"
+       << "persistence false\n"
+       << "allow_anonymous true\n"
+       << "log_dest file " << log_file_ << "\n"
+       << "log_type all\n"
+       << "connection_messages true\n";
+  // Started as root, mosquitto would switch to its own user and lose the temp-dir files.
+  if (::geteuid() == 0) conf << "user root\n";
+  conf << "listener " << port_ << " 127.0.0.1\n"
+       << "cafile " << ca_file_ << "\n"
+       << "certfile " << certs_dir_ << "/server.pem\n"
+       << "keyfile " << certs_dir_ << "/server.key\n"
+       << "tls_version " << options_.tls_version << "\n"
+       << "require_certificate " << (options_.require_certificate ? "true" : "false") << "\n"
+       << "use_identity_as_username " << (options_.use_identity_as_username ? "true" : "false")
+       << "\n"
+       << options_.extra_config << "\n";
+}
+
+void MosquittoBroker::start() {
+  if (pid_ > 0) return;
+  // Everything the child needs is built before fork(): only async-signal-safe calls after it.
+  std::string program = EDGEGW_MOSQUITTO;
+  std::vector<std::string> args{program, "-c", config_file_};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  // mosquitto's own stdout/stderr (start-up warnings) go to a file next to its log.
+  std::string output_file = dir_.file("mosquitto.out");
+  int output = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The broker must not outlive a test binary that crashed.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    if (output >= 0) {
+      ::dup2(output, STDOUT_FILENO);
+      ::dup2(output, STDERR_FILENO);
+    }
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  if (output >= 0) ::close(output);
+  if (pid < 0) throw std::runtime_error("fork failed");
+  pid_ = pid;
+  paused_ = false;
+  wait_until_accepting();
+}
+
+void MosquittoBroker::wait_until_accepting() {
+  auto until = std::chrono::steady_clock::now() + options_.start_deadline;
+  while (!port_accepts(port_)) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("mosquitto exited during start-up; its log:\n" + log());
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      throw std::runtime_error("mosquitto did not accept on port " + std::to_string(port_) +
+                               " in time; its log:\n" + log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void MosquittoBroker::stop() {
+  if (pid_ <= 0) return;
+  if (paused_) ::kill(pid_, SIGCONT);
+  ::kill(pid_, SIGTERM);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  paused_ = false;
+}
+
+void MosquittoBroker::pause() {
+  if (pid_ > 0 && !paused_ && ::kill(pid_, SIGSTOP) == 0) {
+    // SIGSTOP is asynchronous; wait until the kernel reports the child stopped.
+    int status = 0;
+    ::waitpid(pid_, &status, WUNTRACED);
+    paused_ = true;
+  }
+}
+
+void MosquittoBroker::resume() {
+  if (pid_ > 0 && paused_) {
+    ::kill(pid_, SIGCONT);
+    paused_ = false;
+  }
+}
+
+std::string MosquittoBroker::log() const {
+  std::ifstream file(log_file_);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+TlsOptions MosquittoBroker::device_tls() const {
+  TlsOptions tls;
+  tls.ca_file = ca_file_;
+  tls.cert_file = device_.cert_file;
+  tls.key_file = device_.key_file;
+  tls.verify_hostname = true;
+  return tls;
+}
+
+GatewayConfig MosquittoBroker::gateway_config(const std::string& gateway_id) const {
+  GatewayConfig config;
+  config.gateway.gateway_id = gateway_id;
+  config.uplink.provider = "generic";
+  config.uplink.host = host();
+  config.uplink.port = port_;
+  config.tls = device_tls();
+  return config;
+}
+
+std::string MosquittoBroker::uplink_toml() const {
+  std::ostringstream text;
+  text << "[uplink]\nprovider = \"generic\"\nhost = \"" << host() << "\"\nport = " << port_
+       << "\n[uplink.tls]\nca_file = \"" << ca_file_ << "\"\ncert_file = \"" << device_.cert_file
+       << "\"\nkey_file = \"" << device_.key_file << "\"\n";
+  return text.str();
+}
+
+DeviceCredentials MosquittoBroker::make_device(const std::string& name,
+                                               const std::string& environment) {
+  run_cert_script("make-device.sh " + shell_quoted(certs_dir_) + " " + shell_quoted(name),
+                  environment);
+  return {certs_dir_ + "/" + name + ".pem", certs_dir_ + "/" + name + ".key"};
+}
+
+std::string MosquittoBroker::foreign_ca_file() {
+  auto foreign = dir_.file("foreign-ca");
+  run_cert_script("make-ca.sh " + shell_quoted(foreign) + " " + shell_quoted("some other CA"));
+  return foreign + "/ca.pem";
+}
+
+DeviceCredentials MosquittoBroker::make_foreign_device(const std::string& name) {
+  auto foreign = dir_.file("foreign-ca");
+  foreign_ca_file();
+  run_cert_script("make-device.sh " + shell_quoted(foreign) + " " + shell_quoted(name));
+  return {foreign + "/" + name + ".pem", foreign + "/" + name + ".key"};
+}
+
+DeviceCredentials MosquittoBroker::make_expired_device(const std::string& name) {
+  return make_device(name, "NOT_BEFORE=20200101000000Z NOT_AFTER=20200102000000Z");
+}
+
+}  // namespace edgegw

@@ -1,0 +1,91 @@
+#include "tests/integration/broker/mqtt_test_subscriber.h"
+
+#include <mqtt/async_client.h>
+
+namespace edgegw {
+
+MqttTestSubscriber::MqttTestSubscriber(MosquittoBroker& broker, std::string topic_filter,
+                                       std::string client_id)
+    : topic_filter_(std::move(topic_filter)) {
+  auto credentials = broker.make_device(client_id);
+  auto uri = "ssl://" + broker.host() + ":" + std::to_string(broker.port());
+  client_ =
+      std::make_unique<mqtt::async_client>(uri, client_id, mqtt::create_options(MQTTVERSION_3_1_1));
+  client_->set_message_callback([this](mqtt::const_message_ptr message) {
+    std::lock_guard lock(mutex_);
+    messages_.push_back({message->get_topic(), message->get_payload_str(), messages_.size()});
+    changed_.notify_all();
+  });
+  client_->set_connection_lost_handler([this](const std::string&) {
+    std::lock_guard lock(mutex_);
+    subscribed_ = false;
+  });
+  mqtt::ssl_options ssl;
+  ssl.set_trust_store(broker.ca_file());
+  ssl.set_key_store(credentials.cert_file);
+  ssl.set_private_key(credentials.key_file);
+  ssl.set_enable_server_cert_auth(true);
+  ssl.set_verify(true);
+  mqtt::connect_options options;
+  options.set_mqtt_version(MQTTVERSION_3_1_1);
+  options.set_clean_session(true);
+  options.set_keep_alive_interval(5);
+  options.set_automatic_reconnect(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
+  options.set_ssl(std::move(ssl));
+  client_->connect(options)->wait();
+  // Subscribing from here rather than from Paho's callback saves a turn of its command loop.
+  client_->subscribe(topic_filter_, 1)->wait();
+  {
+    std::lock_guard lock(mutex_);
+    subscribed_ = true;
+  }
+  // Paho's automatic reconnect brings the test client back after a broker restart; this
+  // subscribes again, since the broker keeps no sessions.
+  client_->set_connected_handler([this](const std::string&) { subscribe(); });
+}
+
+MqttTestSubscriber::~MqttTestSubscriber() {
+  try {
+    if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(2));
+  } catch (const mqtt::exception&) {
+    // The broker may already be gone; the client is destroyed either way.
+  }
+}
+
+void MqttTestSubscriber::subscribe() {
+  // Runs on Paho's callback thread: must not wait for the result there.
+  client_->subscribe(topic_filter_, 1, nullptr, subscribe_listener_);
+}
+
+void MqttTestSubscriber::SubscribeListener::on_success(const mqtt::token&) {
+  std::lock_guard lock(owner_.mutex_);
+  owner_.subscribed_ = true;
+  owner_.changed_.notify_all();
+}
+
+bool MqttTestSubscriber::wait_for_count(std::size_t count, std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, deadline, [&] { return messages_.size() >= count; });
+}
+
+bool MqttTestSubscriber::wait_until_subscribed(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, deadline, [&] { return subscribed_; });
+}
+
+bool MqttTestSubscriber::subscribed() const {
+  std::lock_guard lock(mutex_);
+  return subscribed_;
+}
+
+std::vector<ReceivedMessage> MqttTestSubscriber::messages() const {
+  std::lock_guard lock(mutex_);
+  return messages_;
+}
+
+std::size_t MqttTestSubscriber::count() const {
+  std::lock_guard lock(mutex_);
+  return messages_.size();
+}
+
+}  // namespace edgegw

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <mqtt/async_client.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tests/integration/broker/mosquitto_broker.h"
+
+namespace edgegw {
+
+/// One message as the subscriber saw it; `index` counts arrivals from 0.
+struct ReceivedMessage {
+  std::string topic;
+  std::string payload;
+  std::size_t index = 0;
+};
+
+/// A Paho client with its own certificate from the broker's CA, subscribed at QoS 1 to a topic
+/// filter, collecting what arrives. It reconnects and subscribes again by itself when the
+/// broker restarts; subscribed() says when it is listening again.
+class MqttTestSubscriber {
+ public:
+  /// Connects and subscribes; returns once the subscription is in place. Throws on failure.
+  MqttTestSubscriber(MosquittoBroker& broker, std::string topic_filter,
+                     std::string client_id = "test-subscriber");
+  ~MqttTestSubscriber();
+  MqttTestSubscriber(const MqttTestSubscriber&) = delete;
+  MqttTestSubscriber& operator=(const MqttTestSubscriber&) = delete;
+
+  /// Waits until at least `count` messages arrived; returns whether they did in time.
+  bool wait_for_count(std::size_t count,
+                      std::chrono::milliseconds deadline = std::chrono::seconds(20));
+  /// Waits until connected and subscribed (after a broker restart, say).
+  bool wait_until_subscribed(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+  bool subscribed() const;
+  std::vector<ReceivedMessage> messages() const;
+  std::size_t count() const;
+
+ private:
+  class SubscribeListener final : public mqtt::iaction_listener {
+   public:
+    explicit SubscribeListener(MqttTestSubscriber& owner) : owner_(owner) {}
+    void on_success(const mqtt::token&) override;
+    void on_failure(const mqtt::token&) override {}
+
+   private:
+    MqttTestSubscriber& owner_;
+  };
+
+  void subscribe();
+
+  std::string topic_filter_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<ReceivedMessage> messages_;
+  bool subscribed_ = false;
+  SubscribeListener subscribe_listener_{*this};
+  // Last, so it is destroyed first: its callbacks use everything above.
+  std::unique_ptr<mqtt::async_client> client_;
+};
+
+}  // namespace edgegw

@@ -1,0 +1,243 @@
+// MqttTransport against a real mosquitto with mutual TLS: certificates from deploy/certs,
+// refusals for each kind of bad credential, and the broker stopped, restarted and frozen.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <optional>
+
+#include "gateway/uplink/cloud_profile.h"
+#include "gateway/uplink/mqtt_transport.h"
+#include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/uplink/io_thread.h"
+#include "tests/uplink/transport_events.h"
+#include "tests/wait_for.h"
+
+namespace edgegw {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+CloudProfile profile_for(const MosquittoBroker& broker, std::optional<TlsOptions> tls = {}) {
+  auto config = broker.gateway_config("gw-tls");
+  if (tls) config.tls = *tls;
+  // Short retries keep the reconnect tests quick; the schedule itself is unit-tested.
+  config.uplink.reconnect_min_ms = 50;
+  config.uplink.reconnect_max_ms = 400;
+  config.uplink.keepalive_s = 30;
+  return resolve_profile(config);
+}
+
+TlsOptions with_client_cert(const MosquittoBroker& broker, const DeviceCredentials& device) {
+  auto tls = broker.device_tls();
+  tls.cert_file = device.cert_file;
+  tls.key_file = device.key_file;
+  return tls;
+}
+
+// A binary payload with a zero byte, so truncation at a NUL would show.
+const std::string kPayload("bundle\0\x01\xff-payload", 18);
+
+class MqttTls : public ::testing::Test {
+ protected:
+  MosquittoBroker broker;
+  IoThread io;
+  SystemClock clock;
+  TransportEvents events;
+
+  // Starts a transport with `tls` and waits for its first refusal; returns the reason.
+  std::string first_refusal(const TlsOptions& tls) {
+    MqttTransport transport(profile_for(broker, tls), io.io(), clock);
+    transport.start(events.handlers());
+    EXPECT_TRUE(wait_for([&] { return events.downs() >= 1; })) << events.history();
+    transport.stop();
+    EXPECT_EQ(events.ups(), 0u) << events.history();
+    return events.last_reason();
+  }
+};
+
+TEST_F(MqttTls, DeviceCertConnectsAndAPublishIsAckedAndDeliveredExactly) {
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+  EXPECT_EQ(events.ups(), 1u);
+
+  ASSERT_TRUE(transport.publish("edgegw/gw-tls/telemetry", kPayload, 42));
+  ASSERT_TRUE(wait_for([&] { return events.was_acked(42); })) << events.history();
+  ASSERT_TRUE(subscriber.wait_for_count(1));
+  auto received = subscriber.messages().at(0);
+  EXPECT_EQ(received.topic, "edgegw/gw-tls/telemetry");
+  EXPECT_EQ(received.payload, kPayload);
+  transport.stop();
+}
+
+TEST_F(MqttTls, ManyPublishesAreEachAckedOnceWithTheirOwnToken) {
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+  for (std::uint64_t token = 1; token <= 50; ++token) {
+    ASSERT_TRUE(transport.publish("edgegw/t", kPayload, token));
+  }
+  ASSERT_TRUE(wait_for([&] { return events.acked().size() >= 50; }));
+  auto acked = events.acked();
+  std::sort(acked.begin(), acked.end());
+  std::vector<std::uint64_t> expected(50);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(acked, expected);
+}
+
+TEST_F(MqttTls, DeviceCertFromAnotherCaIsRefused) {
+  auto foreign = broker.make_foreign_device("intruder");
+  auto reason = first_refusal(with_client_cert(broker, foreign));
+  EXPECT_NE(reason.find("TLS"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("unknown ca"), std::string::npos) << reason;
+}
+
+TEST_F(MqttTls, ExpiredDeviceCertIsRefused) {
+  auto expired = broker.make_expired_device("expired-thing");
+  auto reason = first_refusal(with_client_cert(broker, expired));
+  EXPECT_NE(reason.find("expired"), std::string::npos) << reason;
+}
+
+TEST_F(MqttTls, BrokerNotTrustedByTheCaFileIsRefused) {
+  auto tls = broker.device_tls();
+  tls.ca_file = broker.foreign_ca_file();
+  auto reason = first_refusal(tls);
+  EXPECT_NE(reason.find("certificate verify failed"), std::string::npos) << reason;
+}
+
+TEST_F(MqttTls, MissingKeyFileIsRefusedNamingIt) {
+  auto tls = broker.device_tls();
+  tls.key_file = broker.directory() + "/no-such.key";
+  auto reason = first_refusal(tls);
+  EXPECT_NE(reason.find("no-such.key"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("No such file"), std::string::npos) << reason;
+}
+
+TEST_F(MqttTls, KeyFileWithMode0644IsRefusedNamingItAndItsMode) {
+  auto tls = broker.device_tls();
+  ASSERT_EQ(::chmod(tls.key_file.c_str(), 0644), 0);
+  auto reason = first_refusal(tls);
+  EXPECT_NE(reason.find(tls.key_file), std::string::npos) << reason;
+  EXPECT_NE(reason.find("0644"), std::string::npos) << reason;
+}
+
+TEST_F(MqttTls, BrokerRestartIsReportedAndTheTransportReconnectsByItself) {
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+
+  broker.stop();
+  ASSERT_TRUE(wait_for([&] { return events.downs() >= 1; })) << events.history();
+  EXPECT_FALSE(transport.connected());
+  EXPECT_FALSE(transport.publish("edgegw/t", kPayload, 1));
+  // Refused attempts while the broker is down: the backoff keeps trying.
+  ASSERT_TRUE(wait_for([&] { return events.downs() >= 3; })) << events.history();
+
+  broker.start();
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+  EXPECT_EQ(events.ups(), 2u);
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  ASSERT_TRUE(transport.publish("edgegw/t", kPayload, 2));
+  ASSERT_TRUE(wait_for([&] { return events.was_acked(2); })) << events.history();
+  ASSERT_TRUE(subscriber.wait_for_count(1));
+  EXPECT_FALSE(events.was_acked(1));
+}
+
+// A frozen broker keeps its socket open: publishes leave the gateway but no PUBACK comes.
+// Within the keep-alive, Paho keeps the connection and the PUBACKs arrive after SIGCONT.
+TEST_F(MqttTls, PausedBrokerAcksNothingUntilItResumes) {
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+
+  broker.pause();
+  ASSERT_TRUE(transport.publish("edgegw/t", kPayload, 7));
+  // Nothing can ack while the broker is stopped; a short look is enough to catch a bogus ack.
+  EXPECT_FALSE(wait_for([&] { return events.was_acked(7); }, milliseconds(500)));
+  broker.resume();
+  ASSERT_TRUE(wait_for([&] { return events.was_acked(7); })) << events.history();
+  ASSERT_TRUE(subscriber.wait_for_count(1));
+  EXPECT_EQ(events.downs(), 0u) << events.history();
+}
+
+// Frozen for longer than the keep-alive: Paho's PINGREQ goes unanswered, the connection is
+// declared lost, the pending publish is dropped unacked, and after resume the transport
+// reconnects so the publish can be sent again.
+TEST_F(MqttTls, BrokerPausedPastTheKeepAliveLosesTheConnectionAndThePendingPublish) {
+  auto profile = profile_for(broker);
+  profile.keepalive_s = 1;
+  MqttTransport transport(profile, io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+
+  broker.pause();
+  ASSERT_TRUE(transport.publish("edgegw/t", kPayload, 8));
+  ASSERT_TRUE(wait_for([&] { return events.downs() >= 1; }, seconds(30))) << events.history();
+  broker.resume();
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+  EXPECT_FALSE(events.was_acked(8)) << "a publish lost with its connection must not be acked";
+  ASSERT_TRUE(transport.publish("edgegw/t", kPayload, 9));
+  ASSERT_TRUE(wait_for([&] { return events.was_acked(9); })) << events.history();
+}
+
+TEST_F(MqttTls, StopDisconnectsCleanly) {
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+  transport.stop();
+  EXPECT_FALSE(transport.connected());
+  EXPECT_FALSE(transport.publish("edgegw/t", kPayload, 1));
+  ASSERT_TRUE(wait_for([&] {
+    return broker.log().find("Client gw-tls disconnected.") != std::string::npos;
+  })) << broker.log();
+}
+
+// Paho is asked for TLS 1.2 as the floor; a broker that allows only 1.3 must still work.
+TEST(MqttTlsVersions, ConnectsToABrokerThatOnlySpeaksTls13) {
+  MosquittoOptions options;
+  options.tls_version = "tlsv1.3";
+  MosquittoBroker broker(options);
+  IoThread io;
+  SystemClock clock;
+  TransportEvents events;
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+}
+
+TEST_F(MqttTls, HostNameIsVerifiedAgainstTheServerCertificate) {
+  auto config = broker.gateway_config("gw-tls");
+  config.uplink.host = "localhost";  // in the server certificate's SAN, sent as SNI
+  MqttTransport transport(resolve_profile(config), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+}
+
+// The SAS token is the MQTT password; mosquitto does not check it, but the transport's
+// renewal (a clean reconnect with a new token at 80% of its lifetime) is visible here.
+TEST_F(MqttTls, SasTokenIsRenewedByReconnectingBeforeItExpires) {
+  std::string key_file = broker.directory() + "/device-key";
+  { std::ofstream(key_file) << "AAECAwQFBgcICQoLDA0ODw==\n"; }
+  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  auto profile = profile_for(broker);
+  profile.username = "hub.azure-devices.net/gw-tls/?api-version=2021-04-12";
+  profile.sas = SasCredentials{.resource_uri = "hub.azure-devices.net/devices/gw-tls",
+                               .key_file = key_file,
+                               .ttl_s = 2,
+                               .renew_at_fraction = 0.8};
+  MqttTransport transport(profile, io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() >= 2; })) << events.history();
+  EXPECT_NE(events.history().find("down: renewing the SAS token"), std::string::npos)
+      << events.history();
+}
+
+}  // namespace
+}  // namespace edgegw

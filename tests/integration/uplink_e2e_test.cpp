@@ -1,0 +1,280 @@
+// The whole pipeline against a real mosquitto with mutual TLS: simulators and posted readings
+// go through SQLite, bundles and MQTT to a subscriber that decodes them. Outages are real
+// dropped TCP connections (a proxy the test cuts), crashes are SIGKILLs of the edgegw binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
+
+#include "gateway/gateway.h"
+#include "proto/bundle_decoder.h"
+#include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/edgegw_process.h"
+#include "tests/integration/tcp_proxy.h"
+#include "tests/temp_dir.h"
+#include "tests/wait_for.h"
+
+namespace edgegw {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// What the subscriber received, de-duplicated on (gateway_id, bundle_seq) as a consumer must.
+struct Received {
+  std::map<std::uint64_t, std::string> bundles;  // bundle_seq -> payload
+  std::size_t duplicate_bundles = 0;
+  std::size_t changed_duplicates = 0;  // same seq, different bytes: must never happen
+  std::vector<std::string> alarms;     // alarm payloads in arrival order
+  std::map<std::uint64_t, std::size_t> first_arrival;  // bundle_seq -> arrival index
+  std::map<std::string, std::size_t> alarm_arrival;    // payload -> arrival index
+  /// Every reading once: (series, ts_ms) -> value.
+  std::map<std::pair<std::string, std::int64_t>, double> readings;
+};
+
+Received collect(const MqttTestSubscriber& subscriber) {
+  Received out;
+  for (const auto& message : subscriber.messages()) {
+    if (message.topic.ends_with("/alarms")) {
+      out.alarms.push_back(message.payload);
+      out.alarm_arrival.emplace(message.payload, message.index);
+      continue;
+    }
+    DecodedBundle bundle = decode_bundle(message.payload);
+    auto [it, fresh] = out.bundles.emplace(bundle.bundle_seq, message.payload);
+    if (!fresh) {
+      ++out.duplicate_bundles;
+      if (it->second != message.payload) ++out.changed_duplicates;
+      continue;
+    }
+    out.first_arrival[bundle.bundle_seq] = message.index;
+    for (const auto& r : bundle.readings) out.readings[{r.series, r.ts_ms}] = r.value;
+  }
+  return out;
+}
+
+GatewayConfig in_process_config(const MosquittoBroker& broker, const TempDir& dir) {
+  GatewayConfig config = broker.gateway_config("gw-e2e");
+  config.storage.path = dir.file("buffer.db");
+  config.storage.synchronous = "normal";
+  config.api.listen = "127.0.0.1:0";
+  config.bundle.max_latency_s = 1;
+  config.uplink.reconnect_min_ms = 50;
+  config.uplink.reconnect_max_ms = 200;
+  return config;
+}
+
+void add_simulator(GatewayConfig& config, const std::string& profile, double rate_scale) {
+  config.adapters.push_back({.type = "simulator",
+                             .name = profile,
+                             .values = {{"profile", profile}, {"rate_scale", rate_scale}}});
+}
+
+/// Runs a gateway without adapters on the same buffer until everything in it is acknowledged.
+void drain_buffer(GatewayConfig config, Clock& clock) {
+  config.adapters.clear();
+  Gateway drain(config, clock);
+  drain.start();
+  drain.flush();
+  ASSERT_TRUE(wait_for([&] {
+    auto s = drain.status();
+    return s.buffer.readings == 0 && s.inflight_bundles == 0;
+  })) << drain.status_line();
+  drain.stop();
+}
+
+TEST(UplinkEndToEnd, EveryAcceptedReadingArrivesExactlyOnceAfterDeduplication) {
+  MosquittoBroker broker;
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  TempDir dir;
+  GatewayConfig config = in_process_config(broker, dir);
+  add_simulator(config, "crane", 10);
+  add_simulator(config, "chocolate", 1);
+  SystemClock clock;
+  std::uint64_t accepted = 0;
+  {
+    Gateway gateway(config, clock);
+    gateway.start();
+    ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 3; }))
+        << gateway.status_line();
+    gateway.stop();  // adapters stop; what they delivered is accepted and must all arrive
+    accepted = gateway.status().readings_accepted;
+  }
+  drain_buffer(config, clock);
+
+  ASSERT_TRUE(wait_for([&] { return collect(subscriber).readings.size() >= accepted; }));
+  Received received = collect(subscriber);
+  EXPECT_EQ(received.readings.size(), accepted);
+  EXPECT_EQ(received.changed_duplicates, 0u);
+  std::set<std::string> series;
+  for (const auto& [key, value] : received.readings) series.insert(key.first);
+  EXPECT_TRUE(series.contains("crane.load_kg"));
+  EXPECT_TRUE(series.contains("chocolate.load_g"));
+}
+
+TEST(UplinkEndToEnd, AnOutageLosesNothingAndAlarmsRaisedDuringItArriveBeforeTheBacklog) {
+  MosquittoBroker broker;
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  TcpProxy proxy(static_cast<std::uint16_t>(broker.port()));
+  TempDir dir;
+  GatewayConfig config = in_process_config(broker, dir);
+  config.uplink.port = proxy.port();
+  add_simulator(config, "crane", 20);
+  SystemClock clock;
+  std::uint64_t accepted = 0;
+  std::int64_t outage_start_ms = 0;
+  {
+    Gateway gateway(config, clock);
+    gateway.start();
+    ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 2; }));
+
+    proxy.cut();
+    ASSERT_TRUE(wait_for([&] { return !gateway.status().uplink_connected; }));
+    outage_start_ms = clock.wall_ms();
+    for (int i = 0; i < 3; ++i) {
+      gateway.raise_alarm({.kind = "theft", .series = "crane.load_kg", .ts_ms = clock.wall_ms(),
+                           .value = static_cast<double>(i),
+                           .message = "alarm " + std::to_string(i)});
+    }
+    ASSERT_TRUE(wait_for([&] { return gateway.status().buffer.readings > 3000; }))
+        << "the backlog grows in SQLite while offline";
+    EXPECT_EQ(gateway.status().alarms_published, 0u);
+
+    proxy.restore();
+    ASSERT_TRUE(wait_for([&] { return gateway.status().alarms_published == 3; }))
+        << gateway.status_line();
+    gateway.stop();
+    accepted = gateway.status().readings_accepted;
+  }
+  drain_buffer(config, clock);
+  ASSERT_TRUE(wait_for([&] { return collect(subscriber).readings.size() >= accepted; }));
+
+  Received received = collect(subscriber);
+  EXPECT_EQ(received.readings.size(), accepted) << "nothing accepted is lost in the outage";
+  ASSERT_EQ(received.alarms.size(), 3u);
+  std::size_t last_alarm = 0;
+  for (const auto& [payload, index] : received.alarm_arrival) last_alarm = std::max(last_alarm, index);
+  // The backlog: bundles holding readings taken during the outage.
+  std::size_t backlog_bundles = 0;
+  for (const auto& [seq, payload] : received.bundles) {
+    bool from_outage = false;
+    for (const auto& r : decode_bundle(payload).readings) {
+      from_outage = from_outage || r.ts_ms > outage_start_ms + 500;
+    }
+    if (!from_outage) continue;
+    ++backlog_bundles;
+    EXPECT_GT(received.first_arrival[seq], last_alarm)
+        << "bundle " << seq << " of the backlog arrived before an alarm";
+  }
+  EXPECT_GT(backlog_bundles, 0u);
+}
+
+TEST(UplinkEndToEnd, ABrokerThatNeverAcksKeepsInFlightBoundedAndTheDataBuffered) {
+  MosquittoBroker broker;
+  TempDir dir;
+  GatewayConfig config = in_process_config(broker, dir);
+  config.bundle.unit_bytes = 1024;  // small bundles, so the window fills quickly
+  config.uplink.inflight_window = 4;
+  add_simulator(config, "crane", 100);
+  SystemClock clock;
+  Gateway gateway(config, clock);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 2; }));
+
+  broker.pause();
+  const auto acked_before = gateway.status().bundles_acked;
+  ASSERT_TRUE(wait_for([&] { return gateway.status().inflight_bundles == 4; }))
+      << gateway.status_line();
+  const auto buffered = gateway.status().buffer.readings;
+  ASSERT_TRUE(wait_for([&] { return gateway.status().buffer.readings > buffered + 5000; }))
+      << "ingest goes on into SQLite";
+  auto status = gateway.status();
+  EXPECT_EQ(status.inflight_bundles, 4u) << "the window bounds what is in flight";
+  EXPECT_LE(status.bundles_published, acked_before + 4);
+  EXPECT_TRUE(status.uplink_connected) << "paused, the broker still holds the TCP connection";
+
+  broker.resume();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked > acked_before + 4; }))
+      << gateway.status_line();
+  gateway.stop();
+}
+
+TEST(UplinkEndToEnd, KillingTheGatewayTenTimesWhileItDrainsABacklogLosesNothing) {
+  MosquittoBroker broker;
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  TempDir dir;
+  constexpr std::size_t kBacklog = 200'000;
+  const std::int64_t start_ms = SystemClock().wall_ms() - 3'600'000;
+  {
+    // The backlog a long outage leaves behind, accepted before the gateway ever ran.
+    StorageOptions storage;
+    storage.path = dir.file("buffer.db");
+    storage.synchronous = "normal";
+    SystemClock clock;
+    auto buffer = SqliteBuffer::open(storage, clock);
+    const SeriesId a = buffer->register_series({.name = "backlog.a", .unit = "", .resolution = 0});
+    const SeriesId b = buffer->register_series({.name = "backlog.b", .unit = "", .resolution = 0});
+    for (std::size_t i = 0; i < kBacklog; i += 10'000) {
+      std::vector<Reading> batch;
+      for (std::size_t j = i; j < i + 10'000; ++j) {
+        batch.push_back({.series = j % 2 == 0 ? a : b,
+                         .ts_ms = start_ms + static_cast<std::int64_t>(j / 2) * 10,
+                         .value = static_cast<double>(j) * 0.25});
+      }
+      ASSERT_EQ(buffer->append_sync(std::move(batch)), AppendStatus::accepted);
+    }
+  }
+  const auto config = dir.path() / "edgegw.toml";
+  auto write_config = [&](int publishes_per_s) {
+    std::string uplink = broker.uplink_toml();
+    uplink.replace(uplink.find("[uplink.tls]"), 0,
+                   "max_publishes_per_s = " + std::to_string(publishes_per_s) +
+                       "\nreconnect_min_ms = 50\nreconnect_max_ms = 200\n");
+    std::ofstream(config) << "gateway_id = \"gw-crash\"\n[storage]\npath = \""
+                          << dir.file("buffer.db") << "\"\nsynchronous = \"normal\"\n"
+                          << "[bundle]\nmax_latency_s = 1\n[api]\nlisten = \"127.0.0.1:0\"\n"
+                          << uplink;
+  };
+  // Drain slowly while killing (each start may burst one second's worth), so that every kill
+  // lands mid-drain; then at full speed.
+  write_config(4);
+  const auto log = dir.path() / "edgegw.log";
+
+  std::mt19937 random(20261126);
+  for (int kill = 0; kill < 10; ++kill) {
+    const std::size_t before = subscriber.count();
+    Daemon daemon(config, log);
+    ASSERT_TRUE(wait_for([&] { return subscriber.count() > before; }))
+        << read_file(config) << "\n" << read_file(log);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
+    daemon.kill_hard();
+  }
+  EXPECT_LT(collect(subscriber).readings.size(), kBacklog) << "the kills came too late to matter";
+
+  write_config(0);
+  Daemon daemon(config, log);
+  ASSERT_TRUE(wait_for([&] { return collect(subscriber).readings.size() >= kBacklog; }, 60s))
+      << collect(subscriber).readings.size() << " of " << kBacklog << "\n"
+      << read_file(log);
+  EXPECT_EQ(daemon.stop(), 0);
+
+  Received received = collect(subscriber);
+  EXPECT_EQ(received.readings.size(), kBacklog);
+  EXPECT_EQ(received.changed_duplicates, 0u) << "a re-sent bundle_seq must carry the same bytes";
+  for (std::size_t j = 0; j < kBacklog; j += 997) {
+    auto it = received.readings.find({j % 2 == 0 ? "backlog.a" : "backlog.b",
+                                      start_ms + static_cast<std::int64_t>(j / 2) * 10});
+    ASSERT_NE(it, received.readings.end()) << j;
+    EXPECT_EQ(it->second, static_cast<double>(j) * 0.25);
+  }
+}
+
+}  // namespace
+}  // namespace edgegw
