@@ -1,7 +1,6 @@
 # Thin wrapper around CMake; every target installs missing Debian packages first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
-CONFIG ?= deploy/config/demo.toml
 
 .PHONY: all deps configure build demo test asan bench format tidy clean
 
@@ -16,8 +15,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# A local mosquitto with mutual TLS and the gateway publishing simulated sensors to it.
 demo: build
-	$(BUILD)/gateway/edgegw run --config $(CONFIG)
+	bash scripts/demo.sh $(BUILD)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

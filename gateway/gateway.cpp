@@ -114,7 +114,6 @@ void Gateway::start() {
   api_->start();  // throws here, before anything runs, if the address cannot be bound
   io_thread_ = std::thread([this] { io_.run(); });
   uplink_->start();
-  spdlog::info("API listening on {} (port {})", config_.api.listen, api_->port());
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     adapters_[i]->start(*ingest_, adapter_series_ids_[i]);
     spdlog::info("adapter {} started ({} series)", adapters_[i]->name(),

@@ -533,26 +533,34 @@ std::vector<InflightBundle> BufferStore::inflight() {
   return out;
 }
 
-bool BufferStore::ack(std::uint64_t bundle_seq) {
-  auto it = inflight_ranges_.find(bundle_seq);
-  if (it == inflight_ranges_.end()) return false;
+std::size_t BufferStore::ack(std::span<const std::uint64_t> bundle_seqs) {
+  std::vector<std::uint64_t> known;
+  for (auto seq : bundle_seqs) {
+    if (inflight_ranges_.contains(seq)) known.push_back(seq);
+  }
+  if (known.empty()) return 0;
   std::int64_t deleted = 0;
   try {
+    // One transaction for all: a drain acknowledges bundles in bursts, and each commit costs.
     Transaction transaction(*this);
-    sql_->delete_range.bind(1, it->second.first).bind(2, it->second.last).execute();
-    deleted = sqlite3_changes64(db_->get());
-    sql_->delete_inflight.bind(1, static_cast<std::int64_t>(bundle_seq)).execute();
+    for (auto seq : known) {
+      const auto& range = inflight_ranges_.at(seq);
+      sql_->delete_range.bind(1, range.first).bind(2, range.last).execute();
+      deleted += sqlite3_changes64(db_->get());
+      sql_->delete_inflight.bind(1, static_cast<std::int64_t>(seq)).execute();
+    }
     transaction.commit();
   } catch (const StorageError& error) {
-    // The bundle stays in flight and is resent after a restart; consumers de-duplicate it.
-    spdlog::error("storage: acknowledging bundle {} failed: {}", bundle_seq, error.what());
-    return false;
+    // The bundles stay in flight and are resent after a restart; consumers de-duplicate them.
+    spdlog::error("storage: acknowledging {} bundle(s) from {} failed: {}", known.size(),
+                  known.front(), error.what());
+    return 0;
   }
-  inflight_ranges_.erase(it);
+  for (auto seq : known) inflight_ranges_.erase(seq);
   reading_count_ -= deleted;
   refresh_oldest_ts();
   refresh_used_bytes();
-  return true;
+  return known.size();
 }
 
 std::int64_t BufferStore::add_alarm(const Alarm& alarm) {

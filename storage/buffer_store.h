@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,7 +44,9 @@ class BufferStore {
   std::vector<StoredReading> read_unsent(std::size_t max);
   bool record_inflight(const InflightBundle& bundle);
   std::vector<InflightBundle> inflight();
-  bool ack(std::uint64_t bundle_seq);
+  /// Acknowledges every bundle of `bundle_seqs` that is in flight, in one transaction; returns
+  /// how many were.
+  std::size_t ack(std::span<const std::uint64_t> bundle_seqs);
   std::int64_t add_alarm(const Alarm& alarm);
   std::vector<Alarm> pending_alarms(std::size_t max);
   bool ack_alarm(std::int64_t id);

@@ -278,7 +278,11 @@ std::vector<InflightBundle> SqliteBuffer::inflight() {
 }
 
 bool SqliteBuffer::ack(std::uint64_t bundle_seq) {
-  return call([this, bundle_seq] { return store_->ack(bundle_seq); });
+  return ack(std::span<const std::uint64_t>(&bundle_seq, 1)) == 1;
+}
+
+std::size_t SqliteBuffer::ack(std::span<const std::uint64_t> bundle_seqs) {
+  return call([this, bundle_seqs] { return store_->ack(bundle_seqs); });
 }
 
 std::int64_t SqliteBuffer::add_alarm(Alarm alarm) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -119,6 +120,8 @@ class SqliteBuffer {
   /// Deletes the bundle's rows and its in-flight record in one transaction. False if no such
   /// bundle is in flight.
   bool ack(std::uint64_t bundle_seq);
+  /// The same for several bundles, in one transaction; returns how many were in flight.
+  std::size_t ack(std::span<const std::uint64_t> bundle_seqs);
 
   /// Stores an alarm; returns its id (never reused), or 0 if storage is full.
   std::int64_t add_alarm(Alarm alarm);

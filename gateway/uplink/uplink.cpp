@@ -103,6 +103,8 @@ void Uplink::post(Event event) {
 void Uplink::handle(const Event& event) {
   switch (event.what) {
     case Event::up:
+      // Acknowledged bundles must be gone before the in-flight list is read for resending.
+      delete_acked();
       if (ever_connected_) ++local_.reconnects;
       ever_connected_ = true;
       connected_ = true;
@@ -130,16 +132,8 @@ void Uplink::handle(const Event& event) {
   if (it == outstanding_.end()) return;  // acked after the connection it belonged to ended
   Outstanding& entry = it->second;
   if (entry.kind == Kind::bundle) {
-    if (!buffer_.ack(entry.bundle.bundle_seq)) {
-      // The rows stay in flight: re-sent after a restart, dropped as a duplicate downstream.
-      spdlog::error("bundle {}: acknowledged, but its rows could not be deleted",
-                    entry.bundle.bundle_seq);
-    }
-    if (on_acked_) on_acked_(entry.bundle, entry.readings);
-    ++local_.bundles_acked;
-    local_.readings_acked += entry.readings;
-    local_.payload_bytes_acked += entry.bundle.payload.size();
     --outstanding_bundles_;
+    acked_.push_back(std::move(entry));
   } else {
     if (!buffer_.ack_alarm(static_cast<std::int64_t>(event.token & ~kAlarmTokenBit))) {
       spdlog::warn("alarm {}: acknowledged but no longer stored", event.token & ~kAlarmTokenBit);
@@ -147,6 +141,25 @@ void Uplink::handle(const Event& event) {
     ++local_.alarms_acked;
   }
   outstanding_.erase(it);
+}
+
+void Uplink::delete_acked() {
+  if (acked_.empty()) return;
+  std::vector<std::uint64_t> seqs;
+  seqs.reserve(acked_.size());
+  for (const auto& entry : acked_) seqs.push_back(entry.bundle.bundle_seq);
+  if (buffer_.ack(seqs) != seqs.size()) {
+    // The rows stay in flight: re-sent after a restart, dropped as duplicates downstream.
+    spdlog::error("{} acknowledged bundle(s) from {} could not be deleted", seqs.size(),
+                  seqs.front());
+  }
+  for (const auto& entry : acked_) {
+    if (on_acked_) on_acked_(entry.bundle, entry.readings);
+    ++local_.bundles_acked;
+    local_.readings_acked += entry.readings;
+    local_.payload_bytes_acked += entry.bundle.payload.size();
+  }
+  acked_.clear();
 }
 
 bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& topic,
@@ -232,6 +245,10 @@ std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
     fetch_size_ *= 2;  // everything fetched fitted and more may be waiting: read more
     return std::nullopt;
   }
+  if (packed.full) {
+    // Read about one bundle's worth next time: rows read and not packed are wasted work.
+    fetch_size_ = std::max<std::size_t>(256, packed.reading_count + packed.reading_count / 8);
+  }
   std::int64_t oldest_ts = readings.front().ts_ms;
   for (const auto& r : std::span(readings).first(packed.reading_count)) {
     oldest_ts = std::min(oldest_ts, r.ts_ms);
@@ -272,6 +289,7 @@ std::chrono::nanoseconds Uplink::step() {
     alarm_raised_ = flush_ = false;
   }
   for (const auto& event : events) handle(event);
+  delete_acked();  // every ack of this round in one transaction
 
   std::chrono::nanoseconds wait = kIdleTick;
   if (connected_) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "gateway/model/clock.h"
 #include "gateway/uplink/rate_shaper.h"
@@ -87,6 +88,8 @@ class Uplink {
   };
 
   void handle(const Event& event);
+  /// Deletes the rows of every bundle acknowledged since the last call, in one transaction.
+  void delete_acked();
   bool publish_alarms();
   /// Publishes one bundle if one is due (returns nothing: call again), else how long to wait.
   std::optional<std::chrono::nanoseconds> publish_bundle();
@@ -108,6 +111,7 @@ class Uplink {
   bool ever_connected_ = false;
   std::map<std::uint64_t, Outstanding> outstanding_;  // by token
   std::size_t outstanding_bundles_ = 0;
+  std::vector<Outstanding> acked_;  // acknowledged, rows not yet deleted
   std::deque<InflightBundle> resend_;
   std::size_t fetch_size_ = 4096;
   bool alarms_dirty_ = true;

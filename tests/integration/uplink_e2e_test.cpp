@@ -18,6 +18,7 @@
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/integration/tcp_proxy.h"
+#include "tests/http_client.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
 
@@ -98,9 +99,26 @@ TEST(UplinkEndToEnd, EveryAcceptedReadingArrivesExactlyOnceAfterDeduplication) {
   add_simulator(config, "chocolate", 1);
   SystemClock clock;
   std::uint64_t accepted = 0;
+  std::map<std::pair<std::string, std::int64_t>, double> posted;
   {
     Gateway gateway(config, clock);
     gateway.start();
+    // A local device posts readings of its own next to the simulators.
+    for (int batch = 0; batch < 5; ++batch) {
+      std::string body = "{\"readings\":[";
+      for (int i = 0; i < 20; ++i) {
+        const std::int64_t ts = clock.wall_ms() - 1000 + batch * 20 + i;
+        const double value = 20.0 + batch + i * 0.125;
+        posted[{"room.temp_c", ts}] = value;
+        body += (i ? "," : "") + std::string("{\"series\":\"room.temp_c\",\"ts_ms\":") +
+                std::to_string(ts) + ",\"value\":" + std::to_string(value) + "}";
+      }
+      body += "]}";
+      auto response = http_request(gateway.api_port(), boost::beast::http::verb::post,
+                                   "/api/v1/readings", body);
+      ASSERT_EQ(response.status, 200) << response.body;
+      EXPECT_EQ(response.body, "{\"accepted\":20}");
+    }
     ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 3; }))
         << gateway.status_line();
     gateway.stop();  // adapters stop; what they delivered is accepted and must all arrive
@@ -112,6 +130,11 @@ TEST(UplinkEndToEnd, EveryAcceptedReadingArrivesExactlyOnceAfterDeduplication) {
   Received received = collect(subscriber);
   EXPECT_EQ(received.readings.size(), accepted);
   EXPECT_EQ(received.changed_duplicates, 0u);
+  for (const auto& [key, value] : posted) {
+    auto it = received.readings.find(key);
+    ASSERT_NE(it, received.readings.end()) << key.first << " " << key.second;
+    EXPECT_EQ(it->second, value) << "a series without a resolution is packed losslessly";
+  }
   std::set<std::string> series;
   for (const auto& [key, value] : received.readings) series.insert(key.first);
   EXPECT_TRUE(series.contains("crane.load_kg"));
@@ -198,11 +221,36 @@ TEST(UplinkEndToEnd, ABrokerThatNeverAcksKeepsInFlightBoundedAndTheDataBuffered)
   EXPECT_EQ(status.inflight_bundles, 4u) << "the window bounds what is in flight";
   EXPECT_LE(status.bundles_published, acked_before + 4);
   EXPECT_TRUE(status.uplink_connected) << "paused, the broker still holds the TCP connection";
+  const auto metrics = http_request(gateway.api_port(), boost::beast::http::verb::get, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("\nedgegw_inflight_bundles 4\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("\nedgegw_uplink_connected 1\n"), std::string::npos);
 
   broker.resume();
   ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked > acked_before + 4; }))
       << gateway.status_line();
   gateway.stop();
+}
+
+TEST(UplinkEndToEnd, ABrokerThatRefusesTheCertificateGetsNothingAndTheBufferKeepsEverything) {
+  MosquittoBroker broker;
+  TempDir dir;
+  GatewayConfig config = in_process_config(broker, dir);
+  const DeviceCredentials foreign = broker.make_foreign_device("intruder");
+  config.tls->cert_file = foreign.cert_file;
+  config.tls->key_file = foreign.key_file;
+  add_simulator(config, "crane", 20);
+  SystemClock clock;
+  Gateway gateway(config, clock);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().readings_accepted > 3000; }));
+  gateway.stop();
+  const GatewayStatus status = gateway.status();
+  EXPECT_FALSE(status.uplink_connected);
+  EXPECT_EQ(status.bundles_published, 0u);
+  EXPECT_EQ(status.bundles_acked, 0u);
+  EXPECT_EQ(static_cast<std::uint64_t>(status.buffer.readings), status.readings_accepted)
+      << "nothing is deleted from the buffer";
 }
 
 TEST(UplinkEndToEnd, KillingTheGatewayTenTimesWhileItDrainsABacklogLosesNothing) {
