@@ -14,6 +14,8 @@ packages=(
   libmodbus-dev libgpiod-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # promtool, which checks the /metrics format in a test
+  prometheus
   # the MQTT broker the TLS tests start, and the cert scripts in deploy/certs
   mosquitto mosquitto-clients openssl
 )
