@@ -152,6 +152,9 @@ GatewayStatus Gateway::status() const {
   status.bundle_payload_bytes = uplink.payload_bytes_acked;
   status.readings_acked = uplink.readings_acked;
   status.uplink_connected = uplink.connected;
+  status.uplink_last_error = uplink.last_error;
+  status.storage_ok = ingest_->storage_ok();
+  status.armed = ingest_->armed();
   status.uplink_reconnects = uplink.reconnects;
   status.inflight_bundles = uplink.inflight;
   status.alarms_raised = ingest_->alarms_raised();

@@ -36,7 +36,10 @@ struct GatewayStatus {
   std::int64_t billable_units = 0;  ///< for the configured provider
   std::int64_t naive_units = 0;     ///< one reading per message, same readings
 
+  bool storage_ok = true;  ///< the buffer accepted its last write
+  bool armed = true;       ///< the chocolate box's alarm is armed (PUT /api/v1/armed)
   bool uplink_connected = false;
+  std::string uplink_last_error;  ///< why the last connection attempt failed, if it did
   std::uint64_t uplink_reconnects = 0;
   std::uint64_t inflight_bundles = 0;  ///< published, PUBACK not yet seen
   std::uint64_t alarms_raised = 0;

@@ -18,6 +18,8 @@ packages=(
   prometheus
   # the MQTT broker the TLS tests start, and the cert scripts in deploy/certs
   mosquitto mosquitto-clients openssl
+  # the browser the dashboard test drives (tests/integration/browser, through playwright-core)
+  chromium
 )
 
 missing=()

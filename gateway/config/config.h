@@ -72,6 +72,11 @@ struct AzureOptions {
 /// [api]: the local HTTP server.
 struct ApiOptions {
   std::string listen = "127.0.0.1:8080";
+  std::string token_file;  ///< bearer token for mutating endpoints; file mode 0600
+  bool require_auth_for_reads = false;
+  std::int64_t max_body_bytes = 1024 * 1024;
+  std::int64_t max_connections = 64;
+  std::int64_t read_timeout_s = 30;
 };
 
 /// [ingest]: what counts as a valid reading.

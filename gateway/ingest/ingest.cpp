@@ -74,6 +74,7 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
       return;
     }
     const auto n = readings.size();
+    recent_.add(readings);
     bool queued = buffer_.append(std::move(readings),
                                  [this, n, done](AppendStatus status, std::int64_t, std::int64_t) {
                                    count_append(status, n);
@@ -90,17 +91,23 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
 }
 
 void Ingest::raise_alarm(Alarm alarm) {
-  const std::string kind = alarm.kind;
-  if (buffer_.add_alarm(std::move(alarm)) == 0) {
-    spdlog::error("alarm {} could not be stored: the buffer is full and holds nothing to shed",
-                  kind);
+  if (!armed()) {
+    alarms_suppressed_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  alarm.id = buffer_.add_alarm(alarm);
+  if (alarm.id == 0) {
+    spdlog::error("alarm {} could not be stored: the buffer is full and holds nothing to shed",
+                  alarm.kind);
+    return;
+  }
+  alarm_board_.add(std::move(alarm));
   alarms_raised_.fetch_add(1, std::memory_order_relaxed);
   if (alarm_listener_) alarm_listener_();
 }
 
 void Ingest::count_append(AppendStatus status, std::uint64_t n) {
+  storage_ok_.store(status == AppendStatus::accepted, std::memory_order_relaxed);
   switch (status) {
     case AppendStatus::accepted:
       accepted_.fetch_add(n, std::memory_order_relaxed);
@@ -127,10 +134,11 @@ bool Ingest::offer(std::span<const Reading> readings) {
   }
   if (!valid.empty()) {
     auto count = valid.size();
-    bool queued = buffer_.append(
-        std::move(valid), [this, count](AppendStatus status, std::int64_t, std::int64_t) {
+    bool queued =
+        buffer_.append(valid, [this, count](AppendStatus status, std::int64_t, std::int64_t) {
           count_append(status, count);
         });
+    if (queued) recent_.add(valid);
     if (!queued) {
       // Back-pressure: nothing was taken, so nothing is counted; the adapter offers again.
       refused_batches_.fetch_add(1, std::memory_order_relaxed);

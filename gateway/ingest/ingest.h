@@ -11,6 +11,8 @@
 #include <unordered_map>
 
 #include "adapters/adapter.h"
+#include "gateway/ingest/alarm_board.h"
+#include "gateway/ingest/recent_readings.h"
 #include "gateway/model/clock.h"
 #include "storage/sqlite_buffer.h"
 
@@ -74,6 +76,18 @@ class Ingest final : public ReadingSink {
   /// Called after each alarm is stored, to publish it at once. Set before adapters start.
   void set_alarm_listener(std::function<void()> listener) { alarm_listener_ = std::move(listener); }
   std::uint64_t alarms_raised() const { return alarms_raised_.load(std::memory_order_relaxed); }
+  /// Alarms raised while disarmed are dropped here (counted): the owner is at the box.
+  void set_armed(bool armed) { armed_.store(armed, std::memory_order_relaxed); }
+  bool armed() const { return armed_.load(std::memory_order_relaxed); }
+  std::uint64_t alarms_suppressed() const {
+    return alarms_suppressed_.load(std::memory_order_relaxed);
+  }
+  /// Whether the buffer took the last batch it was given (for readiness).
+  bool storage_ok() const { return storage_ok_.load(std::memory_order_relaxed); }
+
+  const RecentReadings& recent() const { return recent_; }
+  AlarmBoard& alarm_board() { return alarm_board_; }
+  const AlarmBoard& alarm_board() const { return alarm_board_; }
 
   /// Every reading of `batch` that would be rejected, with the reason. A posted batch is
   /// stored whole or not at all, so the caller rejects it if this is not empty.
@@ -108,6 +122,11 @@ class Ingest final : public ReadingSink {
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<std::uint64_t> refused_batches_{0};
   std::atomic<std::uint64_t> alarms_raised_{0};
+  std::atomic<std::uint64_t> alarms_suppressed_{0};
+  std::atomic<bool> armed_{true};
+  std::atomic<bool> storage_ok_{true};
+  RecentReadings recent_;
+  AlarmBoard alarm_board_;
   std::function<void()> alarm_listener_;
 };
 

@@ -54,7 +54,7 @@ void Uplink::start() {
 
 void Uplink::connect() {
   transport_started_ = true;
-  transport_.start({.on_acked = [this](std::uint64_t token) { post({Event::acked, token}); },
+  transport_.start({.on_acked = [this](std::uint64_t token) { post({Event::acked, token, {}}); },
                     .on_connection =
                         [this](bool up, const std::string& reason) {
                           if (up) {
@@ -62,7 +62,7 @@ void Uplink::connect() {
                           } else {
                             spdlog::warn("uplink down: {}", reason);
                           }
-                          post({up ? Event::up : Event::down, 0});
+                          post({up ? Event::up : Event::down, 0, up ? "" : reason});
                         }});
 }
 
@@ -95,7 +95,7 @@ void Uplink::alarm_raised() {
 void Uplink::post(Event event) {
   {
     std::lock_guard lock(mutex_);
-    events_.push_back(event);
+    events_.push_back(std::move(event));
   }
   wake_.notify_all();
 }
@@ -120,6 +120,7 @@ void Uplink::handle(const Event& event) {
       alarms_dirty_ = true;
       return;
     case Event::down:
+      local_.last_error = event.reason;
       connected_ = false;
       outstanding_.clear();
       outstanding_bundles_ = 0;

@@ -47,6 +47,7 @@ class Uplink {
     std::uint64_t reconnects = 0;
     std::size_t inflight = 0;
     bool connected = false;
+    std::string last_error;  ///< why the connection last went down or could not be made
   };
   /// Called (on the uplink thread) for every acknowledged bundle: its payload and how many
   /// readings it held (0 for a bundle re-sent after a restart, counted before the crash).
@@ -85,6 +86,7 @@ class Uplink {
   struct Event {
     enum { acked, up, down } what;
     std::uint64_t token = 0;
+    std::string reason;  // for down
   };
 
   void handle(const Event& event);

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "gateway/model/alarm.h"
+
+namespace edgegw {
+
+/// The recent alarms as an operator sees them on site: open until someone acknowledges them
+/// on the page or the API. Independent of delivery to the cloud (the uplink's business).
+/// Thread-safe; keeps the newest `capacity` alarms.
+class AlarmBoard {
+ public:
+  struct Entry {
+    Alarm alarm;
+    bool acknowledged = false;
+  };
+
+  explicit AlarmBoard(std::size_t capacity = 200) : capacity_(capacity) {}
+
+  void add(Alarm alarm) {
+    std::lock_guard lock(mutex_);
+    entries_.push_back({std::move(alarm), false});
+    if (entries_.size() > capacity_) entries_.pop_front();
+  }
+
+  /// Marks the alarm acknowledged; false if no such alarm is on the board.
+  bool acknowledge(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    for (auto& entry : entries_) {
+      if (entry.alarm.id == id) {
+        entry.acknowledged = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// Newest first.
+  std::vector<Entry> entries() const {
+    std::lock_guard lock(mutex_);
+    return {entries_.rbegin(), entries_.rend()};
+  }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::deque<Entry> entries_;
+};
+
+}  // namespace edgegw
