@@ -7,6 +7,7 @@
 
 #include "adapters/registry.h"
 #include "gateway/api/api_routes.h"
+#include "gateway/api/auth.h"
 #include "gateway/uplink/directory_transport.h"
 #include "gateway/uplink/mqtt_transport.h"
 
@@ -57,10 +58,20 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
         tally_->add_publish(static_cast<std::int64_t>(bundle.payload.size()),
                             static_cast<std::int64_t>(metered),
                             static_cast<std::int64_t>(readings));
-      });
+      },
+      [this](std::int64_t alarm_id) { ingest_->alarm_board().published(alarm_id); });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
-  api_ = std::make_unique<api::HttpServer>(io_, api::make_api_router(*this),
-                                           api::HttpServerOptions{.listen = config_.api.listen});
+  api::ApiAuth auth = api::load_api_auth(config_.api);
+  if (!auth.token) {
+    spdlog::warn("api: api.token_file is not set; every route, mutating ones included, is open "
+                 "to anyone who can reach {}",
+                 config_.api.listen);
+  }
+  api_ = std::make_unique<api::HttpServer>(
+      io_,
+      api::make_api_router(*this, {.auth = std::move(auth),
+                                   .uplink_is_mqtt = config_.uplink.directory.empty()}),
+      api::server_options(config_.api));
 }
 
 Gateway::~Gateway() { stop(); }
@@ -133,6 +144,47 @@ void Gateway::stop() {
   io_thread_.join();
 }
 
+std::vector<api::SensorLatest> Gateway::latest() const {
+  std::vector<api::SensorLatest> out;
+  for (const auto& reading : ingest_->recent().latest()) {
+    auto info = buffer_->catalog().find(reading.series);
+    if (!info) continue;
+    out.push_back({.series = info->spec.name,
+                   .unit = info->spec.unit,
+                   .ts_ms = reading.ts_ms,
+                   .value = reading.value});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.series < b.series; });
+  return out;
+}
+
+std::optional<std::vector<api::SensorPoint>> Gateway::history(std::string_view series,
+                                                              std::int64_t since_ms,
+                                                              std::size_t limit) const {
+  auto info = buffer_->catalog().find(std::string(series));
+  if (!info) return std::nullopt;
+  std::vector<api::SensorPoint> points;
+  if (auto window = ingest_->recent().window(info->id, since_ms, limit)) {
+    for (const auto& r : *window) points.push_back({.ts_ms = r.ts_ms, .value = r.value});
+  }
+  return points;
+}
+
+std::vector<api::AlarmView> Gateway::alarms() const {
+  std::vector<api::AlarmView> out;
+  for (const auto& entry : ingest_->alarm_board().entries()) {
+    out.push_back({.id = entry.alarm.id,
+                   .kind = entry.alarm.kind,
+                   .series = entry.alarm.series,
+                   .ts_ms = entry.alarm.ts_ms,
+                   .value = entry.alarm.value,
+                   .message = entry.alarm.message,
+                   .acked = entry.acknowledged,
+                   .published = entry.published});
+  }
+  return out;
+}
+
 GatewayStatus Gateway::status() const {
   GatewayStatus status;
   status.version = EDGEGW_VERSION;
@@ -162,8 +214,11 @@ GatewayStatus Gateway::status() const {
   const billing::TallyTotals billing = tally_->totals();
   status.billable_units = billing.billable_units;
   status.naive_units = billing.naive_units;
-  for (const auto& adapter : adapters_) {
-    status.adapters.push_back({.name = adapter->name(), .type = "", .up = started_, .errors = 0});
+  for (std::size_t i = 0; i < adapters_.size(); ++i) {
+    status.adapters.push_back({.name = adapters_[i]->name(),
+                               .type = config_.adapters[i].type,
+                               .up = started_,
+                               .errors = 0});
   }
   return status;
 }

@@ -41,8 +41,6 @@ class Gateway final : public api::ApiBackend {
 
   /// Stores an alarm and publishes it ahead of all telemetry.
   void raise_alarm(Alarm alarm) { ingest_->raise_alarm(std::move(alarm)); }
-  /// Closes the open bundle now.
-  void flush() { uplink_->request_flush(); }
 
   GatewayStatus status() const override;
   std::vector<ReadingProblem> check(std::span<const NamedReading> batch) const override {
@@ -51,6 +49,17 @@ class Gateway final : public api::ApiBackend {
   void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) override {
     ingest_->submit(std::move(batch), std::move(done));
   }
+  std::vector<api::SensorLatest> latest() const override;
+  std::optional<std::vector<api::SensorPoint>> history(std::string_view series,
+                                                       std::int64_t since_ms,
+                                                       std::size_t limit) const override;
+  std::vector<api::AlarmView> alarms() const override;
+  bool ack_alarm(std::int64_t id) override { return ingest_->alarm_board().acknowledge(id); }
+  /// Closes the open bundle now.
+  void flush() override { uplink_->request_flush(); }
+  void set_armed(bool armed) override { ingest_->set_armed(armed); }
+  std::string config_json() const override { return config_to_json(config_); }
+
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }
   /// One line for the log: what came in, what is waiting, what went out and what it cost.

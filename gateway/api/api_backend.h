@@ -1,7 +1,13 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/ingest/ingest.h"
@@ -9,8 +15,43 @@
 
 namespace edgegw::api {
 
+/// The latest reading of one series (GET /api/v1/sensors).
+struct SensorLatest {
+  std::string series;
+  std::string unit;  ///< from the [[series]] config; empty when not configured
+  std::int64_t ts_ms = 0;
+  double value = 0.0;
+};
+
+/// One reading of a series' recent window (GET /api/v1/sensors/{series}).
+struct SensorPoint {
+  std::int64_t ts_ms = 0;
+  double value = 0.0;
+};
+
+/// One recent alarm (GET /api/v1/alarms).
+struct AlarmView {
+  std::int64_t id = 0;
+  std::string kind;  ///< the rule that raised it, e.g. "weight_drop", "overload"
+  std::string series;
+  std::int64_t ts_ms = 0;
+  double value = 0.0;
+  std::string message;
+  bool acked = false;      ///< acknowledged by a local operator (state "acked", else "open")
+  bool published = false;  ///< the broker acknowledged its publish
+};
+
+/// Thrown by the default of a backend method the running gateway does not provide; the router
+/// answers 501 with its message.
+class NotImplemented : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
 /// What the HTTP API needs from the running gateway. The gateway implements it; tests fake it.
 /// Handlers call it on the io_context thread, so every call must return without blocking.
+/// Methods past submit() have defaults that throw NotImplemented (answered 501), so a backend
+/// can grow them one at a time.
 class ApiBackend {
  public:
   virtual ~ApiBackend() = default;
@@ -21,6 +62,24 @@ class ApiBackend {
   virtual std::vector<ReadingProblem> check(std::span<const NamedReading> batch) const = 0;
   /// Stores a checked batch whole or not at all; `done` may run on any thread, exactly once.
   virtual void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) = 0;
+
+  /// The latest reading of every series seen since start, from memory.
+  virtual std::vector<SensorLatest> latest() const;
+  /// Up to `limit` readings of `series` with ts_ms >= since_ms, oldest first, the newest
+  /// `limit` when there are more; nothing for a series the gateway does not know (404).
+  virtual std::optional<std::vector<SensorPoint>> history(std::string_view series,
+                                                          std::int64_t since_ms,
+                                                          std::size_t limit) const;
+  /// Recent alarms, newest first.
+  virtual std::vector<AlarmView> alarms() const;
+  /// Marks alarm `id` acknowledged by an operator; false for an unknown id (404).
+  virtual bool ack_alarm(std::int64_t id);
+  /// Asks the bundler to close the open bundle and the uplink to send now; returns at once.
+  virtual void flush();
+  /// Arms or disarms the alarm rules that depend on it.
+  virtual void set_armed(bool armed);
+  /// The effective configuration as a JSON document, secrets redacted.
+  virtual std::string config_json() const;
 };
 
 }  // namespace edgegw::api

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/api/api_backend.h"
+#include "gateway/api/auth.h"
 #include "gateway/api/http_message.h"
 #include "gateway/api/router.h"
 #include "gateway/status.h"
@@ -12,7 +13,14 @@ HttpResponse handle_healthz(const HttpRequest& request);
 /// GET /metrics: the status snapshot in the Prometheus text format.
 HttpResponse handle_metrics(const GatewayStatus& status);
 
+/// How the API routes behave beyond what the backend answers.
+struct ApiRouterOptions {
+  ApiAuth auth;  ///< default: no token, authentication off
+  /// /readyz waits for the broker connection; false for a directory uplink.
+  bool uplink_is_mqtt = true;
+};
+
 /// Every route of the API, served from `backend`, which must outlive the router.
-Router make_api_router(ApiBackend& backend);
+Router make_api_router(ApiBackend& backend, ApiRouterOptions options = {});
 
 }  // namespace edgegw::api

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -20,6 +21,7 @@
 #include <utility>
 
 #include "gateway/api/listen_address.h"
+#include "gateway/config/config.h"
 
 namespace edgegw::api {
 namespace {
@@ -109,7 +111,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         core_(std::move(core)),
         overloaded_(overloaded) {}
 
-  void start() { read_request(); }
+  void start() {
+    if (overloaded_) {
+      refuse_overloaded();
+      return;
+    }
+    read_request();
+  }
   /// Closes the connection; pending operations complete with an error and end the session.
   void finish();
   bool overloaded() const { return overloaded_; }
@@ -125,6 +133,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void write(HttpResponse response);
   void on_write(beast::error_code ec);
   void respond_and_close(HttpResponse response);
+  void refuse_overloaded();
   void linger();
   void drain();
 
@@ -244,17 +253,11 @@ void HttpSession::on_read(beast::error_code ec) {
   keep_alive_ = message.keep_alive();
   head_ = message.method() == http::verb::head;
 
-  if (overloaded_) {
-    auto response = json_error(503, "overloaded", "too many connections; retry shortly");
-    response.headers.emplace_back("Retry-After", "1");
-    respond_and_close(std::move(response));
-    return;
-  }
-
   HttpRequest request{.method = std::string(message.method_string()),
                       .target = std::string(message.target()),
                       .headers = {},
-                      .body = std::move(message.body())};
+                      .body = std::move(message.body()),
+                      .path_params = {}};
   for (const auto& field : message) {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
@@ -330,6 +333,14 @@ void HttpSession::respond_and_close(HttpResponse response) {
   keep_alive_ = false;
   head_ = false;
   write(std::move(response));
+}
+
+void HttpSession::refuse_overloaded() {
+  // Answered before the request is read: a client that sends slowly (or not at all) must not
+  // hold an overflow slot for the whole read timeout, only for the short linger.
+  auto response = json_error(503, "overloaded", "too many connections; retry shortly");
+  response.headers.emplace_back("Retry-After", "1");
+  respond_and_close(std::move(response));
 }
 
 void HttpSession::linger() {
@@ -439,6 +450,18 @@ void HttpServerCore::close() {
 }
 
 // ---- HttpServer ----
+
+HttpServerOptions server_options(const ApiOptions& api) {
+  HttpServerOptions options;
+  options.listen = api.listen;
+  // The config loader has range-checked these already; clamp anyway so a zero never turns
+  // into "refuse everything" or an instant timeout.
+  options.body_limit = static_cast<std::size_t>(std::max<std::int64_t>(api.max_body_bytes, 1));
+  options.max_connections =
+      static_cast<std::size_t>(std::max<std::int64_t>(api.max_connections, 1));
+  options.read_timeout = std::chrono::seconds(std::max<std::int64_t>(api.read_timeout_s, 1));
+  return options;
+}
 
 HttpServer::HttpServer(asio::io_context& io, Router router, HttpServerOptions options)
     : io_(io), core_(std::make_shared<HttpServerCore>(io, std::move(router), std::move(options))) {}

@@ -12,6 +12,10 @@ namespace boost::asio {
 class io_context;
 }  // namespace boost::asio
 
+namespace edgegw {
+struct ApiOptions;
+}  // namespace edgegw
+
 namespace edgegw::api {
 
 class HttpServerCore;
@@ -21,7 +25,9 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  ///< "host:port" or "[v6]:port"; port 0: any
   std::size_t body_limit = 1024 * 1024;   ///< larger bodies answer 413
   std::size_t header_limit = 8 * 1024;    ///< larger request heads answer 431
-  std::size_t max_connections = 64;       ///< beyond this a connection gets 503 and is closed
+  /// Beyond this a new connection is answered 503 at once, without reading its request, and
+  /// closed; beyond twice this it is closed unanswered, so a flood costs no more than that.
+  std::size_t max_connections = 64;
   /// To receive one whole request, counted from when the connection is ready for it; an idle
   /// keep-alive connection is closed after this long.
   std::chrono::milliseconds read_timeout = std::chrono::seconds(30);
@@ -30,6 +36,10 @@ struct HttpServerOptions {
   /// answer rather than a connection reset.
   std::chrono::milliseconds linger_timeout = std::chrono::seconds(2);
 };
+
+/// The server options [api] configures (listen, max_body_bytes, max_connections,
+/// read_timeout_s); the rest keep their defaults.
+HttpServerOptions server_options(const ApiOptions& api);
 
 /// HTTP/1.1 server on the caller's io_context: keep-alive, one request at a time per
 /// connection (pipelined requests are answered in order), body/header limits and timeouts.

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <boost/json.hpp>
 #include <toml++/toml.h>
 
 #include "adapters/registry.h"
@@ -496,6 +497,49 @@ GatewayConfig load_config_file(const std::string& path) {
   std::stringstream text;
   text << file.rdbuf();
   return load_config_text(text.str(), path);
+}
+
+namespace {
+
+template <class T>
+boost::json::object options_to_json(const T& values, const OptionTable<T>& table) {
+  boost::json::object out;
+  for (const auto& option : table) {
+    std::visit([&](auto member) { out[option.key] = values.*member; }, option.member);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string config_to_json(const GatewayConfig& config) {
+  boost::json::object doc = options_to_json(config.gateway, gateway_option_table());
+  doc["storage"] = options_to_json(config.storage, storage_option_table());
+  doc["bundle"] = options_to_json(config.bundle, bundle_option_table());
+  boost::json::object uplink = options_to_json(config.uplink, uplink_option_table());
+  if (config.tls) uplink["tls"] = options_to_json(*config.tls, tls_option_table());
+  if (config.uplink.provider == "aws") uplink["aws"] = options_to_json(config.aws, aws_option_table());
+  if (config.uplink.provider == "azure") {
+    uplink["azure"] = options_to_json(config.azure, azure_option_table());
+  }
+  doc["uplink"] = std::move(uplink);
+  doc["api"] = options_to_json(config.api, api_option_table());
+  doc["ingest"] = options_to_json(config.ingest, ingest_option_table());
+  boost::json::array series;
+  for (const auto& s : config.series) series.push_back(options_to_json(s, series_option_table()));
+  doc["series"] = std::move(series);
+  boost::json::array adapters;
+  for (const auto& adapter : config.adapters) {
+    boost::json::object entry;
+    entry["type"] = adapter.type;
+    entry["name"] = adapter.name;
+    for (const auto& [key, value] : adapter.values) {
+      std::visit([&](const auto& v) { entry[key] = v; }, value);
+    }
+    adapters.push_back(std::move(entry));
+  }
+  doc["adapters"] = std::move(adapters);
+  return boost::json::serialize(doc);
 }
 
 namespace {

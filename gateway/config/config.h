@@ -131,6 +131,10 @@ GatewayConfig load_config_file(const std::string& path);
 /// Same, from text (`origin` names it in messages).
 GatewayConfig load_config_text(std::string_view text, const std::string& origin);
 
+/// The effective configuration as JSON, section by section, from the same option tables.
+/// Secrets never appear: the config holds only the paths of the files that contain them.
+std::string config_to_json(const GatewayConfig& config);
+
 /// Every key of every section and adapter type as Markdown (docs/config.md is this output).
 std::string render_config_reference();
 

@@ -15,27 +15,25 @@ class AlarmBoard {
  public:
   struct Entry {
     Alarm alarm;
-    bool acknowledged = false;
+    bool acknowledged = false;  ///< by an operator on site
+    bool published = false;     ///< by the broker (PUBACK)
   };
 
   explicit AlarmBoard(std::size_t capacity = 200) : capacity_(capacity) {}
 
   void add(Alarm alarm) {
     std::lock_guard lock(mutex_);
-    entries_.push_back({std::move(alarm), false});
+    entries_.push_back({std::move(alarm), false, false});
     if (entries_.size() > capacity_) entries_.pop_front();
   }
 
-  /// Marks the alarm acknowledged; false if no such alarm is on the board.
+  /// Marks the alarm acknowledged by an operator; false if no such alarm is on the board.
   bool acknowledge(std::int64_t id) {
-    std::lock_guard lock(mutex_);
-    for (auto& entry : entries_) {
-      if (entry.alarm.id == id) {
-        entry.acknowledged = true;
-        return true;
-      }
-    }
-    return false;
+    return update(id, [](Entry& entry) { entry.acknowledged = true; });
+  }
+  /// Marks the alarm delivered to the cloud.
+  void published(std::int64_t id) {
+    update(id, [](Entry& entry) { entry.published = true; });
   }
 
   /// Newest first.
@@ -45,6 +43,18 @@ class AlarmBoard {
   }
 
  private:
+  template <class Change>
+  bool update(std::int64_t id, Change change) {
+    std::lock_guard lock(mutex_);
+    for (auto& entry : entries_) {
+      if (entry.alarm.id == id) {
+        change(entry);
+        return true;
+      }
+    }
+    return false;
+  }
+
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::deque<Entry> entries_;

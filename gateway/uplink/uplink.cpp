@@ -31,13 +31,15 @@ std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
 }  // namespace
 
 Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport,
-               const Clock& clock, Options options, AckedHook on_acked)
+               const Clock& clock, Options options, AckedHook on_acked,
+               AlarmAckedHook on_alarm_acked)
     : buffer_(buffer),
       packer_(packer),
       transport_(transport),
       clock_(clock),
       options_(std::move(options)),
       on_acked_(std::move(on_acked)),
+      on_alarm_acked_(std::move(on_alarm_acked)),
       shaper_(options_.max_publishes_per_s, options_.max_bytes_per_s, clock.monotonic()) {}
 
 Uplink::~Uplink() { stop(); }
@@ -136,9 +138,9 @@ void Uplink::handle(const Event& event) {
     --outstanding_bundles_;
     acked_.push_back(std::move(entry));
   } else {
-    if (!buffer_.ack_alarm(static_cast<std::int64_t>(event.token & ~kAlarmTokenBit))) {
-      spdlog::warn("alarm {}: acknowledged but no longer stored", event.token & ~kAlarmTokenBit);
-    }
+    const auto id = static_cast<std::int64_t>(event.token & ~kAlarmTokenBit);
+    if (!buffer_.ack_alarm(id)) spdlog::warn("alarm {}: acknowledged but no longer stored", id);
+    if (on_alarm_acked_) on_alarm_acked_(id);
     ++local_.alarms_acked;
   }
   outstanding_.erase(it);

@@ -52,9 +52,11 @@ class Uplink {
   /// Called (on the uplink thread) for every acknowledged bundle: its payload and how many
   /// readings it held (0 for a bundle re-sent after a restart, counted before the crash).
   using AckedHook = std::function<void(const InflightBundle&, std::size_t readings)>;
+  /// Called (on the uplink thread) with the id of every alarm the far side acknowledged.
+  using AlarmAckedHook = std::function<void(std::int64_t alarm_id)>;
 
   Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport, const Clock& clock,
-         Options options, AckedHook on_acked = {});
+         Options options, AckedHook on_acked = {}, AlarmAckedHook on_alarm_acked = {});
   ~Uplink();
 
   /// Starts the transport and a thread that calls step() whenever there may be work.
@@ -106,6 +108,7 @@ class Uplink {
   const Clock& clock_;
   Options options_;
   AckedHook on_acked_;
+  AlarmAckedHook on_alarm_acked_;
   RateShaper shaper_;
 
   // Touched only by the thread running step().

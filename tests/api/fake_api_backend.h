@@ -1,12 +1,15 @@
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +42,100 @@ class FakeApiBackend : public ApiBackend {
     std::lock_guard lock(mutex_);
     submitted_.push_back(batch);
     pending_.push_back(std::move(done));
+  }
+
+  std::vector<SensorLatest> latest() const override {
+    std::lock_guard lock(mutex_);
+    return latest_;
+  }
+
+  std::optional<std::vector<SensorPoint>> history(std::string_view series, std::int64_t since_ms,
+                                                  std::size_t limit) const override {
+    std::lock_guard lock(mutex_);
+    history_calls_.push_back({std::string(series), since_ms, limit});
+    auto found = history_.find(std::string(series));
+    if (found == history_.end()) return std::nullopt;
+    std::vector<SensorPoint> points;
+    for (const auto& point : found->second) {
+      if (point.ts_ms >= since_ms) points.push_back(point);
+    }
+    if (points.size() > limit) points.erase(points.begin(), points.end() - limit);
+    return points;
+  }
+
+  std::vector<AlarmView> alarms() const override {
+    std::lock_guard lock(mutex_);
+    return alarms_;
+  }
+
+  bool ack_alarm(std::int64_t id) override {
+    std::lock_guard lock(mutex_);
+    for (auto& alarm : alarms_) {
+      if (alarm.id == id) {
+        alarm.acked = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void flush() override {
+    std::lock_guard lock(mutex_);
+    ++flushes_;
+  }
+
+  void set_armed(bool armed) override {
+    std::lock_guard lock(mutex_);
+    armed_calls_.push_back(armed);
+    status_.armed = armed;
+  }
+
+  std::string config_json() const override {
+    std::lock_guard lock(mutex_);
+    return config_json_;
+  }
+
+  /// What history() was asked, in order.
+  struct HistoryCall {
+    std::string series;
+    std::int64_t since_ms = 0;
+    std::size_t limit = 0;
+  };
+
+  void set_latest(std::vector<SensorLatest> latest) {
+    std::lock_guard lock(mutex_);
+    latest_ = std::move(latest);
+  }
+  void set_history(std::string series, std::vector<SensorPoint> points) {
+    std::lock_guard lock(mutex_);
+    history_[std::move(series)] = std::move(points);
+  }
+  void set_alarms(std::vector<AlarmView> alarms) {
+    std::lock_guard lock(mutex_);
+    alarms_ = std::move(alarms);
+  }
+  void set_config_json(std::string json) {
+    std::lock_guard lock(mutex_);
+    config_json_ = std::move(json);
+  }
+  std::vector<HistoryCall> history_calls() const {
+    std::lock_guard lock(mutex_);
+    return history_calls_;
+  }
+  std::vector<bool> armed_calls() const {
+    std::lock_guard lock(mutex_);
+    return armed_calls_;
+  }
+  int flushes() const {
+    std::lock_guard lock(mutex_);
+    return flushes_;
+  }
+  bool acked(std::int64_t id) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& alarm : alarms_) {
+      if (alarm.id == id) return alarm.acked;
+    }
+    return false;
   }
 
   void set_status(GatewayStatus status) {
@@ -88,6 +185,23 @@ class FakeApiBackend : public ApiBackend {
   mutable std::vector<std::vector<NamedReading>> checked_;
   std::vector<std::vector<NamedReading>> submitted_;
   std::deque<std::function<void(SubmitResult)>> pending_;
+  std::vector<SensorLatest> latest_;
+  std::map<std::string, std::vector<SensorPoint>> history_;
+  mutable std::vector<HistoryCall> history_calls_;
+  std::vector<AlarmView> alarms_;
+  std::vector<bool> armed_calls_;
+  std::string config_json_ = "{}";
+  int flushes_ = 0;
+};
+
+/// Implements only what ApiBackend requires, so every newer method keeps its default.
+class MinimalApiBackend : public ApiBackend {
+ public:
+  GatewayStatus status() const override { return {}; }
+  std::vector<ReadingProblem> check(std::span<const NamedReading>) const override { return {}; }
+  void submit(std::vector<NamedReading>, std::function<void(SubmitResult)> done) override {
+    done(SubmitResult::accepted);
+  }
 };
 
 /// Collects what a handler replies, for handler tests without a session.

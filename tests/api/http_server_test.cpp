@@ -1,7 +1,11 @@
 #include "gateway/api/http_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,8 +19,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gateway/api/api_routes.h"
+#include "gateway/config/config.h"
 #include "tests/api/fake_api_backend.h"
 #include "tests/wait_for.h"
 
@@ -431,6 +437,173 @@ TEST_F(HttpServerTest, StartReportsAPortInUse) {
   options.listen = "127.0.0.1:" + std::to_string(port());
   HttpServer second(io_, make_api_router(backend_), options);
   EXPECT_THROW(second.start(), std::system_error);
+}
+
+/// A client on a plain blocking socket for the misbehaving cases: it sends what it is told,
+/// byte by byte if asked, and can tell when the server has hung up.
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+
+  /// Sends `bytes`; false once the server has closed the connection.
+  bool send(std::string_view bytes) {
+    beast::error_code ec;
+    asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
+    return !ec;
+  }
+
+  /// Waits up to `wait` for the server to close (EOF or reset); input before that is skipped.
+  bool closed_within(std::chrono::milliseconds wait) {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      pollfd fd{.fd = socket_.native_handle(), .events = POLLIN, .revents = 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) <= 0) {
+        continue;
+      }
+      std::array<char, 1024> scratch;
+      beast::error_code ec;
+      socket_.read_some(asio::buffer(scratch), ec);
+      if (ec) return true;
+    }
+    return false;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+};
+
+TEST_F(HttpServerTest, Http10IsAnsweredInKindAndClosed) {
+  start();
+  Client client(port());
+  client.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_EQ(response->version(), 10);
+  EXPECT_FALSE(response->keep_alive()) << "HTTP/1.0 closes unless keep-alive is asked for";
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, Http10KeepAliveIsHonoured) {
+  start();
+  Client client(port());
+  client.send_raw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  const auto first = client.receive();
+  ASSERT_TRUE(first) << client.last_error().message();
+  EXPECT_TRUE(first->keep_alive());
+  client.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  const auto second = client.receive();
+  ASSERT_TRUE(second) << client.last_error().message();
+  EXPECT_EQ(second->result_int(), 200);
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, A64KiBHeaderAnswers431WithDefaultLimits) {
+  start();
+  Client client(port());
+  client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(64 * 1024, 'p') +
+                  "\r\n\r\n");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 431);
+  EXPECT_EQ(error_code_of(*response), "header_too_large");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, OneBytePerSecondClientIsCutOffWhileOthersAreServed) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  start(options);
+  RawConnection slow(port());
+  std::atomic<bool> cut_off = false;
+  std::atomic<bool> first_byte_sent = false;
+  std::thread dripper([&] {
+    const std::string request =
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(64, 's') + "\r\n\r\n";
+    for (char byte : request) {
+      if (!slow.send(std::string_view(&byte, 1))) break;
+      first_byte_sent = true;
+      // One byte a second; the wait doubles as the check for the server hanging up.
+      if (slow.closed_within(std::chrono::seconds(1))) {
+        cut_off = true;
+        return;
+      }
+    }
+    cut_off = slow.closed_within(kDeadline);
+  });
+  ASSERT_TRUE(wait_for([&] { return first_byte_sent.load(); }, kDeadline));
+
+  Client normal(port());
+  const auto response = normal.get("/healthz");
+  ASSERT_TRUE(response) << normal.last_error().message();
+  EXPECT_EQ(response->result_int(), 200) << "a slow client must not hold up others";
+
+  dripper.join();
+  EXPECT_TRUE(cut_off) << "the read timeout ends a request that trickles in";
+}
+
+TEST_F(HttpServerTest, FortySlowClientsDoNotStopOtherRequests) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  start(options);  // max_connections 64: all forty are served, slowly
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 40; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(port()));
+    ASSERT_TRUE(slow.back()->send("GET /healthz HTTP/1.1\r\nHo"));
+  }
+  Client normal(port());
+  const auto response = normal.get("/healthz");
+  ASSERT_TRUE(response) << normal.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+  for (auto& connection : slow) EXPECT_TRUE(connection->closed_within(kDeadline));
+}
+
+TEST_F(HttpServerTest, SlowClientsHoldingEverySlotGetOthers503UntilTheyAreCutOff) {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  options.read_timeout = std::chrono::seconds(3);
+  start(options);
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(port()));
+    ASSERT_TRUE(slow.back()->send("GET /healthz HTTP/1.1\r\nHo"));
+  }
+  // Accepted in order, so the four slow ones hold every slot when this one arrives.
+  Client refused(port());
+  const auto response = refused.get("/healthz");
+  ASSERT_TRUE(response) << refused.last_error().message();
+  EXPECT_EQ(response->result_int(), 503);
+  EXPECT_EQ(error_code_of(*response), "overloaded");
+  EXPECT_TRUE(refused.closed_by_server());
+
+  // The read timeout frees the slots; then requests are served again.
+  for (auto& connection : slow) EXPECT_TRUE(connection->closed_within(kDeadline));
+  EXPECT_TRUE(wait_for(
+      [this] {
+        Client next(port());
+        const auto answer = next.get("/healthz");
+        return answer && answer->result_int() == 200;
+      },
+      kDeadline));
+}
+
+TEST(ServerOptionsTest, TakesTheLimitsFromApiOptions) {
+  ApiOptions api;
+  api.listen = "0.0.0.0:9000";
+  api.max_body_bytes = 4096;
+  api.max_connections = 8;
+  api.read_timeout_s = 5;
+  const auto options = server_options(api);
+  EXPECT_EQ(options.listen, "0.0.0.0:9000");
+  EXPECT_EQ(options.body_limit, 4096u);
+  EXPECT_EQ(options.max_connections, 8u);
+  EXPECT_EQ(options.read_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(options.header_limit, HttpServerOptions{}.header_limit);
 }
 
 }  // namespace

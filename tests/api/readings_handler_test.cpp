@@ -14,8 +14,11 @@ namespace {
 namespace json = boost::json;
 
 HttpRequest post(std::string body, std::string content_type = "application/json") {
-  HttpRequest request{
-      .method = "POST", .target = "/api/v1/readings", .headers = {}, .body = std::move(body)};
+  HttpRequest request{.method = "POST",
+                      .target = "/api/v1/readings",
+                      .headers = {},
+                      .body = std::move(body),
+                      .path_params = {}};
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
   return request;
 }

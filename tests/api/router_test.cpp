@@ -16,7 +16,11 @@ namespace {
 namespace json = boost::json;
 
 HttpRequest request(std::string method, std::string target) {
-  return {.method = std::move(method), .target = std::move(target), .headers = {}, .body = {}};
+  return {.method = std::move(method),
+          .target = std::move(target),
+          .headers = {},
+          .body = {},
+          .path_params = {}};
 }
 
 HttpResponse dispatch(const Router& router, const HttpRequest& r) {

@@ -1,0 +1,255 @@
+#include "gateway/api/resource_handlers.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "gateway/billing/cost_model.h"
+
+namespace edgegw::api {
+namespace {
+
+namespace json = boost::json;
+
+constexpr double kDaysPerMonth = 30.0;
+
+HttpResponse json_ok(const json::value& value) {
+  return json_response(200, json::serialize(value));
+}
+
+/// A whole decimal number and nothing else ("12", "-3"); no sign for unsigned targets.
+template <class Int>
+std::optional<Int> parse_integer(std::string_view text) {
+  Int value{};
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+json::object alarm_json(const AlarmView& alarm) {
+  return {{"id", alarm.id},
+          {"kind", alarm.kind},
+          {"series", alarm.series},
+          {"ts_ms", alarm.ts_ms},
+          {"value", alarm.value},
+          {"message", alarm.message},
+          {"state", alarm.acked ? "acked" : "open"},
+          {"published", alarm.published}};
+}
+
+}  // namespace
+
+HttpResponse handle_readyz(const GatewayStatus& status, bool uplink_is_mqtt) {
+  if (!status.storage_ok) {
+    return json_error(503, "storage_failed", "the buffer's last write failed");
+  }
+  if (uplink_is_mqtt && !status.uplink_connected) {
+    const std::string reason = status.uplink_last_error.empty()
+                                   ? "the uplink is not connected to the broker"
+                                   : "the uplink is not connected: " + status.uplink_last_error;
+    return json_error(503, "uplink_disconnected", reason);
+  }
+  return json_response(200, R"({"status":"ready"})");
+}
+
+HttpResponse handle_status(const GatewayStatus& s) {
+  json::object dropped;
+  for (const auto& [reason, count] : s.buffer.dropped) dropped[reason] = count;
+  json::object alarms_dropped;
+  for (const auto& [reason, count] : s.buffer.alarms_dropped) alarms_dropped[reason] = count;
+  json::object rejected;
+  for (const auto& [reason, count] : s.readings_rejected) rejected[reason] = count;
+  json::array adapters;
+  for (const auto& adapter : s.adapters) {
+    adapters.push_back(json::object{{"name", adapter.name},
+                                    {"type", adapter.type},
+                                    {"state", adapter.up ? "up" : "down"},
+                                    {"errors", adapter.errors}});
+  }
+  const std::int64_t oldest_age_s = s.buffer.oldest_ts_ms > 0 && s.now_ms >= s.buffer.oldest_ts_ms
+                                        ? (s.now_ms - s.buffer.oldest_ts_ms) / 1000
+                                        : 0;
+  json::object uplink{{"provider", s.provider},
+                      {"connected", s.uplink_connected},
+                      {"reconnects", s.uplink_reconnects},
+                      {"inflight_bundles", s.inflight_bundles}};
+  uplink["last_error"] =
+      s.uplink_last_error.empty() ? json::value(nullptr) : json::value(s.uplink_last_error);
+  const json::object root{
+      {"version", s.version},
+      {"gateway_id", s.gateway_id},
+      {"now_ms", s.now_ms},
+      {"uptime_s", s.uptime_s},
+      {"armed", s.armed},
+      {"storage_ok", s.storage_ok},
+      {"uplink", std::move(uplink)},
+      {"readings", json::object{{"accepted", s.readings_accepted}, {"rejected", rejected}}},
+      {"buffer", json::object{{"readings", s.buffer.readings},
+                              {"bytes", s.buffer.bytes},
+                              {"oldest_ts_ms", s.buffer.oldest_ts_ms},
+                              {"oldest_age_s", oldest_age_s},
+                              {"inflight_bundles", s.buffer.inflight_bundles},
+                              {"alarms_pending", s.buffer.alarms_pending},
+                              {"dropped", dropped},
+                              {"alarms_dropped", alarms_dropped}}},
+      {"bundles", json::object{{"published", s.bundles_published},
+                               {"acked", s.bundles_acked},
+                               {"payload_bytes", s.bundle_payload_bytes},
+                               {"readings_acked", s.readings_acked}}},
+      {"billing",
+       json::object{{"billable_units", s.billable_units}, {"naive_units", s.naive_units}}},
+      {"alarms", json::object{{"raised", s.alarms_raised}, {"published", s.alarms_published}}},
+      {"adapters", std::move(adapters)}};
+  return json_ok(root);
+}
+
+HttpResponse handle_cost(const GatewayStatus& s) {
+  // Rates are extrapolated from the units counted since start; right after start they are
+  // noisy, so the uptime they rest on is part of the answer.
+  const double days = static_cast<double>(s.uptime_s) / billing::kSecondsPerDay;
+  const double per_day = days > 0 ? static_cast<double>(s.billable_units) / days : 0.0;
+  const double naive_per_day = days > 0 ? static_cast<double>(s.naive_units) / days : 0.0;
+  json::object root{{"provider", s.provider},
+                    {"uptime_s", s.uptime_s},
+                    {"billable_units", s.billable_units},
+                    {"naive_units", s.naive_units},
+                    {"billable_units_per_day", per_day},
+                    {"naive_units_per_day", naive_per_day},
+                    {"days_per_month", kDaysPerMonth}};
+  root["savings_factor"] =
+      s.billable_units > 0
+          ? json::value(static_cast<double>(s.naive_units) / static_cast<double>(s.billable_units))
+          : json::value(nullptr);
+  if (s.provider == "aws") {
+    root["unit"] = "AWS IoT Core 5 KB message unit";
+    root["plan"] = "list price per million units";
+    root["usd_per_month"] = billing::aws_cost_usd(per_day * kDaysPerMonth);
+    root["naive_usd_per_month"] = billing::aws_cost_usd(naive_per_day * kDaysPerMonth);
+  } else if (s.provider == "azure") {
+    // Azure bills whole hub units by daily quota, so the tier matters; the snapshot does not
+    // carry the configured one, hence the cheapest standard tier for each rate.
+    const auto tier = billing::cheapest_azure_tier(per_day, /*standard_only=*/true);
+    const auto naive_tier = billing::cheapest_azure_tier(naive_per_day, /*standard_only=*/true);
+    root["unit"] = "Azure IoT Hub 4 KB message chunk";
+    root["plan"] = std::string(billing::azure_tier_info(tier).name) + " x " +
+                   std::to_string(billing::azure_units_needed(per_day, tier));
+    root["naive_plan"] = std::string(billing::azure_tier_info(naive_tier).name) + " x " +
+                         std::to_string(billing::azure_units_needed(naive_per_day, naive_tier));
+    root["usd_per_month"] = billing::azure_monthly_cost_usd(per_day, tier);
+    root["naive_usd_per_month"] = billing::azure_monthly_cost_usd(naive_per_day, naive_tier);
+  } else {
+    // A self-hosted broker has no price list to apply.
+    root["unit"] = "bundle unit of payload";
+    root["plan"] = nullptr;
+    root["usd_per_month"] = nullptr;
+    root["naive_usd_per_month"] = nullptr;
+  }
+  return json_ok(root);
+}
+
+HttpResponse handle_sensors(const ApiBackend& backend) {
+  json::array sensors;
+  for (const auto& sensor : backend.latest()) {
+    sensors.push_back(json::object{{"series", sensor.series},
+                                   {"unit", sensor.unit},
+                                   {"ts_ms", sensor.ts_ms},
+                                   {"value", sensor.value}});
+  }
+  return json_ok(json::object{{"sensors", std::move(sensors)}});
+}
+
+HttpResponse handle_sensor_history(const HttpRequest& request, const ApiBackend& backend) {
+  const auto series = request.path_param("series");
+  if (!series || series->empty()) return json_error(404, "unknown_series", "no series named");
+
+  std::int64_t since_ms = 0;
+  if (const auto since = request.query_param("since")) {
+    const auto parsed = *since ? parse_integer<std::int64_t>(**since) : std::nullopt;
+    if (!parsed) {
+      return json_error(400, "invalid_parameter", "since must be a timestamp in milliseconds");
+    }
+    since_ms = *parsed;
+  }
+  std::size_t limit = kDefaultHistoryLimit;
+  if (const auto text = request.query_param("limit")) {
+    const auto parsed = *text ? parse_integer<std::size_t>(**text) : std::nullopt;
+    if (!parsed || *parsed == 0 || *parsed > kMaxHistoryLimit) {
+      return json_error(
+          400, "invalid_parameter",
+          "limit must be a whole number from 1 to " + std::to_string(kMaxHistoryLimit));
+    }
+    limit = *parsed;
+  }
+
+  const auto points = backend.history(*series, since_ms, limit);
+  if (!points) {
+    return json_error(404, "unknown_series", "no series named \"" + std::string(*series) + "\"");
+  }
+  json::array out;
+  out.reserve(points->size());
+  for (const auto& point : *points) {
+    out.push_back(json::object{{"ts_ms", point.ts_ms}, {"value", point.value}});
+  }
+  return json_ok(json::object{{"series", *series}, {"points", std::move(out)}});
+}
+
+HttpResponse handle_alarms(const HttpRequest& request, const ApiBackend& backend) {
+  bool open_only = false;
+  if (const auto state = request.query_param("state")) {
+    if (*state == "open") {
+      open_only = true;
+    } else if (*state != "all") {
+      return json_error(400, "invalid_parameter", "state must be \"open\" or \"all\"");
+    }
+  }
+  json::array alarms;
+  for (const auto& alarm : backend.alarms()) {
+    if (open_only && alarm.acked) continue;
+    alarms.push_back(alarm_json(alarm));
+  }
+  return json_ok(json::object{{"alarms", std::move(alarms)}});
+}
+
+HttpResponse handle_ack_alarm(const HttpRequest& request, ApiBackend& backend) {
+  const auto text = request.path_param("id");
+  const auto id = text ? parse_integer<std::int64_t>(*text) : std::nullopt;
+  if (!id) return json_error(400, "invalid_parameter", "the alarm id must be a whole number");
+  if (!backend.ack_alarm(*id)) {
+    return json_error(404, "unknown_alarm", "no alarm with id " + std::to_string(*id));
+  }
+  return json_ok(json::object{{"id", *id}, {"state", "acked"}});
+}
+
+HttpResponse handle_flush(ApiBackend& backend) {
+  backend.flush();
+  // The flush runs on the pipeline; the answer only says it was asked for.
+  return json_response(202, R"({"flush":"requested"})");
+}
+
+HttpResponse handle_put_armed(const HttpRequest& request, ApiBackend& backend) {
+  if (!is_json_content_type(request.header("Content-Type").value_or(""))) {
+    return json_error(415, "unsupported_media_type", "send Content-Type: application/json");
+  }
+  json::error_code ec;
+  const auto body = json::parse(request.body, ec);
+  if (ec) return json_error(400, "malformed_json", "the body is not JSON: " + ec.message());
+  const auto* object = body.if_object();
+  const auto* armed = object ? object->if_contains("armed") : nullptr;
+  if (!armed || !armed->is_bool() || object->size() != 1) {
+    return json_error(400, "invalid_body",
+                      R"(the body must be {"armed": true} or {"armed": false})");
+  }
+  backend.set_armed(armed->as_bool());
+  return json_ok(json::object{{"armed", armed->as_bool()}});
+}
+
+HttpResponse handle_config(const ApiBackend& backend) {
+  return json_response(200, backend.config_json());
+}
+
+}  // namespace edgegw::api
