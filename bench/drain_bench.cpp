@@ -66,11 +66,7 @@ struct Result {
 
 std::vector<Reading> backlog_stream(std::size_t count, std::vector<SeriesInfo>& series) {
   MixedSimulatorStream mix(1'700'000'000'000);
-  for (const char* profile : {"chocolate", "crane"}) {
-    SimulatorOptions options;
-    parse_simulator_options({{"profile", std::string(profile)}}, options);
-    mix.add(options);
-  }
+  mix.add_demo_sources();
   std::vector<Reading> readings;
   mix.generate(count, readings);
   series = mix.series();

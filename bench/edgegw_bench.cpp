@@ -179,11 +179,7 @@ int run(int argc, char** argv) {
 
   // (b), (c): a mixed chocolate + crane stream, as one gateway would see it
   MixedSimulatorStream mix(1'700'000'000'000);
-  for (const char* profile : {"chocolate", "crane"}) {
-    SimulatorOptions options;
-    parse_simulator_options({{"profile", std::string(profile)}}, options);
-    mix.add(options);
-  }
+  mix.add_demo_sources();
   std::vector<Reading> stream;
   mix.generate_until(1'700'000'000'000 + (quick ? 1'200'000 : 7'200'000), stream);
   SeriesCatalog catalog;

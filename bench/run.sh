@@ -6,6 +6,7 @@ seconds=${RSS_SECONDS:-20}
 
 "$build/bench/edgegw_bench" ${BENCH_ARGS:-}
 "$build/bench/edgegw_drain_bench" ${BENCH_ARGS:-}
+bash "$(dirname "$0")/api_bench.sh" "$build"
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

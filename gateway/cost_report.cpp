@@ -15,17 +15,6 @@ namespace {
 constexpr std::int64_t kStartMs = 1'700'000'000'000;
 constexpr std::int64_t kSampleSpanMs = 3'600'000;
 
-/// The chocolate box and the crane of the demo, with default options.
-void add_demo_sources(MixedSimulatorStream& stream) {
-  for (const char* profile : {"chocolate", "crane"}) {
-    SimulatorOptions options;
-    if (!parse_simulator_options({{"profile", std::string(profile)}}, options).empty()) {
-      throw ConfigError(std::string("built-in simulator profile ") + profile + " is invalid\n");
-    }
-    stream.add(options);
-  }
-}
-
 std::size_t add_config_sources(const GatewayConfig& config, MixedSimulatorStream& stream) {
   std::size_t added = 0;
   for (const auto& adapter : config.adapters) {
@@ -94,10 +83,10 @@ std::string render_cost_report(const CostRequest& request) {
         throw ConfigError(request.config_path +
                           ": no simulator adapters to measure a rate from; add --rates N\n");
       }
-      add_demo_sources(stream);
+      stream.add_demo_sources();
     }
   } else if (request.readings_per_second > 0) {
-    add_demo_sources(stream);
+    stream.add_demo_sources();
   } else {
     throw ConfigError("edgegw cost needs --config FILE or --rates N\n");
   }

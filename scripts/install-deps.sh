@@ -14,8 +14,8 @@ packages=(
   libmodbus-dev libgpiod-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # promtool, which checks the /metrics format in a test
-  prometheus
+  # promtool, which checks the /metrics format in a test; wrk for the API benchmark
+  prometheus wrk curl
   # the MQTT broker the TLS tests start, and the cert scripts in deploy/certs
   mosquitto mosquitto-clients openssl
   # the browser the dashboard test drives (tests/integration/browser, through playwright-core)

@@ -165,6 +165,15 @@ void SimulatorGenerator::generate(std::size_t count, std::vector<Reading>& out) 
   }
 }
 
+void MixedSimulatorStream::add_demo_sources() {
+  for (const char* profile : {"chocolate", "crane"}) {
+    SimulatorOptions options;
+    // Built-in options with only the required key set cannot fail to parse.
+    parse_simulator_options({{"profile", std::string(profile)}}, options);
+    add(options);
+  }
+}
+
 void MixedSimulatorStream::add(const SimulatorOptions& options) {
   std::vector<SeriesId> ids;
   SeriesId next_id = static_cast<SeriesId>(series_.size()) + 1;

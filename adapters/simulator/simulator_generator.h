@@ -74,6 +74,9 @@ class MixedSimulatorStream {
   explicit MixedSimulatorStream(std::int64_t start_ms) : start_ms_(start_ms) {}
   /// Adds a simulator; its series get the next free ids, counting from 1.
   void add(const SimulatorOptions& options);
+  /// Adds the demo's chocolate box and crane, with default options: the reference stream
+  /// the benchmarks and `edgegw cost` measure packing on.
+  void add_demo_sources();
   /// Every series with its id, in id order (ready for SeriesCatalog::insert).
   const std::vector<SeriesInfo>& series() const { return series_; }
   /// Appends exactly `count` readings, taking each from the source due next.

@@ -1,0 +1,133 @@
+// The whole gateway while its API is abused: slow clients, oversized bodies and headers,
+// malformed JSON, wrong tokens, HTTP/1.0 and pipelining. It must answer each correctly and
+// keep ingesting and publishing throughout.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <fstream>
+#include <sys/stat.h>
+#include <thread>
+
+#include "gateway/gateway.h"
+#include "tests/http_client.h"
+#include "tests/temp_dir.h"
+#include "tests/wait_for.h"
+
+namespace edgegw {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+/// Sends `request` raw and returns everything the server answers until it closes (or 10 s).
+std::string raw_exchange(std::uint16_t port, const std::string& request) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  boost::system::error_code error;
+  // The server may answer (413) and close before it has read all of an oversized request.
+  asio::write(socket, asio::buffer(request), error);
+  socket.shutdown(tcp::socket::shutdown_send, error);
+  std::string answer;
+  std::array<char, 4096> chunk{};
+  error = {};
+  for (;;) {
+    std::size_t n = socket.read_some(asio::buffer(chunk), error);
+    if (error) break;
+    answer.append(chunk.data(), n);
+  }
+  return answer;
+}
+
+TEST(ApiUnderAbuse, AnswersBadRequestsCorrectlyWhileIngestAndUplinkGoOn) {
+  TempDir dir;
+  const auto token_file = dir.file("token");
+  std::ofstream(token_file) << "s3cret-token\n";
+  ::chmod(token_file.c_str(), 0600);
+  GatewayConfig config;
+  config.gateway.gateway_id = "gw-abuse";
+  config.storage.path = dir.file("buffer.db");
+  config.storage.synchronous = "normal";
+  config.uplink.directory = dir.file("outbox");
+  config.api.listen = "127.0.0.1:0";
+  config.api.token_file = token_file;
+  config.api.read_timeout_s = 2;
+  config.bundle.max_latency_s = 1;
+  config.adapters.push_back({.type = "simulator",
+                             .name = "crane",
+                             .values = {{"profile", std::string("crane")}, {"rate_scale", 20.0}}});
+  SystemClock clock;
+  Gateway gateway(config, clock);
+  gateway.start();
+  const auto port = gateway.api_port();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 1; }));
+
+  // Thirty clients that send one byte a second and never finish a request.
+  asio::io_context slow_io;
+  std::vector<std::unique_ptr<tcp::socket>> slow;
+  for (int i = 0; i < 30; ++i) {
+    auto socket = std::make_unique<tcp::socket>(slow_io);
+    socket->connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(*socket, asio::buffer("G", 1));
+    slow.push_back(std::move(socket));
+  }
+  const auto before = gateway.status();
+
+  using boost::beast::http::verb;
+  const std::string big(2 * 1024 * 1024, 'x');
+  EXPECT_NE(raw_exchange(port, "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                               "Bearer s3cret-token\r\nContent-Type: application/json\r\n"
+                               "Content-Length: " +
+                                   std::to_string(big.size()) + "\r\n\r\n" + big)
+                .find("HTTP/1.1 413"),
+            std::string::npos);
+  EXPECT_NE(raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                   std::string(64 * 1024, 'h') + "\r\n\r\n")
+                .find("HTTP/1.1 431"),
+            std::string::npos);
+  const std::string post_head =
+      "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  const std::string malformed = "{\"readings\": [";
+  EXPECT_NE(raw_exchange(port, post_head + "Authorization: Bearer s3cret-token\r\nContent-Length: " +
+                                   std::to_string(malformed.size()) + "\r\n\r\n" + malformed)
+                .find("HTTP/1.1 400"),
+            std::string::npos);
+  EXPECT_NE(raw_exchange(port, post_head + "Authorization: Bearer wrong\r\nContent-Length: 2\r\n\r\n{}")
+                .find("HTTP/1.1 403"),
+            std::string::npos);
+  EXPECT_NE(raw_exchange(port, post_head + "Content-Length: 2\r\n\r\n{}").find("HTTP/1.1 401"),
+            std::string::npos);
+  EXPECT_NE(raw_exchange(port, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n").find("HTTP/1.1 404"),
+            std::string::npos);
+  const auto wrong_method = raw_exchange(port, "DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(wrong_method.find("HTTP/1.1 405"), std::string::npos);
+  EXPECT_NE(wrong_method.find("Allow: GET"), std::string::npos) << wrong_method;
+  EXPECT_NE(raw_exchange(port, "GET /healthz HTTP/1.0\r\n\r\n").find("HTTP/1.0 200"),
+            std::string::npos);
+  const auto pipelined = raw_exchange(
+      port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
+            "Connection: close\r\n\r\n");
+  EXPECT_NE(pipelined.find("\"status\":\"ok\""), std::string::npos);
+  EXPECT_NE(pipelined.find("\"gateway_id\":\"gw-abuse\""), std::string::npos)
+      << "the second pipelined request is answered after the first";
+
+  // Meanwhile the pipeline went on: more readings accepted, more bundles out.
+  ASSERT_TRUE(wait_for([&] {
+    auto now = gateway.status();
+    return now.readings_accepted > before.readings_accepted + 1000 &&
+           now.bundles_acked > before.bundles_acked;
+  })) << gateway.status_line();
+  // And the slow clients are cut off by the read timeout rather than held forever.
+  for (auto& socket : slow) {
+    std::array<char, 256> chunk{};
+    boost::system::error_code error;
+    while (!error) socket->read_some(asio::buffer(chunk), error);
+    EXPECT_TRUE(error == asio::error::eof || error == asio::error::connection_reset)
+        << error.message();
+  }
+  gateway.stop();
+}
+
+}  // namespace
+}  // namespace edgegw
