@@ -157,8 +157,10 @@ TEST(UplinkEndToEnd, AnOutageLosesNothingAndAlarmsRaisedDuringItArriveBeforeTheB
     gateway.start();
     ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 2; }));
 
+    // The gateway loses its connection first, then the broker stops altogether.
     proxy.cut();
     ASSERT_TRUE(wait_for([&] { return !gateway.status().uplink_connected; }));
+    broker.stop();
     outage_start_ms = clock.wall_ms();
     for (int i = 0; i < 3; ++i) {
       gateway.raise_alarm({.kind = "theft", .series = "crane.load_kg", .ts_ms = clock.wall_ms(),
@@ -169,6 +171,10 @@ TEST(UplinkEndToEnd, AnOutageLosesNothingAndAlarmsRaisedDuringItArriveBeforeTheB
         << "the backlog grows in SQLite while offline";
     EXPECT_EQ(gateway.status().alarms_published, 0u);
 
+    // The broker comes back; the gateway reaches it only once the test's subscriber is
+    // listening again (the broker keeps no sessions), so the subscriber sees everything.
+    broker.start();
+    ASSERT_TRUE(subscriber.wait_until_subscribed());
     proxy.restore();
     ASSERT_TRUE(wait_for([&] { return gateway.status().alarms_published == 3; }))
         << gateway.status_line();
