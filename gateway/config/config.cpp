@@ -224,6 +224,24 @@ const OptionTable<ApiOptions>& api_option_table() {
   return table;
 }
 
+const OptionTable<ApiTlsOptions>& api_tls_option_table() {
+  static const OptionTable<ApiTlsOptions> table = {
+      {.key = "cert_file",
+       .member = &ApiTlsOptions::cert_file,
+       .description = "The API's certificate chain (PEM), server certificate first.",
+       .required = true},
+      {.key = "key_file",
+       .member = &ApiTlsOptions::key_file,
+       .description = "Its private key (PEM); refused if group or others can read it.",
+       .required = true},
+      {.key = "client_ca_file",
+       .member = &ApiTlsOptions::client_ca_file,
+       .description = "If set, every client must present a certificate signed by this CA "
+                      "(PEM); others fail the handshake."},
+  };
+  return table;
+}
+
 const OptionTable<IngestOptions>& ingest_option_table() {
   static const OptionTable<IngestOptions> table = {
       {.key = "max_future_s",
@@ -459,7 +477,18 @@ GatewayConfig build_config(const toml::table& root, Problems& problems) {
     }
   }
   if (const auto* t = section_table(root, "api", problems)) {
-    bind_table(*t, "api", api_option_table(), config.api, problems);
+    bind_table(*t, "api", api_option_table(), config.api, problems, true);
+    for (const auto& [key, node] : *t) {
+      const auto* array = node.as_array();
+      if (!node.is_table() && !(array && array->is_array_of_tables())) continue;
+      if (key == "tls" && node.is_table()) {
+        bind_table(*node.as_table(), "api.tls", api_tls_option_table(), config.api.tls.emplace(),
+                   problems);
+      } else {
+        problems.add(line_of(node),
+                     "[api." + std::string(key.str()) + "] unknown section; known: tls");
+      }
+    }
   }
   if (const auto* t = section_table(root, "ingest", problems)) {
     bind_table(*t, "ingest", ingest_option_table(), config.ingest, problems);
@@ -523,7 +552,9 @@ std::string config_to_json(const GatewayConfig& config) {
     uplink["azure"] = options_to_json(config.azure, azure_option_table());
   }
   doc["uplink"] = std::move(uplink);
-  doc["api"] = options_to_json(config.api, api_option_table());
+  boost::json::object api = options_to_json(config.api, api_option_table());
+  if (config.api.tls) api["tls"] = options_to_json(*config.api.tls, api_tls_option_table());
+  doc["api"] = std::move(api);
   doc["ingest"] = options_to_json(config.ingest, ingest_option_table());
   boost::json::array series;
   for (const auto& s : config.series) series.push_back(options_to_json(s, series_option_table()));
@@ -584,6 +615,10 @@ std::string render_config_reference() {
   render_section(out, "[uplink.azure]", "For provider = \"azure\".",
                  describe_options(azure_option_table()));
   render_section(out, "[api]", "", describe_options(api_option_table()));
+  render_section(out, "[api.tls]",
+                 "HTTPS for the local API (TLS 1.2 or newer). Present means the API answers "
+                 "HTTPS only, on api.listen.",
+                 describe_options(api_tls_option_table()));
   render_section(out, "[ingest]", "", describe_options(ingest_option_table()));
   render_section(out, "[[series]]",
                  "Optional, one table per series: unit, resolution and valid range. Series an "

@@ -1,5 +1,6 @@
 #include "gateway/api/http_server.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -14,7 +15,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +27,9 @@
 #include "gateway/api/api_routes.h"
 #include "gateway/config/config.h"
 #include "tests/api/fake_api_backend.h"
+#include "tests/http_client.h"
+#include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 #include "tests/wait_for.h"
 
 namespace edgegw::api {
@@ -35,89 +41,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Response = http::response<http::string_body>;
 
-/// Long enough for a loaded CI machine, short enough that a hang fails the test instead.
-constexpr auto kDeadline = std::chrono::seconds(10);
-
-/// A blocking HTTP client whose every operation has a deadline: it runs its own io_context
-/// for at most kDeadline per call, so a server that never answers fails the test.
-class Client {
- public:
-  explicit Client(std::uint16_t port) : stream_(io_) {
-    run([&](auto done) {
-      stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                            [done](beast::error_code ec) { done(ec, 0); });
-    });
-  }
-
-  void send(http::request<http::string_body> request) {
-    request.prepare_payload();
-    const auto ec = run([&](auto done) { http::async_write(stream_, request, done); });
-    ASSERT_FALSE(ec) << ec.message();
-  }
-
-  void send_raw(std::string bytes) {
-    const auto ec = run([&](auto done) { asio::async_write(stream_, asio::buffer(bytes), done); });
-    ASSERT_FALSE(ec) << ec.message();
-  }
-
-  /// The next response; nothing on error (the error is kept in last_error()).
-  std::optional<Response> receive(bool head = false) {
-    http::response_parser<http::string_body> parser;
-    parser.skip(head);
-    last_error_ = run([&](auto done) { http::async_read(stream_, buffer_, parser, done); });
-    if (last_error_) return std::nullopt;
-    return parser.release();
-  }
-
-  /// Reads the head of an interim response such as "100 Continue".
-  std::string receive_head_raw() {
-    std::string head;
-    auto dynamic = asio::dynamic_buffer(head);
-    last_error_ =
-        run([&](auto done) { asio::async_read_until(stream_, dynamic, "\r\n\r\n", done); });
-    return head;
-  }
-
-  std::optional<Response> get(const std::string& target) {
-    send({http::verb::get, target, 11});
-    return receive();
-  }
-
-  /// Whether the server closed the connection (the next read ends without data).
-  bool closed_by_server() {
-    std::array<char, 256> scratch;
-    // Drain anything still buffered first; a closed connection reads as EOF or reset.
-    if (buffer_.size() > 0) return false;
-    const auto ec = run([&](auto done) { stream_.async_read_some(asio::buffer(scratch), done); });
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
-  }
-
-  const beast::error_code& last_error() const { return last_error_; }
-
- private:
-  template <class Start>
-  beast::error_code run(Start start) {
-    beast::error_code result = asio::error::timed_out;
-    bool finished = false;
-    start([&](beast::error_code ec, std::size_t) {
-      result = ec;
-      finished = true;
-    });
-    io_.restart();
-    io_.run_for(kDeadline);
-    if (!finished) {
-      stream_.cancel();
-      io_.restart();
-      io_.run();
-    }
-    return finished ? result : beast::error_code(asio::error::timed_out);
-  }
-
-  asio::io_context io_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  beast::error_code last_error_;
-};
+constexpr auto kDeadline = kHttpTestDeadline;
+using Client = HttpTestClient;
 
 http::request<http::string_body> post_readings(std::string body) {
   http::request<http::string_body> request{http::verb::post, "/api/v1/readings", 11};
@@ -132,8 +57,8 @@ std::string error_code_of(const Response& response) {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(HttpServerOptions options = {}) {
-    options.listen = "127.0.0.1:0";
+  void start(HttpServerOptions options = {}, std::string listen = "127.0.0.1:0") {
+    options.listen = std::move(listen);
     server_ = std::make_unique<HttpServer>(io_, make_api_router(backend_), options);
     server_->start();
     ASSERT_NE(server_->port(), 0);
@@ -377,12 +302,60 @@ TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
   EXPECT_EQ(response->result_int(), 200);
 }
 
-TEST_F(HttpServerTest, IdleConnectionIsClosedAfterTheReadTimeout) {
+TEST_F(HttpServerTest, IdleConnectionIsClosedWithoutAnAnswerAfterTheReadTimeout) {
   HttpServerOptions options;
-  options.read_timeout = std::chrono::milliseconds(100);
+  options.read_timeout = std::chrono::milliseconds(200);
+  start(options);
+  Client unused(port());
+  EXPECT_TRUE(unused.closed_by_server()) << "closed, and no 408 read before the close";
+
+  Client kept_alive(port());
+  const auto response = kept_alive.get("/healthz");
+  ASSERT_TRUE(response) << kept_alive.last_error().message();
+  EXPECT_TRUE(kept_alive.closed_by_server())
+      << "an idle keep-alive connection is closed without an unasked-for response";
+}
+
+TEST_F(HttpServerTest, PartlySentRequestIsAnswered408AtTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
   start(options);
   Client client(port());
+  client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: tr");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 408);
+  EXPECT_EQ(error_code_of(*response), "request_timeout");
+  EXPECT_FALSE(response->keep_alive());
   EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST_F(HttpServerTest, BodyThatStopsHalfwayIsAnswered408) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
+  start(options);
+  Client client(port());
+  client.send_raw(
+      "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100\r\n\r\n{\"readings\":[");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 408);
+  EXPECT_EQ(backend_.pending_count(), 0u) << "nothing of a partial body is submitted";
+}
+
+TEST_F(HttpServerTest, ServesOnTheIpv6Loopback) {
+  try {
+    start({}, "[::1]:0");
+  } catch (const std::system_error& error) {
+    GTEST_SKIP() << "this machine has no IPv6 loopback: " << error.what();
+  }
+  Client client(tcp::endpoint(asio::ip::make_address("::1"), port()));
+  ASSERT_TRUE(client.connected()) << client.last_error().message();
+  const auto response = client.get("/healthz");
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_FALSE(Client(port()).connected()) << "[::1] is not 127.0.0.1";
 }
 
 TEST_F(HttpServerTest, ConnectionsBeyondTheCapAnswer503) {
@@ -592,6 +565,189 @@ TEST_F(HttpServerTest, SlowClientsHoldingEverySlotGetOthers503UntilTheyAreCutOff
       kDeadline));
 }
 
+/// The server with [api.tls]: certificates from deploy/certs, made once for the suite.
+class HttpsServerTest : public HttpServerTest {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    pki_ = new TestPki(dir_->file("pki"));
+  }
+  static void TearDownTestSuite() {
+    delete pki_;
+    delete dir_;
+  }
+
+  void start_https(HttpServerOptions options = {}, std::string listen = "127.0.0.1:0") {
+    options.tls = ApiTlsOptions{.cert_file = pki_->server().cert_file,
+                                .key_file = pki_->server().key_file,
+                                .client_ca_file = ""};
+    start(std::move(options), std::move(listen));
+  }
+
+  /// A client context that trusts the test CA, with `client` as its certificate if given.
+  static std::unique_ptr<asio::ssl::context> client_context(
+      std::optional<CertificateFiles> client = std::nullopt) {
+    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    context->load_verify_file(pki_->ca_file());
+    if (client) {
+      context->use_certificate_chain_file(client->cert_file);
+      context->use_private_key_file(client->key_file, asio::ssl::context::pem);
+    }
+    return context;
+  }
+
+  tcp::endpoint loopback() const { return {asio::ip::make_address("127.0.0.1"), port()}; }
+
+  static TempDir* dir_;
+  static TestPki* pki_;
+};
+
+TempDir* HttpsServerTest::dir_ = nullptr;
+TestPki* HttpsServerTest::pki_ = nullptr;
+
+TEST_F(HttpsServerTest, ServesTheApiWithTheConfiguredCertificateAndKeepsAlive) {
+  start_https();
+  auto context = client_context();
+  HttpsTestClient client(loopback(), *context, "localhost");
+  ASSERT_TRUE(client.connected()) << client.last_error().message();
+  for (int i = 0; i < 2; ++i) {
+    const auto response = client.get("/healthz");
+    ASSERT_TRUE(response) << client.last_error().message();
+    EXPECT_EQ(response->result_int(), 200);
+    EXPECT_TRUE(response->keep_alive());
+  }
+}
+
+TEST_F(HttpsServerTest, PlainHttpGetsNoAnswer) {
+  start_https();
+  Client plain(port());
+  plain.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_FALSE(plain.receive()) << "an HTTPS port must not serve the API in clear text";
+}
+
+TEST_F(HttpsServerTest, ConnectionCloseEndsWithCloseNotify) {
+  start_https();
+  auto context = client_context();
+  HttpsTestClient client(loopback(), *context, "localhost");
+  ASSERT_TRUE(client.connected()) << client.last_error().message();
+  HttpsTestClient::Request request{http::verb::get, "/healthz", 11};
+  request.keep_alive(false);
+  client.send(request);
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+  EXPECT_TRUE(client.closed_by_server());
+  EXPECT_EQ(client.last_error(), asio::error::eof) << "a clean TLS close, not a truncation";
+}
+
+TEST_F(HttpsServerTest, PartlySentRequestIsAnswered408) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
+  start_https(options);
+  auto context = client_context();
+  HttpsTestClient client(loopback(), *context, "localhost");
+  ASSERT_TRUE(client.connected()) << client.last_error().message();
+  client.send_raw("GET /healthz HTTP/1.1\r\nHo");
+  const auto response = client.receive();
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 408);
+}
+
+TEST_F(HttpsServerTest, ClientThatNeverShakesHandsIsCutOffAtTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
+  start_https(options);
+  Client silent(port());
+  EXPECT_TRUE(silent.closed_by_server());
+}
+
+TEST_F(HttpsServerTest, ClientCaRequiresACertificateFromIt) {
+  HttpServerOptions options;
+  options.tls = ApiTlsOptions{.cert_file = pki_->server().cert_file,
+                              .key_file = pki_->server().key_file,
+                              .client_ca_file = pki_->ca_file()};
+  options.listen = "127.0.0.1:0";
+  server_ = std::make_unique<HttpServer>(io_, make_api_router(backend_), options);
+  server_->start();
+  io_thread_ = std::thread([this] { io_.run(); });
+
+  auto with_cert = client_context(pki_->client("operator-laptop"));
+  HttpsTestClient trusted(loopback(), *with_cert, "localhost");
+  const auto response = trusted.get("/healthz");
+  ASSERT_TRUE(response) << trusted.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+
+  // With TLS 1.3 the client may finish its handshake before the server has checked it, so
+  // the refusal can show on the first read rather than in the handshake.
+  auto without_cert = client_context();
+  HttpsTestClient anonymous(loopback(), *without_cert, "localhost");
+  EXPECT_FALSE(anonymous.connected() && anonymous.get("/healthz"));
+
+  TestPki other(dir_->file("other-pki"), "some other CA");
+  auto foreign_cert = client_context(other.client("intruder"));
+  HttpsTestClient foreign(loopback(), *foreign_cert, "localhost");
+  EXPECT_FALSE(foreign.connected() && foreign.get("/healthz"));
+}
+
+TEST_F(HttpsServerTest, ServesOnTheIpv6LoopbackWithACertificateNamingIt) {
+  try {
+    start_https({}, "[::1]:0");
+  } catch (const std::system_error& error) {
+    GTEST_SKIP() << "this machine has no IPv6 loopback: " << error.what();
+  }
+  auto context = client_context();
+  HttpsTestClient client(tcp::endpoint(asio::ip::make_address("::1"), port()), *context, "::1");
+  ASSERT_TRUE(client.connected()) << client.last_error().message();
+  const auto response = client.get("/healthz");
+  ASSERT_TRUE(response) << client.last_error().message();
+  EXPECT_EQ(response->result_int(), 200);
+}
+
+TEST_F(HttpsServerTest, FilesThatCannotBeUsedAreNamedBySetting) {
+  const auto make_server = [this](ApiTlsOptions files) {
+    HttpServerOptions options;
+    options.tls = std::move(files);
+    HttpServer server(io_, make_api_router(backend_), options);
+  };
+  const auto server = pki_->server();
+  const auto message_of = [&](ApiTlsOptions files) -> std::string {
+    try {
+      make_server(std::move(files));
+    } catch (const std::exception& error) {
+      return error.what();
+    }
+    return "(no error)";
+  };
+  using ::testing::HasSubstr;
+  EXPECT_THAT(message_of({.cert_file = dir_->file("missing.pem"),
+                          .key_file = server.key_file,
+                          .client_ca_file = ""}),
+              HasSubstr("api.tls.cert_file"));
+  EXPECT_THAT(message_of({.cert_file = server.key_file,  // a key is no certificate
+                          .key_file = server.key_file,
+                          .client_ca_file = ""}),
+              HasSubstr("api.tls.cert_file"));
+  const auto stranger = pki_->client("stranger");
+  EXPECT_THAT(message_of({.cert_file = server.cert_file,
+                          .key_file = stranger.key_file,  // another certificate's key
+                          .client_ca_file = ""}),
+              HasSubstr("api.tls.key_file"));
+  EXPECT_THAT(message_of({.cert_file = server.cert_file,
+                          .key_file = server.key_file,
+                          .client_ca_file = dir_->file("missing-ca.pem")}),
+              HasSubstr("api.tls.client_ca_file"));
+
+  const auto readable_key = dir_->file("readable.key");
+  std::filesystem::copy_file(server.key_file, readable_key,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(readable_key, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  EXPECT_THAT(message_of({.cert_file = server.cert_file,
+                          .key_file = readable_key,
+                          .client_ca_file = ""}),
+              HasSubstr("api.tls.key_file"));
+}
+
 TEST(ServerOptionsTest, TakesTheLimitsFromApiOptions) {
   ApiOptions api;
   api.listen = "0.0.0.0:9000";
@@ -604,6 +760,11 @@ TEST(ServerOptionsTest, TakesTheLimitsFromApiOptions) {
   EXPECT_EQ(options.max_connections, 8u);
   EXPECT_EQ(options.read_timeout, std::chrono::seconds(5));
   EXPECT_EQ(options.header_limit, HttpServerOptions{}.header_limit);
+  EXPECT_FALSE(options.tls.has_value());
+
+  api.tls = ApiTlsOptions{.cert_file = "api.pem", .key_file = "api.key", .client_ca_file = ""};
+  ASSERT_TRUE(server_options(api).tls.has_value());
+  EXPECT_EQ(server_options(api).tls->cert_file, "api.pem");
 }
 
 }  // namespace

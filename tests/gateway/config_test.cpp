@@ -98,6 +98,26 @@ TEST(Config, UplinkSubsectionsAreParsed) {
   EXPECT_FALSE(load_config_text(kMinimal, "test.toml").tls.has_value()) << "no section, no TLS";
 }
 
+TEST(Config, ApiTlsSectionTurnsOnHttpsAndNeedsCertAndKey) {
+  auto config = load_config_text(std::string(kMinimal) +
+                                     "[api]\nlisten = \"[::1]:8443\"\n[api.tls]\n"
+                                     "cert_file = \"api.pem\"\nkey_file = \"api.key\"\n",
+                                 "test.toml");
+  ASSERT_TRUE(config.api.tls.has_value());
+  EXPECT_EQ(config.api.tls->cert_file, "api.pem");
+  EXPECT_EQ(config.api.tls->key_file, "api.key");
+  EXPECT_EQ(config.api.tls->client_ca_file, "") << "client certificates are optional";
+  EXPECT_NE(config_to_json(config).find(R"("tls":{"cert_file":"api.pem")"), std::string::npos)
+      << config_to_json(config);
+  EXPECT_FALSE(load_config_text(kMinimal, "test.toml").api.tls.has_value()) << "no section, HTTP";
+
+  auto error = error_of(std::string(kMinimal) + "[api.tls]\ncert_file = \"api.pem\"\n");
+  EXPECT_NE(error.find("api.tls.key_file is required"), std::string::npos) << error;
+  error = error_of(std::string(kMinimal) + "[api.ssl]\ncert_file = \"api.pem\"\n");
+  EXPECT_NE(error.find("test.toml:4: [api.ssl] unknown section; known: tls"), std::string::npos)
+      << error;
+}
+
 TEST(Config, MissingGatewayIdIsAnError) {
   EXPECT_NE(error_of("[bundle]\nunit_bytes = 5120\n").find("gateway_id is required"),
             std::string::npos);

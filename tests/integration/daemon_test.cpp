@@ -8,13 +8,17 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdio>
 #include <map>
+#include <memory>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "proto/bundle_decoder.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
@@ -88,6 +92,57 @@ TEST_F(DaemonTest, DecodeCommandPrintsABundleAsJson) {
   EXPECT_NE(result.output.find("\"gateway_id\":\"it-gw\""), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("\"series\":\"crane."), std::string::npos);
   EXPECT_NE(result.output.find("\"ts_ms\":"), std::string::npos);
+}
+
+/// Runs a shell command; its exit code and what it printed (stdout and stderr).
+CommandResult run_shell(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
+  if (!pipe) return {};
+  std::string output;
+  char buffer[512];
+  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
+  const int status = ::pclose(pipe.release());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+/// The API port the daemon logged once listening; 0 until then.
+int logged_api_port(const std::filesystem::path& log) {
+  static const std::regex kListening(R"(api listening on \S+ \(port (\d+))");
+  std::smatch match;
+  const std::string text = read_file(log);
+  return std::regex_search(text, match, kListening) ? std::stoi(match[1]) : 0;
+}
+
+TEST_F(DaemonTest, ServesTheApiOverHttpsToCurl) {
+  TestPki pki((dir_.path() / "pki").string());
+  write_config("proto");
+  std::ofstream(config_, std::ios::app) << "[api.tls]\ncert_file = \"" << pki.server().cert_file
+                                        << "\"\nkey_file = \"" << pki.server().key_file << "\"\n";
+  Daemon daemon(config_, log_);
+  ASSERT_TRUE(wait_for([&] { return logged_api_port(log_) != 0; })) << read_file(log_);
+  const std::string port = std::to_string(logged_api_port(log_));
+
+  // curl checks the certificate against the CA and the name "localhost" it was made for.
+  const auto status = run_shell("curl -sS --max-time 10 --cacert '" + pki.ca_file() +
+                                "' https://localhost:" + port + "/api/v1/status");
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("\"gateway_id\":\"it-gw\""), std::string::npos) << status.output;
+
+  const auto plain = run_shell("curl -sS --max-time 10 http://localhost:" + port + "/healthz");
+  EXPECT_NE(plain.exit_code, 0) << "plain HTTP on the HTTPS port: " << plain.output;
+  EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
+}
+
+TEST_F(DaemonTest, RefusesToStartWithAnApiKeyOthersCanRead) {
+  TestPki pki((dir_.path() / "pki").string());
+  std::filesystem::permissions(pki.server().key_file, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  write_config("proto");
+  std::ofstream(config_, std::ios::app) << "[api.tls]\ncert_file = \"" << pki.server().cert_file
+                                        << "\"\nkey_file = \"" << pki.server().key_file << "\"\n";
+  const auto result = run_edgegw({"run", "--config", config_.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("api.tls.key_file"), std::string::npos) << result.output;
 }
 
 TEST(Cli, DecodeRejectsGarbageWithAClearError) {

@@ -20,8 +20,6 @@
 namespace edgegw {
 namespace {
 
-const std::string kCertScripts = std::string(EDGEGW_SOURCE_DIR) + "/deploy/certs";
-
 // Binding port 0 asks the kernel for a free port; mosquitto binds it again right after
 // (with SO_REUSEADDR, so a restart on the same port works too).
 int free_loopback_port() {
@@ -51,34 +49,15 @@ bool port_accepts(int port) {
   return ok;
 }
 
-std::string shell_quoted(const std::string& text) {
-  return "'" + text + "'";
-}
-
 }  // namespace
 
-void run_cert_script(const std::string& script_and_args, const std::string& environment) {
-  std::string command = environment + " " + kCertScripts + "/" + script_and_args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) throw std::runtime_error("popen failed: " + command);
-  std::string output;
-  char buffer[512];
-  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
-  int status = ::pclose(pipe.release());
-  if (status != 0) throw std::runtime_error("cert script failed: " + command + "\n" + output);
-}
-
-MosquittoBroker::MosquittoBroker(MosquittoOptions options) : options_(std::move(options)) {
+MosquittoBroker::MosquittoBroker(MosquittoOptions options)
+    : options_(std::move(options)), pki_(dir_.file("certs")) {
   if (::access(EDGEGW_MOSQUITTO, X_OK) != 0) {
     throw std::runtime_error(std::string("mosquitto is not installed at ") + EDGEGW_MOSQUITTO +
                              "; run scripts/install-deps.sh");
   }
-  certs_dir_ = dir_.file("certs");
-  run_cert_script("make-all.sh " + shell_quoted(certs_dir_) + " " +
-                  shell_quoted(options_.thing_name) + " localhost");
-  ca_file_ = certs_dir_ + "/ca.pem";
-  device_ = {certs_dir_ + "/" + options_.thing_name + ".pem",
-             certs_dir_ + "/" + options_.thing_name + ".key"};
+  device_ = pki_.client(options_.thing_name);
   config_file_ = dir_.file("mosquitto.conf");
   log_file_ = dir_.file("mosquitto.log");
   port_ = free_loopback_port();
@@ -105,9 +84,9 @@ void MosquittoBroker::write_config() const {
   // Started as root, mosquitto would switch to its own user and lose the temp-dir files.
   if (::geteuid() == 0) conf << "user root\n";
   conf << "listener " << port_ << " 127.0.0.1\n"
-       << "cafile " << ca_file_ << "\n"
-       << "certfile " << certs_dir_ << "/server.pem\n"
-       << "keyfile " << certs_dir_ << "/server.key\n"
+       << "cafile " << pki_.ca_file() << "\n"
+       << "certfile " << pki_.server().cert_file << "\n"
+       << "keyfile " << pki_.server().key_file << "\n"
        << "tls_version " << options_.tls_version << "\n"
        << "require_certificate " << (options_.require_certificate ? "true" : "false") << "\n"
        << "use_identity_as_username " << (options_.use_identity_as_username ? "true" : "false")
@@ -196,7 +175,7 @@ std::string MosquittoBroker::log() const {
 
 TlsOptions MosquittoBroker::device_tls() const {
   TlsOptions tls;
-  tls.ca_file = ca_file_;
+  tls.ca_file = pki_.ca_file();
   tls.cert_file = device_.cert_file;
   tls.key_file = device_.key_file;
   tls.verify_hostname = true;
@@ -216,29 +195,22 @@ GatewayConfig MosquittoBroker::gateway_config(const std::string& gateway_id) con
 std::string MosquittoBroker::uplink_toml() const {
   std::ostringstream text;
   text << "[uplink]\nprovider = \"generic\"\nhost = \"" << host() << "\"\nport = " << port_
-       << "\n[uplink.tls]\nca_file = \"" << ca_file_ << "\"\ncert_file = \"" << device_.cert_file
+       << "\n[uplink.tls]\nca_file = \"" << pki_.ca_file() << "\"\ncert_file = \"" << device_.cert_file
        << "\"\nkey_file = \"" << device_.key_file << "\"\n";
   return text.str();
 }
 
 DeviceCredentials MosquittoBroker::make_device(const std::string& name,
                                                const std::string& environment) {
-  run_cert_script("make-device.sh " + shell_quoted(certs_dir_) + " " + shell_quoted(name),
-                  environment);
-  return {certs_dir_ + "/" + name + ".pem", certs_dir_ + "/" + name + ".key"};
+  return pki_.client(name, environment);
 }
 
 std::string MosquittoBroker::foreign_ca_file() {
-  auto foreign = dir_.file("foreign-ca");
-  run_cert_script("make-ca.sh " + shell_quoted(foreign) + " " + shell_quoted("some other CA"));
-  return foreign + "/ca.pem";
+  return TestPki(dir_.file("foreign-ca"), "some other CA").ca_file();
 }
 
 DeviceCredentials MosquittoBroker::make_foreign_device(const std::string& name) {
-  auto foreign = dir_.file("foreign-ca");
-  foreign_ca_file();
-  run_cert_script("make-device.sh " + shell_quoted(foreign) + " " + shell_quoted(name));
-  return {foreign + "/" + name + ".pem", foreign + "/" + name + ".key"};
+  return TestPki(dir_.file("foreign-ca"), "some other CA").client(name);
 }
 
 DeviceCredentials MosquittoBroker::make_expired_device(const std::string& name) {

@@ -7,14 +7,12 @@
 
 #include "gateway/config/config.h"
 #include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 
 namespace edgegw {
 
 /// A client certificate and key made by the fixture (PEM files in its temp dir).
-struct DeviceCredentials {
-  std::string cert_file;
-  std::string key_file;
-};
+using DeviceCredentials = CertificateFiles;
 
 struct MosquittoOptions {
   /// Mutual TLS: clients must present a certificate from the fixture's CA.
@@ -51,7 +49,7 @@ class MosquittoBroker {
   int port() const { return port_; }
   /// "127.0.0.1": the listener is IPv4 loopback; the server certificate names it.
   std::string host() const { return "127.0.0.1"; }
-  const std::string& ca_file() const { return ca_file_; }
+  std::string ca_file() const { return pki_.ca_file(); }
   const std::string& device_cert() const { return device_.cert_file; }
   const std::string& device_key() const { return device_.key_file; }
   const std::string& config_file() const { return config_file_; }
@@ -83,8 +81,7 @@ class MosquittoBroker {
 
   MosquittoOptions options_;
   TempDir dir_;
-  std::string certs_dir_;
-  std::string ca_file_;
+  TestPki pki_;
   std::string config_file_;
   std::string log_file_;
   DeviceCredentials device_;
@@ -92,8 +89,5 @@ class MosquittoBroker {
   pid_t pid_ = -1;
   bool paused_ = false;
 };
-
-/// Runs one of the deploy/certs scripts; throws with its output when it fails.
-void run_cert_script(const std::string& script_and_args, const std::string& environment = "");
 
 }  // namespace edgegw
