@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ class ReadingSink {
   virtual void raise_alarm(Alarm alarm) = 0;
 };
 
+/// How an adapter is doing with its source, for /api/v1/status and the adapter_* metrics.
+struct AdapterHealth {
+  bool up = false;          ///< started, and its last read of the source worked
+  std::uint64_t errors = 0;  ///< failed reads of the source since start
+  std::string last_error;   ///< what the last failed read said; empty if none
+};
+
 /// A source of readings (a simulator, a GPIO sensor, a Modbus device). It only reads its
 /// source: timers, buffering, retries and delivery belong to the gateway.
 class Adapter {
@@ -36,6 +44,8 @@ class Adapter {
   virtual void start(ReadingSink& sink, std::vector<SeriesId> ids) = 0;
   /// Stops producing and joins any thread; no call into the sink after it returns.
   virtual void stop() = 0;
+  /// Callable from any thread at any time.
+  virtual AdapterHealth health() const = 0;
 };
 
 }  // namespace edgegw

@@ -1,5 +1,7 @@
 #include "gateway/gateway.h"
 
+#include "gateway/process_stats.h"
+
 #include <spdlog/spdlog.h>
 
 #include <iomanip>
@@ -8,6 +10,7 @@
 #include "adapters/registry.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/auth.h"
+#include "gateway/process_stats.h"
 #include "gateway/uplink/directory_transport.h"
 #include "gateway/uplink/mqtt_transport.h"
 
@@ -209,7 +212,11 @@ GatewayStatus Gateway::status() const {
   status.armed = ingest_->armed();
   status.uplink_reconnects = uplink.reconnects;
   status.inflight_bundles = uplink.inflight;
+  status.bundle_bytes = uplink.bundle_bytes;
+  status.bundle_latency_s = uplink.bundle_latency_s;
+  status.alarm_latency_s = uplink.alarm_latency_s;
   status.alarms_raised = ingest_->alarms_raised();
+  status.alarms_raised_by_kind = ingest_->alarms_raised_by_kind();
   status.alarms_published = uplink.alarms_acked;
   const billing::TallyTotals billing = tally_->totals();
   status.billable_units = billing.billable_units;
@@ -217,9 +224,9 @@ GatewayStatus Gateway::status() const {
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     status.adapters.push_back({.name = adapters_[i]->name(),
                                .type = config_.adapters[i].type,
-                               .up = started_,
-                               .errors = 0});
+                               .health = adapters_[i]->health()});
   }
+  status.process = read_process_stats();
   return status;
 }
 

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "adapters/adapter.h"
+#include "gateway/model/histogram.h"
+#include "gateway/process_stats.h"
 #include "storage/sqlite_buffer.h"
 
 namespace edgegw {
@@ -12,8 +15,7 @@ namespace edgegw {
 struct AdapterStatus {
   std::string name;
   std::string type;
-  bool up = false;
-  std::uint64_t errors = 0;
+  AdapterHealth health;
 };
 
 /// Everything the API and /metrics show, copied out of the running gateway in one go so a
@@ -42,10 +44,15 @@ struct GatewayStatus {
   std::string uplink_last_error;  ///< why the last connection attempt failed, if it did
   std::uint64_t uplink_reconnects = 0;
   std::uint64_t inflight_bundles = 0;  ///< published, PUBACK not yet seen
+  Histogram bundle_bytes;              ///< payload sizes of acknowledged bundles
+  Histogram bundle_latency_s;          ///< publish to acknowledgement
+  Histogram alarm_latency_s;
   std::uint64_t alarms_raised = 0;
+  std::map<std::string, std::uint64_t> alarms_raised_by_kind;
   std::uint64_t alarms_published = 0;  ///< acknowledged by the broker
 
   std::vector<AdapterStatus> adapters;
+  ProcessStats process;
 };
 
 }  // namespace edgegw

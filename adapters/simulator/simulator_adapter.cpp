@@ -28,6 +28,7 @@ void SimulatorAdapter::start(ReadingSink& sink, std::vector<SeriesId> ids) {
     stopping_ = false;
   }
   thread_ = std::thread([this, &sink] { run(sink); });
+  running_ = true;
 }
 
 void SimulatorAdapter::stop() {
@@ -37,6 +38,7 @@ void SimulatorAdapter::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  running_ = false;
 }
 
 bool SimulatorAdapter::pause(std::chrono::milliseconds period) {

@@ -28,6 +28,10 @@ class SimulatorAdapter final : public Adapter {
   std::vector<SeriesSpec> series() const override { return simulator_series(options_); }
   void start(ReadingSink& sink, std::vector<SeriesId> ids) override;
   void stop() override;
+  /// Up from start() to stop(); a simulator's source never fails.
+  AdapterHealth health() const override {
+    return {.up = running_.load(std::memory_order_relaxed), .errors = 0, .last_error = {}};
+  }
 
   const SimulatorOptions& options() const { return options_; }
   /// How many offers the sink refused (back-pressure).
@@ -49,6 +53,7 @@ class SimulatorAdapter final : public Adapter {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> refused_offers_{0};
   std::atomic<std::uint64_t> delivered_readings_{0};
 };

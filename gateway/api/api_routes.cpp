@@ -14,10 +14,11 @@ HttpResponse handle_healthz(const HttpRequest&) {
   return json_response(200, R"({"status":"ok"})");
 }
 
-HttpResponse handle_metrics(const GatewayStatus& status) {
+HttpResponse handle_metrics(const GatewayStatus& status,
+                            const std::vector<RequestCounter::Count>& requests) {
   return {.status = 200,
           .content_type = std::string(kMetricsContentType),
-          .body = render_metrics(status),
+          .body = render_metrics(status, requests),
           .headers = {}};
 }
 
@@ -34,7 +35,9 @@ Router make_api_router(ApiBackend& backend, ApiRouterOptions options) {
       },
       Access::open);
   router.add_sync("GET", "/metrics",
-                  [&backend](const HttpRequest&) { return handle_metrics(backend.status()); });
+                  [&backend, requests = router.request_counter()](const HttpRequest&) {
+                    return handle_metrics(backend.status(), requests->snapshot());
+                  });
   router.add("POST", "/api/v1/readings", [&backend](const HttpRequest& request, Reply reply) {
     handle_post_readings(request, backend, std::move(reply));
   });

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <vector>
+
 #include "gateway/api/api_backend.h"
 #include "gateway/api/auth.h"
 #include "gateway/api/http_message.h"
@@ -10,8 +12,10 @@ namespace edgegw::api {
 
 /// GET /healthz: 200 while the process can answer at all.
 HttpResponse handle_healthz(const HttpRequest& request);
-/// GET /metrics: the status snapshot in the Prometheus text format.
-HttpResponse handle_metrics(const GatewayStatus& status);
+/// GET /metrics: the status snapshot and the responses counted so far in the Prometheus text
+/// format.
+HttpResponse handle_metrics(const GatewayStatus& status,
+                            const std::vector<RequestCounter::Count>& requests);
 
 /// How the API routes behave beyond what the backend answers.
 struct ApiRouterOptions {

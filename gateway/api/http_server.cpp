@@ -229,6 +229,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   std::optional<http::response_serializer<http::string_body>> serializer_;
   std::array<char, 4096> discard_{};
   std::size_t discarded_ = 0;
+  std::string_view route_;  // the template of the request being answered, owned by the router
   std::uint64_t read_number_ = 0;  // which read the deadline belongs to
   bool reading_ = false;
   bool read_timed_out_ = false;
@@ -284,6 +285,7 @@ void HttpSession<Stream>::read_request() {
   version_ = 11;
   keep_alive_ = false;
   head_ = false;
+  route_ = {};
   tcp_layer().expires_never();
   arm_read_deadline();
   http::async_read_header(
@@ -412,7 +414,7 @@ void HttpSession<Stream>::on_read(beast::error_code ec) {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   // No timer runs while the handler works: the client is waiting for us, not the other way.
-  config_->router.dispatch(request, make_reply());
+  route_ = config_->router.dispatch(request, make_reply());
 }
 
 template <class Stream>
@@ -443,6 +445,7 @@ void HttpSession<Stream>::write(HttpResponse response) {
     spdlog::warn("api: a handler answered with status {}; sending 500", response.status);
     response = json_error(500, "internal_error", "the request could not be handled");
   }
+  config_->router.request_counter()->count(route_, response.status);
   response_ = {};
   response_.version(version_);
   response_.result(static_cast<unsigned>(response.status));

@@ -34,7 +34,12 @@ class Exposition {
 
   template <class Number>
   void sample(Number value, const Labels& labels = {}) {
-    out_ += name_;
+    sample_as(name_, value, labels);
+  }
+
+  template <class Number>
+  void sample_as(std::string_view name, Number value, const Labels& labels) {
+    out_ += name;
     if (!labels.empty()) {
       out_ += '{';
       bool first = true;
@@ -51,6 +56,24 @@ class Exposition {
     out_ += ' ';
     append_number(value);
     out_ += '\n';
+  }
+
+  /// A histogram's _bucket, _sum and _count samples, under the current family.
+  void histogram(const Histogram& h, const Labels& labels = {}) {
+    const std::string name(name_);
+    const auto& bounds = h.upper_bounds();
+    for (std::size_t i = 0; i <= bounds.size(); ++i) {
+      Labels with_le = labels;
+      char bound[32] = "+Inf";
+      if (i < bounds.size()) {
+        auto [end, ec] = std::to_chars(bound, bound + sizeof bound - 1, bounds[i]);
+        *end = '\0';
+      }
+      with_le.emplace_back("le", bound);
+      sample_as(name + "_bucket", h.cumulative(i), with_le);
+    }
+    sample_as(name + "_sum", h.sum(), labels);
+    sample_as(name + "_count", h.count(), labels);
   }
 
   template <class Number>
@@ -119,7 +142,7 @@ std::string escape_label_value(std::string_view value) {
   return escaped;
 }
 
-std::string render_metrics(const GatewayStatus& s) {
+std::string render_metrics(const GatewayStatus& s, const std::vector<RequestCounter::Count>& requests) {
   Exposition m;
 
   m.single("edgegw_readings_accepted_total", "counter",
@@ -163,8 +186,13 @@ std::string render_metrics(const GatewayStatus& s) {
            "Bundle publishes started, resends included.", s.bundles_published);
   m.single("edgegw_bundles_acked_total", "counter", "Bundles the broker acknowledged.",
            s.bundles_acked);
-  m.single("edgegw_bundle_payload_bytes_total", "counter", "Payload bytes of acknowledged bundles.",
-           s.bundle_payload_bytes);
+  m.family("edgegw_bundle_payload_bytes", "histogram",
+           "Payload size of each acknowledged bundle (_sum: all payload bytes).");
+  m.histogram(s.bundle_bytes);
+  m.family("edgegw_publish_latency_seconds", "histogram",
+           "From handing a bundle or alarm to the transport to its acknowledgement, by lane.");
+  m.histogram(s.alarm_latency_s, {{"lane", "alarm"}});
+  m.histogram(s.bundle_latency_s, {{"lane", "telemetry"}});
   m.single("edgegw_inflight_bundles", "gauge", "Bundles published and not yet acknowledged.",
            s.inflight_bundles);
 
@@ -180,7 +208,8 @@ std::string render_metrics(const GatewayStatus& s) {
   m.single("edgegw_uplink_reconnects_total", "counter", "Reconnects to the broker.",
            s.uplink_reconnects);
 
-  m.single("edgegw_alarms_raised_total", "counter", "Alarms raised by the rules.", s.alarms_raised);
+  m.family("edgegw_alarms_raised_total", "counter", "Alarms raised and stored, by kind.");
+  for (const auto& [kind, count] : s.alarms_raised_by_kind) m.sample(count, {{"kind", kind}});
   m.single("edgegw_alarms_published_total", "counter", "Alarms the broker acknowledged.",
            s.alarms_published);
   m.single("edgegw_alarms_pending", "gauge", "Alarms stored and not yet acknowledged.",
@@ -188,11 +217,44 @@ std::string render_metrics(const GatewayStatus& s) {
 
   m.family("edgegw_adapter_up", "gauge", "1 while the adapter reads its source, else 0.");
   for (const auto& adapter : s.adapters) {
-    m.sample(adapter.up ? 1 : 0, {{"adapter", adapter.name}, {"type", adapter.type}});
+    m.sample(adapter.health.up ? 1 : 0, {{"adapter", adapter.name}, {"type", adapter.type}});
   }
   m.family("edgegw_adapter_errors_total", "counter", "Errors the adapter met reading its source.");
   for (const auto& adapter : s.adapters) {
-    m.sample(adapter.errors, {{"adapter", adapter.name}, {"type", adapter.type}});
+    m.sample(adapter.health.errors, {{"adapter", adapter.name}, {"type", adapter.type}});
+  }
+
+  m.family("edgegw_http_requests_total", "counter",
+           "API responses sent, by route template (\"none\": unknown path or refused before "
+           "routing) and status code.");
+  for (const auto& request : requests) {
+    const std::string code = std::to_string(request.status);
+    m.sample(request.count, {{"route", request.route}, {"code", code}});
+  }
+
+  // Anything the kernel would not tell is left out rather than shown as a false 0.
+  const ProcessStats& p = s.process;
+  if (p.cpu_seconds >= 0) {
+    m.single("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
+             p.cpu_seconds);
+  }
+  if (p.resident_bytes >= 0) {
+    m.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+             p.resident_bytes);
+  }
+  if (p.virtual_bytes >= 0) {
+    m.single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+             p.virtual_bytes);
+  }
+  if (p.open_fds >= 0) {
+    m.single("process_open_fds", "gauge", "Number of open file descriptors.", p.open_fds);
+  }
+  if (p.max_fds >= 0) {
+    m.single("process_max_fds", "gauge", "Maximum number of open file descriptors.", p.max_fds);
+  }
+  if (p.start_time_s >= 0) {
+    m.single("process_start_time_seconds", "gauge",
+             "Start time of the process since the Unix epoch in seconds.", p.start_time_s);
   }
 
   m.single("edgegw_uptime_seconds", "gauge", "Seconds since the gateway started.", s.uptime_s);

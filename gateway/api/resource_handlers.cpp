@@ -68,8 +68,9 @@ HttpResponse handle_status(const GatewayStatus& s) {
   for (const auto& adapter : s.adapters) {
     adapters.push_back(json::object{{"name", adapter.name},
                                     {"type", adapter.type},
-                                    {"state", adapter.up ? "up" : "down"},
-                                    {"errors", adapter.errors}});
+                                    {"state", adapter.health.up ? "up" : "down"},
+                                    {"errors", adapter.health.errors},
+                                    {"last_error", adapter.health.last_error}});
   }
   const std::int64_t oldest_age_s = s.buffer.oldest_ts_ms > 0 && s.now_ms >= s.buffer.oldest_ts_ms
                                         ? (s.now_ms - s.buffer.oldest_ts_ms) / 1000

@@ -105,11 +105,11 @@ std::vector<RouteInfo> Router::routes() const {
   return list;
 }
 
-void Router::dispatch(const HttpRequest& request, Reply reply) const {
+std::string_view Router::dispatch(const HttpRequest& request, Reply reply) const {
   auto found = match(request.path());
   if (!found.route) {
     reply(json_error(404, "not_found", "no such resource: " + std::string(request.path())));
-    return;
+    return {};
   }
   const auto& route = *found.route;
   const auto& methods = route.methods;
@@ -120,15 +120,15 @@ void Router::dispatch(const HttpRequest& request, Reply reply) const {
                                request.method + " is not allowed on " + route.pattern);
     response.headers.emplace_back("Allow", allowed_methods(request.path()));
     reply(std::move(response));
-    return;
+    return route.pattern;
   }
   if (auto refused = check_access(request, endpoint->second.access, auth_)) {
     reply(std::move(*refused));
-    return;
+    return route.pattern;
   }
   if (found.bad_escape) {
     reply(json_error(400, "invalid_path", "the path has a malformed %-escape"));
-    return;
+    return route.pattern;
   }
   // A handler that threw may or may not have replied already; the session ignores a second
   // reply, so answering 500 here is always safe.
@@ -146,6 +146,7 @@ void Router::dispatch(const HttpRequest& request, Reply reply) const {
     spdlog::warn("api: {} {} failed: {}", request.method, route.pattern, e.what());
     reply(json_error(500, "internal_error", "the request could not be handled"));
   }
+  return route.pattern;
 }
 
 }  // namespace edgegw::api

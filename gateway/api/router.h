@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "gateway/api/auth.h"
 #include "gateway/api/http_message.h"
+#include "gateway/api/request_counter.h"
 
 namespace edgegw::api {
 
@@ -42,8 +44,12 @@ class Router {
   void set_auth(ApiAuth auth) { auth_ = std::move(auth); }
 
   /// Runs the matching handler, or replies with the routing or access error. A handler that
-  /// throws answers 500 (501 for NotImplemented).
-  void dispatch(const HttpRequest& request, Reply reply) const;
+  /// throws answers 500 (501 for NotImplemented). Returns the template of the route that
+  /// matched, valid as long as the router, or an empty view for an unknown path.
+  std::string_view dispatch(const HttpRequest& request, Reply reply) const;
+
+  /// Where the server counts the responses it sends; shared with whoever reports them.
+  const std::shared_ptr<RequestCounter>& request_counter() const { return requests_; }
 
   /// The Allow header value for `path` ("GET, HEAD"), empty for an unknown path.
   std::string allowed_methods(std::string_view path) const;
@@ -72,6 +78,7 @@ class Router {
   // pattern → route; std::less<> so a literal path looks up without a copy.
   std::map<std::string, Route, std::less<>> routes_;
   ApiAuth auth_;
+  std::shared_ptr<RequestCounter> requests_ = std::make_shared<RequestCounter>();
 };
 
 }  // namespace edgegw::api

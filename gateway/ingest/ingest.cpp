@@ -101,6 +101,10 @@ void Ingest::raise_alarm(Alarm alarm) {
                   alarm.kind);
     return;
   }
+  {
+    std::lock_guard lock(alarm_kinds_mutex_);
+    ++alarms_by_kind_[alarm.kind];
+  }
   alarm_board_.add(std::move(alarm));
   alarms_raised_.fetch_add(1, std::memory_order_relaxed);
   if (alarm_listener_) alarm_listener_();

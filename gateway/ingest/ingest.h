@@ -2,6 +2,8 @@
 
 #include <array>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +78,11 @@ class Ingest final : public ReadingSink {
   /// Called after each alarm is stored, to publish it at once. Set before adapters start.
   void set_alarm_listener(std::function<void()> listener) { alarm_listener_ = std::move(listener); }
   std::uint64_t alarms_raised() const { return alarms_raised_.load(std::memory_order_relaxed); }
+  /// Alarms raised (stored) so far, by kind.
+  std::map<std::string, std::uint64_t> alarms_raised_by_kind() const {
+    std::lock_guard lock(alarm_kinds_mutex_);
+    return alarms_by_kind_;
+  }
   /// Alarms raised while disarmed are dropped here (counted): the owner is at the box.
   void set_armed(bool armed) { armed_.store(armed, std::memory_order_relaxed); }
   bool armed() const { return armed_.load(std::memory_order_relaxed); }
@@ -122,6 +129,8 @@ class Ingest final : public ReadingSink {
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<std::uint64_t> refused_batches_{0};
   std::atomic<std::uint64_t> alarms_raised_{0};
+  mutable std::mutex alarm_kinds_mutex_;
+  std::map<std::string, std::uint64_t> alarms_by_kind_;
   std::atomic<std::uint64_t> alarms_suppressed_{0};
   std::atomic<bool> armed_{true};
   std::atomic<bool> storage_ok_{true};

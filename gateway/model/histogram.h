@@ -11,6 +11,8 @@ namespace edgegw {
 /// them. A plain value: the owner guards it, and copies it out for a snapshot.
 class Histogram {
  public:
+  /// No buckets but +Inf: a placeholder until a real one is copied in.
+  Histogram() : counts_(1, 0) {}
   /// `upper_bounds` must be sorted ascending; a last +Inf bucket is implied.
   explicit Histogram(std::span<const double> upper_bounds)
       : bounds_(upper_bounds.begin(), upper_bounds.end()), counts_(bounds_.size() + 1, 0) {}

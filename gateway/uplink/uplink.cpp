@@ -56,7 +56,7 @@ void Uplink::start() {
 
 void Uplink::connect() {
   transport_started_ = true;
-  transport_.start({.on_acked = [this](std::uint64_t token) { post({Event::acked, token, {}}); },
+  transport_.start({.on_acked = [this](std::uint64_t token) { post({Event::acked, token, {}, {}}); },
                     .on_connection =
                         [this](bool up, const std::string& reason) {
                           if (up) {
@@ -64,7 +64,7 @@ void Uplink::connect() {
                           } else {
                             spdlog::warn("uplink down: {}", reason);
                           }
-                          post({up ? Event::up : Event::down, 0, up ? "" : reason});
+                          post({up ? Event::up : Event::down, 0, up ? "" : reason, {}});
                         }});
 }
 
@@ -95,6 +95,7 @@ void Uplink::alarm_raised() {
 }
 
 void Uplink::post(Event event) {
+  event.at = clock_.monotonic();
   {
     std::lock_guard lock(mutex_);
     events_.push_back(std::move(event));
@@ -134,7 +135,10 @@ void Uplink::handle(const Event& event) {
   auto it = outstanding_.find(event.token);
   if (it == outstanding_.end()) return;  // acked after the connection it belonged to ended
   Outstanding& entry = it->second;
+  // Up to the transport's report, not to now: the uplink thread may have been busy since.
+  const std::chrono::duration<double> latency = event.at - entry.sent_at;
   if (entry.kind == Kind::bundle) {
+    local_.bundle_latency_s.observe(latency.count());
     --outstanding_bundles_;
     acked_.push_back(std::move(entry));
   } else {
@@ -142,6 +146,7 @@ void Uplink::handle(const Event& event) {
     if (!buffer_.ack_alarm(id)) spdlog::warn("alarm {}: acknowledged but no longer stored", id);
     if (on_alarm_acked_) on_alarm_acked_(id);
     ++local_.alarms_acked;
+    local_.alarm_latency_s.observe(latency.count());
   }
   outstanding_.erase(it);
 }
@@ -161,13 +166,15 @@ void Uplink::delete_acked() {
     ++local_.bundles_acked;
     local_.readings_acked += entry.readings;
     local_.payload_bytes_acked += entry.bundle.payload.size();
+    local_.bundle_bytes.observe(static_cast<double>(entry.bundle.payload.size()));
   }
   acked_.clear();
 }
 
 bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& topic,
                   std::string_view payload) {
-  shaper_.take(payload.size(), clock_.monotonic());
+  entry.sent_at = clock_.monotonic();
+  shaper_.take(payload.size(), entry.sent_at);
   const bool bundle = entry.kind == Kind::bundle;
   outstanding_.emplace(token, std::move(entry));
   if (!transport_.publish(topic, payload, token)) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "gateway/model/clock.h"
+#include "gateway/model/histogram.h"
 #include "gateway/uplink/rate_shaper.h"
 #include "gateway/uplink/transport.h"
 #include "proto/bundle_packer.h"
@@ -38,6 +40,14 @@ class Uplink {
     double max_publishes_per_s = 0;        ///< 0: unlimited
     double max_bytes_per_s = 0;            ///< 0: unlimited
   };
+  /// Bucket bounds of Stats::bundle_bytes: around the 4 KB (Azure) and 5 KB (AWS) units, so
+  /// full bundles stand out from ones closed early by max_latency.
+  static constexpr std::array<double, 9> kBundleByteBounds = {256,  512,  1024, 2048,  3072,
+                                                             4096, 5120, 8192, 16384};
+  /// Bucket bounds, in seconds, of the publish-to-acknowledgement latencies.
+  static constexpr std::array<double, 13> kLatencyBounds = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                           0.25,  0.5,  1,     2.5,  5,
+                                                           10,    30,   60};
   struct Stats {
     std::uint64_t bundles_published = 0;  ///< resends included
     std::uint64_t bundles_acked = 0;
@@ -48,6 +58,10 @@ class Uplink {
     std::size_t inflight = 0;
     bool connected = false;
     std::string last_error;  ///< why the connection last went down or could not be made
+    Histogram bundle_bytes{kBundleByteBounds};  ///< payload size of each acknowledged bundle
+    /// From handing a bundle (or an alarm) to the transport to its acknowledgement.
+    Histogram bundle_latency_s{kLatencyBounds};
+    Histogram alarm_latency_s{kLatencyBounds};
   };
   /// Called (on the uplink thread) for every acknowledged bundle: its payload and how many
   /// readings it held (0 for a bundle re-sent after a restart, counted before the crash).
@@ -84,11 +98,13 @@ class Uplink {
     Kind kind;
     InflightBundle bundle;  // for Kind::bundle
     std::size_t readings = 0;
+    std::chrono::steady_clock::time_point sent_at{};
   };
   struct Event {
     enum { acked, up, down } what;
     std::uint64_t token = 0;
     std::string reason;  // for down
+    std::chrono::steady_clock::time_point at{};  // when the transport reported it
   };
 
   void handle(const Event& event);

@@ -118,6 +118,18 @@ TEST(SimulatorAdapter, StopReturnsWhileTheSinkKeepsRefusing) {
   EXPECT_EQ(adapter.delivered_readings(), 0u);
 }
 
+TEST(SimulatorAdapter, IsUpFromStartToStop) {
+  ManualClock clock;
+  SimulatorAdapter adapter(crane_options(), clock);
+  EXPECT_FALSE(adapter.health().up) << "not started";
+  RefusingSink sink(0);
+  adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
+  EXPECT_TRUE(adapter.health().up);
+  EXPECT_EQ(adapter.health().errors, 0u);
+  adapter.stop();
+  EXPECT_FALSE(adapter.health().up);
+}
+
 TEST(SimulatorAdapter, DescribesItsSeriesBeforeStarting) {
   ManualClock clock;
   SimulatorAdapter adapter(crane_options(), clock);

@@ -174,7 +174,9 @@ GatewayStatus sample_status() {
   s.armed = false;
   s.uplink_connected = false;
   s.uplink_last_error = "connection refused";
-  s.adapters = {{.name = "scale", .type = "hx711", .up = true, .errors = 1}};
+  s.adapters = {{.name = "scale",
+                 .type = "hx711",
+                 .health = {.up = true, .errors = 1, .last_error = "no ACK from the HX711"}}};
   return s;
 }
 
@@ -198,6 +200,7 @@ TEST_F(ApiRouterRoutesTest, StatusReportsTheSnapshot) {
   EXPECT_EQ(body.at("billing").at("billable_units"), 50);
   EXPECT_EQ(body.at("adapters").at(0).at("state"), "up");
   EXPECT_EQ(body.at("adapters").at(0).at("errors"), 1);
+  EXPECT_EQ(body.at("adapters").at(0).at("last_error"), "no ACK from the HX711");
 }
 
 TEST_F(ApiRouterRoutesTest, CostExtrapolatesUnitsPerDayAndPricesThemForAws) {

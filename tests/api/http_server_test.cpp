@@ -344,6 +344,33 @@ TEST_F(HttpServerTest, BodyThatStopsHalfwayIsAnswered408) {
   EXPECT_EQ(backend_.pending_count(), 0u) << "nothing of a partial body is submitted";
 }
 
+TEST_F(HttpServerTest, EveryResponseIsCountedByRouteAndCodeInMetrics) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(300);
+  start(options);
+  {
+    Client client(port());
+    ASSERT_TRUE(client.get("/healthz"));
+    ASSERT_TRUE(client.get("/healthz"));
+    ASSERT_TRUE(client.get("/no/such/page"));
+  }
+  {
+    Client cut_off(port());
+    cut_off.send_raw("GET /healthz HTTP/1.1\r\nHo");
+    ASSERT_TRUE(cut_off.receive());  // the 408
+  }
+  Client scraper(port());
+  const auto metrics = scraper.get("/metrics");
+  ASSERT_TRUE(metrics) << scraper.last_error().message();
+  const auto& text = metrics->body();
+  for (const char* line : {R"(edgegw_http_requests_total{route="/healthz",code="200"} 2)",
+                           R"(edgegw_http_requests_total{route="none",code="404"} 1)",
+                           R"(edgegw_http_requests_total{route="none",code="408"} 1)"}) {
+    EXPECT_NE(text.find(std::string("\n") + line + "\n"), std::string::npos) << line << "\n"
+                                                                              << text;
+  }
+}
+
 TEST_F(HttpServerTest, ServesOnTheIpv6Loopback) {
   try {
     start({}, "[::1]:0");

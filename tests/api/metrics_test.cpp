@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
+#include <boost/json.hpp>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -41,9 +44,27 @@ GatewayStatus sample_status() {
   s.uplink_reconnects = 2;
   s.inflight_bundles = 1;
   s.alarms_raised = 4;
+  s.alarms_raised_by_kind = {{"theft", 3}, {"high_wind", 1}};
   s.alarms_published = 3;
-  s.adapters = {{.name = "crane", .type = "modbus", .up = true, .errors = 7},
-                {.name = "box \"A\"\\\nscale", .type = "hx711", .up = false, .errors = 0}};
+  s.adapters = {{.name = "crane",
+                 .type = "modbus",
+                 .health = {.up = true, .errors = 7, .last_error = "timeout"}},
+                {.name = "box \"A\"\\\nscale", .type = "hx711", .health = AdapterHealth{}}};
+  constexpr std::array<double, 3> kByteBounds = {1024, 4096, 5120};
+  s.bundle_bytes = Histogram(kByteBounds);
+  for (double size : {800.0, 4000.0, 5000.0, 5000.0}) s.bundle_bytes.observe(size);
+  constexpr std::array<double, 2> kLatencyBounds = {0.1, 1};
+  s.bundle_latency_s = Histogram(kLatencyBounds);
+  s.bundle_latency_s.observe(0.05);
+  s.bundle_latency_s.observe(2.5);
+  s.alarm_latency_s = Histogram(kLatencyBounds);
+  s.alarm_latency_s.observe(0.02);
+  s.process = {.cpu_seconds = 12.5,
+               .resident_bytes = 10'485'760,
+               .virtual_bytes = 104'857'600,
+               .open_fds = 17,
+               .max_fds = 1024,
+               .start_time_s = 1'699'996'490.25};
   return s;
 }
 
@@ -77,9 +98,15 @@ std::map<std::string, std::string> types_of(const std::string& text) {
       EXPECT_EQ(name, current) << "TYPE without its HELP: " << line;
       types[name] = type;
     } else {
-      EXPECT_EQ(family_of(line), current) << "sample outside its family: " << line;
+      std::string family = family_of(line);
+      if (types.contains(current) && types.at(current) == "histogram") {
+        for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+          if (family == current + std::string(suffix)) family = current;
+        }
+      }
+      EXPECT_EQ(family, current) << "sample outside its family: " << line;
       EXPECT_TRUE(types.contains(current)) << "sample before TYPE: " << line;
-      EXPECT_FALSE(finished.contains(family_of(line)));
+      EXPECT_FALSE(finished.contains(family));
     }
   }
   return types;
@@ -100,7 +127,15 @@ TEST(MetricsTest, StableNamesHaveTheirTypes) {
       {"edgegw_buffer_oldest_age_seconds", "gauge"},
       {"edgegw_bundles_published_total", "counter"},
       {"edgegw_bundles_acked_total", "counter"},
-      {"edgegw_bundle_payload_bytes_total", "counter"},
+      {"edgegw_bundle_payload_bytes", "histogram"},
+      {"edgegw_publish_latency_seconds", "histogram"},
+      {"edgegw_http_requests_total", "counter"},
+      {"process_cpu_seconds_total", "counter"},
+      {"process_resident_memory_bytes", "gauge"},
+      {"process_virtual_memory_bytes", "gauge"},
+      {"process_open_fds", "gauge"},
+      {"process_max_fds", "gauge"},
+      {"process_start_time_seconds", "gauge"},
       {"edgegw_inflight_bundles", "gauge"},
       {"edgegw_billable_units_total", "counter"},
       {"edgegw_naive_units_total", "counter"},
@@ -129,13 +164,13 @@ TEST(MetricsTest, SamplesCarryTheStatusValues) {
            "edgegw_buffer_oldest_age_seconds 90.5",
            "edgegw_bundles_published_total 11",
            "edgegw_bundles_acked_total 10",
-           "edgegw_bundle_payload_bytes_total 51200",
            "edgegw_inflight_bundles 1",
            "edgegw_billable_units_total{provider=\"aws\"} 10",
            "edgegw_naive_units_total{provider=\"aws\"} 958",
            "edgegw_uplink_connected 1",
            "edgegw_uplink_reconnects_total 2",
-           "edgegw_alarms_raised_total 4",
+           "edgegw_alarms_raised_total{kind=\"theft\"} 3",
+           "edgegw_alarms_raised_total{kind=\"high_wind\"} 1",
            "edgegw_alarms_published_total 3",
            "edgegw_alarms_pending 1",
            "edgegw_readings_dropped_total{reason=\"max_age\"} 5",
@@ -144,9 +179,57 @@ TEST(MetricsTest, SamplesCarryTheStatusValues) {
            "edgegw_adapter_errors_total{adapter=\"crane\",type=\"modbus\"} 7",
            "edgegw_uptime_seconds 3600",
            "edgegw_build_info{version=\"1.2.3\",gateway_id=\"gw-01\"} 1",
+           "process_cpu_seconds_total 12.5",
+           "process_resident_memory_bytes 10485760",
+           "process_virtual_memory_bytes 104857600",
+           "process_open_fds 17",
+           "process_max_fds 1024",
+           "process_start_time_seconds 1699996490.25",
        }) {
     EXPECT_TRUE(has_line(text, line)) << line << "\n---\n" << text;
   }
+}
+
+TEST(MetricsTest, HistogramsHaveCumulativeBucketsSumAndCount) {
+  const auto text = render_metrics(sample_status());
+  for (const char* line : {
+           "edgegw_bundle_payload_bytes_bucket{le=\"1024\"} 1",
+           "edgegw_bundle_payload_bytes_bucket{le=\"4096\"} 2",
+           "edgegw_bundle_payload_bytes_bucket{le=\"5120\"} 4",
+           "edgegw_bundle_payload_bytes_bucket{le=\"+Inf\"} 4",
+           "edgegw_bundle_payload_bytes_sum 14800",
+           "edgegw_bundle_payload_bytes_count 4",
+           "edgegw_publish_latency_seconds_bucket{lane=\"telemetry\",le=\"0.1\"} 1",
+           "edgegw_publish_latency_seconds_bucket{lane=\"telemetry\",le=\"1\"} 1",
+           "edgegw_publish_latency_seconds_bucket{lane=\"telemetry\",le=\"+Inf\"} 2",
+           "edgegw_publish_latency_seconds_sum{lane=\"telemetry\"} 2.55",
+           "edgegw_publish_latency_seconds_count{lane=\"telemetry\"} 2",
+           "edgegw_publish_latency_seconds_bucket{lane=\"alarm\",le=\"0.1\"} 1",
+           "edgegw_publish_latency_seconds_count{lane=\"alarm\"} 1",
+       }) {
+    EXPECT_TRUE(has_line(text, line)) << line << "\n---\n" << text;
+  }
+}
+
+TEST(MetricsTest, HttpRequestsAreCountedByRouteTemplateAndCode) {
+  RequestCounter counter;
+  counter.count("/api/v1/sensors/{series}", 200);
+  counter.count("/api/v1/sensors/{series}", 200);
+  counter.count("/api/v1/sensors/{series}", 404);
+  counter.count("", 408);
+  const auto text = render_metrics(sample_status(), counter.snapshot());
+  EXPECT_TRUE(has_line(
+      text, R"(edgegw_http_requests_total{route="/api/v1/sensors/{series}",code="200"} 2)"))
+      << text;
+  EXPECT_TRUE(has_line(
+      text, R"(edgegw_http_requests_total{route="/api/v1/sensors/{series}",code="404"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(edgegw_http_requests_total{route="none",code="408"} 1)"));
+}
+
+TEST(MetricsTest, ProcessFiguresTheKernelWouldNotGiveAreLeftOut) {
+  GatewayStatus status;  // every process field -1
+  const auto text = render_metrics(status);
+  EXPECT_EQ(text.find("process_"), std::string::npos) << text;
 }
 
 TEST(MetricsTest, EveryRejectReasonHasASeriesEvenAtZero) {
@@ -182,6 +265,44 @@ TEST(MetricsTest, EndsWithANewline) {
   const auto text = render_metrics(sample_status());
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
+}
+
+/// Every string in a JSON document, depth first (the dashboard's queries among them).
+void collect_strings(const boost::json::value& value, std::vector<std::string>& out) {
+  if (value.is_string()) out.emplace_back(value.as_string());
+  if (value.is_array()) {
+    for (const auto& item : value.as_array()) collect_strings(item, out);
+  }
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.as_object()) collect_strings(item, out);
+  }
+}
+
+TEST(MetricsTest, TheGrafanaDashboardQueriesOnlyMetricsTheGatewayExports) {
+  std::ifstream file(EDGEGW_SOURCE_DIR "/deploy/grafana/edgegw.json");
+  ASSERT_TRUE(file) << "deploy/grafana/edgegw.json";
+  std::stringstream text;
+  text << file.rdbuf();
+  std::vector<std::string> strings;
+  collect_strings(boost::json::parse(text.str()), strings);
+
+  const auto types = types_of(render_metrics(sample_status()));
+  const std::regex metric_name(R"(\b(edgegw|process)_[a-z_]+)");
+  std::size_t queried = 0;
+  for (const auto& query : strings) {
+    for (std::sregex_iterator it(query.begin(), query.end(), metric_name), end; it != end; ++it) {
+      std::string name = it->str();
+      for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+        const auto base = name.substr(0, name.size() - std::min(name.size(), suffix.size()));
+        if (name.ends_with(suffix) && types.contains(base) && types.at(base) == "histogram") {
+          name = base;
+        }
+      }
+      EXPECT_TRUE(types.contains(name)) << name << " in: " << query;
+      ++queried;
+    }
+  }
+  EXPECT_GT(queried, 20u) << "the dashboard's queries were found";
 }
 
 /// The exposition checked by Prometheus's own linter, when promtool is installed.

@@ -48,6 +48,16 @@ TEST(RouterTest, UnknownPathIs404WithJsonError) {
   EXPECT_TRUE(error_of(response).at("message").is_string());
 }
 
+TEST(RouterTest, DispatchNamesTheRouteTemplateThatMatched) {
+  Router router;
+  router.add_sync("GET", "/items/{id}", [](const HttpRequest&) { return json_response(200, "{}"); });
+  ReplyRecorder recorder;
+  EXPECT_EQ(router.dispatch(request("GET", "/items/42"), recorder.reply()), "/items/{id}");
+  EXPECT_EQ(router.dispatch(request("DELETE", "/items/42"), recorder.reply()), "/items/{id}")
+      << "a 405 still names the route";
+  EXPECT_EQ(router.dispatch(request("GET", "/nope"), recorder.reply()), "");
+}
+
 TEST(RouterTest, KnownPathWithOtherMethodIs405WithAllow) {
   const auto on_get_route = dispatch(two_routes(), request("DELETE", "/a"));
   EXPECT_EQ(on_get_route.status, 405);

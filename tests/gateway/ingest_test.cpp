@@ -61,6 +61,27 @@ TEST_F(IngestTest, EachInvalidReadingIsCountedByReasonAndNotStored) {
   EXPECT_EQ(buffer_->stats().readings, 1);
 }
 
+TEST_F(IngestTest, AlarmsAreStoredAndCountedByKindUnlessDisarmed) {
+  int heard = 0;
+  ingest_->set_alarm_listener([&] { ++heard; });
+  const auto alarm = [&](std::string kind) {
+    return Alarm{.id = 0, .kind = std::move(kind), .series = "", .ts_ms = clock_.wall_ms(),
+                 .value = 0, .message = "test"};
+  };
+  ingest_->raise_alarm(alarm("theft"));
+  ingest_->raise_alarm(alarm("theft"));
+  ingest_->raise_alarm(alarm("high_wind"));
+  ingest_->set_armed(false);
+  ingest_->raise_alarm(alarm("theft"));  // the owner is at the box
+
+  EXPECT_EQ(ingest_->alarms_raised(), 3u);
+  const std::map<std::string, std::uint64_t> expected = {{"high_wind", 1}, {"theft", 2}};
+  EXPECT_EQ(ingest_->alarms_raised_by_kind(), expected);
+  EXPECT_EQ(ingest_->alarms_suppressed(), 1u);
+  EXPECT_EQ(buffer_->stats().alarms_pending, 3);
+  EXPECT_EQ(heard, 3) << "the uplink hears of every stored alarm";
+}
+
 TEST_F(IngestTest, RejectReasonsHaveStableMetricLabels) {
   EXPECT_EQ(reject_reason_name(RejectReason::not_finite), "not_finite");
   EXPECT_EQ(reject_reason_name(RejectReason::storage_full), "storage_full");

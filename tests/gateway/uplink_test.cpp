@@ -219,6 +219,35 @@ TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged)
   EXPECT_EQ(uplink_->stats().alarms_acked, 1u);
 }
 
+TEST_F(UplinkTest, StatsRecordEachAcknowledgedBundlesSizeAndEachLanesLatency) {
+  transport_.up();
+  append(3000);
+  ASSERT_GE(settle(), 2u);
+  clock_.advance(250ms);
+  transport_.ack(transport_.published[0].token);
+  clock_.advance(1000ms);
+  transport_.ack(transport_.published[1].token);
+  settle();
+  buffer_->add_alarm({.kind = "theft", .series = "", .ts_ms = clock_.wall_ms(), .value = 0,
+                      .message = "box lifted"});
+  uplink_->alarm_raised();
+  settle();
+  ASSERT_EQ(transport_.published.back().topic, "t/alarms");
+  clock_.advance(20ms);
+  transport_.ack(transport_.published.back().token);
+  settle();
+
+  const auto stats = uplink_->stats();
+  EXPECT_EQ(stats.bundle_bytes.count(), 2u);
+  EXPECT_DOUBLE_EQ(stats.bundle_bytes.sum(),
+                   static_cast<double>(transport_.published[0].payload.size() +
+                                       transport_.published[1].payload.size()));
+  EXPECT_EQ(stats.bundle_latency_s.count(), 2u);
+  EXPECT_DOUBLE_EQ(stats.bundle_latency_s.sum(), 0.25 + 1.25) << "each from its own publish";
+  EXPECT_EQ(stats.alarm_latency_s.count(), 1u);
+  EXPECT_DOUBLE_EQ(stats.alarm_latency_s.sum(), 0.02);
+}
+
 TEST_F(UplinkTest, TheRateShaperSpacesPublishes) {
   close();
   auto options = default_options();

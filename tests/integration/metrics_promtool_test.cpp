@@ -65,10 +65,17 @@ TEST(MetricsEndpoint, ALiveScrapePassesPromtool) {
   std::ofstream(file) << scrape.body;
   auto check = run_command("promtool check metrics < " + file);
   EXPECT_EQ(check.exit_code, 0) << check.text << "\n" << scrape.body;
-  for (const char* name : {"edgegw_readings_accepted_total", "edgegw_buffer_readings",
-                           "edgegw_bundles_acked_total", "edgegw_uplink_connected",
-                           "edgegw_alarms_raised_total"}) {
-    EXPECT_NE(scrape.body.find(std::string("\n") + name), std::string::npos) << name;
+  // Families with live values: a bundle was acknowledged, a theft alarm raised, a request
+  // refused, and the kernel knows the process.
+  for (const char* sample :
+       {"edgegw_readings_accepted_total ", "edgegw_buffer_readings ", "edgegw_bundles_acked_total ",
+        "edgegw_uplink_connected ", "edgegw_alarms_raised_total{kind=\"theft\"} ",
+        "edgegw_bundle_payload_bytes_bucket{le=\"5120\"} ",
+        "edgegw_publish_latency_seconds_count{lane=\"telemetry\"} ",
+        "edgegw_http_requests_total{route=\"/api/v1/readings\",code=\"400\"} 1",
+        "edgegw_adapter_up{adapter=\"crane\",type=\"simulator\"} 1",
+        "process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds "}) {
+    EXPECT_NE(scrape.body.find(std::string("\n") + sample), std::string::npos) << sample;
   }
 }
 
