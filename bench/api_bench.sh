@@ -9,24 +9,9 @@ command -v wrk >/dev/null || { echo "api bench: wrk is missing (scripts/install-
 
 work=$(mktemp -d)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/api.toml" <<TOML
-gateway_id = "bench-api"
-log_level = "warn"
-[storage]
-path = "$work/buffer.db"
-synchronous = "normal"
-[bundle]
-max_latency_s = 5
-[uplink]
-directory = "$work/outbox"
-[api]
-listen = "127.0.0.1:$port"
-max_connections = 256
-[[adapters]]
-type = "simulator"
-profile = "crane"
-rate_scale = 208.34   # 48 readings/s x 208.34 = 10k readings/s
-TOML
+source "$(dirname "$0")/sim_config.sh"
+write_sim_config "$work/api.toml" "$work" bench-api "127.0.0.1:$port"
+echo "max_connections = 256" >> "$work/api.toml"
 "$build/gateway/edgegw" run --config "$work/api.toml" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -3,6 +3,7 @@
 set -euo pipefail
 build=${1:-build}
 seconds=${RSS_SECONDS:-20}
+source "$(dirname "$0")/sim_config.sh"
 
 "$build/bench/edgegw_bench" ${BENCH_ARGS:-}
 "$build/bench/edgegw_drain_bench" ${BENCH_ARGS:-}
@@ -10,22 +11,7 @@ bash "$(dirname "$0")/api_bench.sh" "$build"
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-cat > "$work/rss.toml" <<TOML
-gateway_id = "bench-gw"
-log_level = "warn"
-[storage]
-path = "$work/buffer.db"
-[bundle]
-max_latency_s = 5
-[uplink]
-directory = "$work/outbox"
-[api]
-listen = "127.0.0.1:0"
-[[adapters]]
-type = "simulator"
-profile = "crane"
-rate_scale = 208.34   # 48 readings/s x 208.34 = 10k readings/s
-TOML
+write_sim_config "$work/rss.toml" "$work" bench-gw 127.0.0.1:0
 "$build/gateway/edgegw" run --config "$work/rss.toml" &
 pid=$!
 sleep "$seconds"

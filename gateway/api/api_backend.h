@@ -5,7 +5,6 @@
 #include <functional>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,17 +40,8 @@ struct AlarmView {
   bool published = false;  ///< the broker acknowledged its publish
 };
 
-/// Thrown by the default of a backend method the running gateway does not provide; the router
-/// answers 501 with its message.
-class NotImplemented : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
 /// What the HTTP API needs from the running gateway. The gateway implements it; tests fake it.
 /// Handlers call it on the io_context thread, so every call must return without blocking.
-/// Methods past submit() have defaults that throw NotImplemented (answered 501), so a backend
-/// can grow them one at a time.
 class ApiBackend {
  public:
   virtual ~ApiBackend() = default;
@@ -64,22 +54,22 @@ class ApiBackend {
   virtual void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) = 0;
 
   /// The latest reading of every series seen since start, from memory.
-  virtual std::vector<SensorLatest> latest() const;
+  virtual std::vector<SensorLatest> latest() const = 0;
   /// Up to `limit` readings of `series` with ts_ms >= since_ms, oldest first, the newest
   /// `limit` when there are more; nothing for a series the gateway does not know (404).
   virtual std::optional<std::vector<SensorPoint>> history(std::string_view series,
                                                           std::int64_t since_ms,
-                                                          std::size_t limit) const;
+                                                          std::size_t limit) const = 0;
   /// Recent alarms, newest first.
-  virtual std::vector<AlarmView> alarms() const;
+  virtual std::vector<AlarmView> alarms() const = 0;
   /// Marks alarm `id` acknowledged by an operator; false for an unknown id (404).
-  virtual bool ack_alarm(std::int64_t id);
+  virtual bool ack_alarm(std::int64_t id) = 0;
   /// Asks the bundler to close the open bundle and the uplink to send now; returns at once.
-  virtual void flush();
+  virtual void flush() = 0;
   /// Arms or disarms the alarm rules that depend on it.
-  virtual void set_armed(bool armed);
+  virtual void set_armed(bool armed) = 0;
   /// The effective configuration as a JSON document, secrets redacted.
-  virtual std::string config_json() const;
+  virtual std::string config_json() const = 0;
 };
 
 }  // namespace edgegw::api

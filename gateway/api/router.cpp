@@ -140,8 +140,6 @@ std::string_view Router::dispatch(const HttpRequest& request, Reply reply) const
       with_params.path_params = std::move(found.params);
       endpoint->second.handler(with_params, reply);
     }
-  } catch (const NotImplemented& e) {
-    reply(json_error(501, "not_implemented", e.what()));
   } catch (const std::exception& e) {
     spdlog::warn("api: {} {} failed: {}", request.method, route.pattern, e.what());
     reply(json_error(500, "internal_error", "the request could not be handled"));

@@ -44,7 +44,7 @@ class Router {
   void set_auth(ApiAuth auth) { auth_ = std::move(auth); }
 
   /// Runs the matching handler, or replies with the routing or access error. A handler that
-  /// throws answers 500 (501 for NotImplemented). Returns the template of the route that
+  /// throws answers 500. Returns the template of the route that
   /// matched, valid as long as the router, or an empty view for an unknown path.
   std::string_view dispatch(const HttpRequest& request, Reply reply) const;
 

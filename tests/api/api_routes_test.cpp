@@ -408,22 +408,5 @@ TEST_F(ApiRouterRoutesTest, ConfigIsServedAsTheBackendGivesIt) {
   EXPECT_EQ(response.body, R"({"api":{"token_file":"<redacted>"}})");
 }
 
-TEST_F(ApiRouterRoutesTest, MethodsABackendLacksAnswer501) {
-  MinimalApiBackend minimal;
-  const auto router = make_api_router(minimal);
-  for (const auto& [method, target] :
-       std::vector<std::pair<std::string, std::string>>{{"GET", "/api/v1/sensors"},
-                                                        {"GET", "/api/v1/sensors/s"},
-                                                        {"GET", "/api/v1/alarms"},
-                                                        {"POST", "/api/v1/alarms/1/ack"},
-                                                        {"POST", "/api/v1/flush"},
-                                                        {"GET", "/api/v1/config"}}) {
-    const auto response = dispatch(router, request(method, target));
-    EXPECT_EQ(response.status, 501) << target;
-    EXPECT_EQ(code_of(response), "not_implemented") << target;
-  }
-  EXPECT_EQ(dispatch(router, request("PUT", "/api/v1/armed", R"({"armed":true})")).status, 501);
-}
-
 }  // namespace
 }  // namespace edgegw::api

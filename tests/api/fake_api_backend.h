@@ -194,16 +194,6 @@ class FakeApiBackend : public ApiBackend {
   int flushes_ = 0;
 };
 
-/// Implements only what ApiBackend requires, so every newer method keeps its default.
-class MinimalApiBackend : public ApiBackend {
- public:
-  GatewayStatus status() const override { return {}; }
-  std::vector<ReadingProblem> check(std::span<const NamedReading>) const override { return {}; }
-  void submit(std::vector<NamedReading>, std::function<void(SubmitResult)> done) override {
-    done(SubmitResult::accepted);
-  }
-};
-
 /// Collects what a handler replies, for handler tests without a session.
 class ReplyRecorder {
  public:

@@ -26,15 +26,8 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class CorruptFileTest : public ::testing::Test {
+class CorruptFileTest : public testing::BufferTest {
  protected:
-  CorruptFileTest() {
-    options_.path = dir_.file("buffer.db");
-    options_.synchronous = "normal";
-    options_.flush_interval_ms = 0;
-  }
-
-  std::unique_ptr<SqliteBuffer> open() { return SqliteBuffer::open(options_, clock_); }
   std::string moved_aside() const {
     return options_.path + ".corrupt-" + std::to_string(clock_.wall_ms() / 1000);
   }
@@ -48,10 +41,6 @@ class CorruptFileTest : public ::testing::Test {
     buffer.reset();
     EXPECT_EQ(open()->stats().readings, 10);
   }
-
-  TempDir dir_;
-  ManualClock clock_;
-  StorageOptions options_;
 };
 
 TEST_F(CorruptFileTest, GarbageFileIsMovedAsideWithItsWalAndAFreshBufferStarts) {

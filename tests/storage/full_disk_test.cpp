@@ -13,23 +13,11 @@ using edgegw::testing::query_int;
 
 // A full disk is simulated with PRAGMA max_page_count (StorageOptions::max_page_count_for_tests):
 // SQLite then fails page allocation with SQLITE_FULL exactly as it does when the disk is full.
-class FullDiskTest : public ::testing::Test {
+class FullDiskTest : public testing::BufferTest {
  protected:
   FullDiskTest() {
-    options_.path = dir_.file("buffer.db");
-    options_.synchronous = "normal";
-    options_.max_bytes = 0;
-    options_.max_age_s = 0;
-    options_.flush_interval_ms = 0;
-    options_.retention_interval_s = 86400;
     options_.max_page_count_for_tests = 64;  // 256 KiB with 4 KiB pages
   }
-
-  std::unique_ptr<SqliteBuffer> open() { return SqliteBuffer::open(options_, clock_); }
-
-  TempDir dir_;
-  ManualClock clock_;
-  StorageOptions options_;
 };
 
 TEST_F(FullDiskTest, AppendsShedTheOldestUnsentTelemetryAndKeepGoing) {

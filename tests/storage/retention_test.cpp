@@ -11,27 +11,11 @@ using edgegw::testing::make_alarm;
 using edgegw::testing::make_readings;
 using edgegw::testing::query_int;
 
-class RetentionTest : public ::testing::Test {
+class RetentionTest : public testing::BufferTest {
  protected:
-  RetentionTest() {
-    options_.path = dir_.file("buffer.db");
-    options_.synchronous = "normal";
-    options_.max_bytes = 0;
-    options_.max_age_s = 0;
-    options_.flush_interval_ms = 0;
-    // Periodic retention must not interfere: the tests trigger it themselves.
-    options_.retention_interval_s = 86400;
-  }
-
-  std::unique_ptr<SqliteBuffer> open() { return SqliteBuffer::open(options_, clock_); }
-
   std::int64_t count(const std::string& where) {
     return query_int(options_.path, "SELECT count(*) FROM readings WHERE " + where);
   }
-
-  TempDir dir_;
-  ManualClock clock_;
-  StorageOptions options_;
 };
 
 TEST_F(RetentionTest, MaxAgeDropsReadingsOlderThanTheCutoffAndCountsThem) {

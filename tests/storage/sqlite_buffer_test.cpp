@@ -20,17 +20,11 @@ using edgegw::testing::make_alarm;
 using edgegw::testing::make_readings;
 using edgegw::testing::query_int;
 
-class SqliteBufferTest : public ::testing::Test {
+class SqliteBufferTest : public testing::BufferTest {
  protected:
   SqliteBufferTest() {
-    options_.path = dir_.file("buffer.db");
-    options_.synchronous = "normal";
-    options_.max_bytes = 0;
-    options_.max_age_s = 0;
-    options_.flush_interval_ms = 1;
+    options_.flush_interval_ms = 1;  // group commit: appends close together share a commit
   }
-
-  std::unique_ptr<SqliteBuffer> open() { return SqliteBuffer::open(options_, clock_); }
 
   /// Appends `count` readings and returns them as stored, seqs included.
   std::vector<StoredReading> append_stored(SqliteBuffer& buffer, SeriesId series,
@@ -48,10 +42,6 @@ class SqliteBufferTest : public ::testing::Test {
     for (int i = 0; i < count; ++i) out.push_back({first + i, batch[static_cast<std::size_t>(i)]});
     return out;
   }
-
-  TempDir dir_;
-  ManualClock clock_;
-  StorageOptions options_;
 };
 
 TEST_F(SqliteBufferTest, BacklogSeriesInflightBundleSeqAndAlarmsSurviveRestart) {

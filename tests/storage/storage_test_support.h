@@ -1,11 +1,17 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gateway/model/alarm.h"
+#include "gateway/model/clock.h"
 #include "gateway/model/reading.h"
+#include "storage/sqlite_buffer.h"
 #include "storage/sqlite_handle.h"
+#include "tests/temp_dir.h"
 
 namespace edgegw::testing {
 
@@ -35,5 +41,26 @@ inline std::int64_t query_int(const std::string& path, const std::string& sql) {
   SqliteConnection db(path, SQLITE_OPEN_READONLY);
   return db.query_int(sql.c_str());
 }
+
+/// A buffer file in a fresh directory and a clock that moves only when told to. The options
+/// leave nothing to chance: no retention limits, no periodic retention (tests trigger it), each
+/// append committed at once. Tests change options_ before open().
+class BufferTest : public ::testing::Test {
+ protected:
+  BufferTest() {
+    options_.path = dir_.file("buffer.db");
+    options_.synchronous = "normal";
+    options_.max_bytes = 0;
+    options_.max_age_s = 0;
+    options_.flush_interval_ms = 0;
+    options_.retention_interval_s = 86400;
+  }
+
+  std::unique_ptr<SqliteBuffer> open() { return SqliteBuffer::open(options_, clock_); }
+
+  TempDir dir_;
+  ManualClock clock_;
+  StorageOptions options_;
+};
 
 }  // namespace edgegw::testing
