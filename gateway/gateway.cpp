@@ -1,6 +1,5 @@
 #include "gateway/gateway.h"
 
-#include "gateway/process_stats.h"
 
 #include <spdlog/spdlog.h>
 
@@ -226,7 +225,6 @@ GatewayStatus Gateway::status() const {
                                .type = config_.adapters[i].type,
                                .health = adapters_[i]->health()});
   }
-  status.process = read_process_stats();
   return status;
 }
 

@@ -27,8 +27,9 @@ std::vector<std::string> stat_fields() {
   return fields;
 }
 
-/// "btime" of /proc/stat: when the system booted, in seconds since the epoch.
-std::int64_t boot_time_s() {
+/// "btime" of /proc/stat: when the system booted, in seconds since the epoch. Read once: it
+/// never changes, and the kernel takes tens of microseconds to produce /proc/stat.
+std::int64_t read_boot_time_s() {
   std::ifstream file("/proc/stat");
   for (std::string key; file >> key;) {
     if (key == "btime") {
@@ -62,7 +63,7 @@ ProcessStats read_process_stats() {
   }
   if (field(23) >= 0) stats.virtual_bytes = field(23);
   if (page > 0 && field(24) >= 0) stats.resident_bytes = field(24) * page;
-  const std::int64_t boot = boot_time_s();
+  static const std::int64_t boot = read_boot_time_s();
   if (ticks > 0 && boot >= 0 && field(22) >= 0) {
     stats.start_time_s =
         static_cast<double>(boot) + static_cast<double>(field(22)) / static_cast<double>(ticks);

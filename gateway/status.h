@@ -7,7 +7,6 @@
 
 #include "adapters/adapter.h"
 #include "gateway/model/histogram.h"
-#include "gateway/process_stats.h"
 #include "storage/sqlite_buffer.h"
 
 namespace edgegw {
@@ -52,7 +51,6 @@ struct GatewayStatus {
   std::uint64_t alarms_published = 0;  ///< acknowledged by the broker
 
   std::vector<AdapterStatus> adapters;
-  ProcessStats process;
 };
 
 }  // namespace edgegw

@@ -15,10 +15,11 @@ HttpResponse handle_healthz(const HttpRequest&) {
 }
 
 HttpResponse handle_metrics(const GatewayStatus& status,
-                            const std::vector<RequestCounter::Count>& requests) {
+                            const std::vector<RequestCounter::Count>& requests,
+                            const ProcessStats& process) {
   return {.status = 200,
           .content_type = std::string(kMetricsContentType),
-          .body = render_metrics(status, requests),
+          .body = render_metrics(status, requests, process),
           .headers = {}};
 }
 
@@ -36,7 +37,10 @@ Router make_api_router(ApiBackend& backend, ApiRouterOptions options) {
       Access::open);
   router.add_sync("GET", "/metrics",
                   [&backend, requests = router.request_counter()](const HttpRequest&) {
-                    return handle_metrics(backend.status(), requests->snapshot());
+                    // Read here, not in status(): the kernel takes microseconds to answer, and
+                    // /api/v1/status is asked far more often than /metrics.
+                    return handle_metrics(backend.status(), requests->snapshot(),
+                                          read_process_stats());
                   });
   router.add("POST", "/api/v1/readings", [&backend](const HttpRequest& request, Reply reply) {
     handle_post_readings(request, backend, std::move(reply));

@@ -62,14 +62,16 @@ class Exposition {
   void histogram(const Histogram& h, const Labels& labels = {}) {
     const std::string name(name_);
     const auto& bounds = h.upper_bounds();
+    Labels with_le = labels;
+    with_le.emplace_back("le", "");
+    char bound[32];
     for (std::size_t i = 0; i <= bounds.size(); ++i) {
-      Labels with_le = labels;
-      char bound[32] = "+Inf";
       if (i < bounds.size()) {
-        auto [end, ec] = std::to_chars(bound, bound + sizeof bound - 1, bounds[i]);
-        *end = '\0';
+        auto [end, ec] = std::to_chars(bound, bound + sizeof bound, bounds[i]);
+        with_le.back().second = std::string_view(bound, static_cast<std::size_t>(end - bound));
+      } else {
+        with_le.back().second = "+Inf";
       }
-      with_le.emplace_back("le", bound);
       sample_as(name + "_bucket", h.cumulative(i), with_le);
     }
     sample_as(name + "_sum", h.sum(), labels);
@@ -142,7 +144,8 @@ std::string escape_label_value(std::string_view value) {
   return escaped;
 }
 
-std::string render_metrics(const GatewayStatus& s, const std::vector<RequestCounter::Count>& requests) {
+std::string render_metrics(const GatewayStatus& s, const std::vector<RequestCounter::Count>& requests,
+                           const ProcessStats& p) {
   Exposition m;
 
   m.single("edgegw_readings_accepted_total", "counter",
@@ -233,7 +236,6 @@ std::string render_metrics(const GatewayStatus& s, const std::vector<RequestCoun
   }
 
   // Anything the kernel would not tell is left out rather than shown as a false 0.
-  const ProcessStats& p = s.process;
   if (p.cpu_seconds >= 0) {
     m.single("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
              p.cpu_seconds);

@@ -5,7 +5,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace edgegw::api {
@@ -26,23 +25,28 @@ class RequestCounter {
   };
 
   void count(std::string_view route, int status) {
+    if (route.empty()) route = kNoRoute;
     std::lock_guard lock(mutex_);
-    auto key = std::make_pair(std::string(route.empty() ? kNoRoute : route), status);
-    ++counts_[std::move(key)];
+    // Looked up by view, so a route seen before costs no allocation.
+    auto entry = counts_.find(route);
+    if (entry == counts_.end()) entry = counts_.emplace(std::string(route), ByStatus{}).first;
+    ++entry->second[status];
   }
 
   /// Every (route, status) seen so far, ordered by route, then status.
   std::vector<Count> snapshot() const {
     std::lock_guard lock(mutex_);
     std::vector<Count> out;
-    out.reserve(counts_.size());
-    for (const auto& [key, count] : counts_) out.push_back({key.first, key.second, count});
+    for (const auto& [route, by_status] : counts_) {
+      for (const auto& [status, count] : by_status) out.push_back({route, status, count});
+    }
     return out;
   }
 
  private:
+  using ByStatus = std::map<int, std::uint64_t>;
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, std::uint64_t> counts_;
+  std::map<std::string, ByStatus, std::less<>> counts_;
 };
 
 }  // namespace edgegw::api

@@ -26,8 +26,8 @@ class Histogram {
   }
 
   const std::vector<double>& upper_bounds() const { return bounds_; }
-  /// Observations at or below upper_bounds()[i], cumulative as Prometheus wants them;
-  /// i == upper_bounds().size() is the +Inf bucket and equals count().
+  /// Observations at or below upper_bounds()[i], as Prometheus reports them; for
+  /// i == upper_bounds().size() (+Inf) that is count().
   std::uint64_t cumulative(std::size_t i) const {
     std::uint64_t total = 0;
     for (std::size_t b = 0; b <= i && b < counts_.size(); ++b) total += counts_[b];

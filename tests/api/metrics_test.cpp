@@ -59,13 +59,21 @@ GatewayStatus sample_status() {
   s.bundle_latency_s.observe(2.5);
   s.alarm_latency_s = Histogram(kLatencyBounds);
   s.alarm_latency_s.observe(0.02);
-  s.process = {.cpu_seconds = 12.5,
-               .resident_bytes = 10'485'760,
-               .virtual_bytes = 104'857'600,
-               .open_fds = 17,
-               .max_fds = 1024,
-               .start_time_s = 1'699'996'490.25};
   return s;
+}
+
+ProcessStats sample_process() {
+  return {.cpu_seconds = 12.5,
+          .resident_bytes = 10'485'760,
+          .virtual_bytes = 104'857'600,
+          .open_fds = 17,
+          .max_fds = 1024,
+          .start_time_s = 1'699'996'490.25};
+}
+
+/// Every input filled: the status, no requests counted yet, and the process figures.
+std::string render_sample() {
+  return render_metrics(sample_status(), {}, sample_process());
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -117,7 +125,7 @@ bool has_line(const std::string& text, const std::string& line) {
 }
 
 TEST(MetricsTest, StableNamesHaveTheirTypes) {
-  const auto types = types_of(render_metrics(sample_status()));
+  const auto types = types_of(render_sample());
   const std::map<std::string, std::string> expected = {
       {"edgegw_readings_accepted_total", "counter"},
       {"edgegw_readings_rejected_total", "counter"},
@@ -156,7 +164,7 @@ TEST(MetricsTest, StableNamesHaveTheirTypes) {
 }
 
 TEST(MetricsTest, SamplesCarryTheStatusValues) {
-  const auto text = render_metrics(sample_status());
+  const auto text = render_sample();
   for (const char* line : {
            "edgegw_readings_accepted_total 1000",
            "edgegw_buffer_readings 42",
@@ -191,7 +199,7 @@ TEST(MetricsTest, SamplesCarryTheStatusValues) {
 }
 
 TEST(MetricsTest, HistogramsHaveCumulativeBucketsSumAndCount) {
-  const auto text = render_metrics(sample_status());
+  const auto text = render_sample();
   for (const char* line : {
            "edgegw_bundle_payload_bytes_bucket{le=\"1024\"} 1",
            "edgegw_bundle_payload_bytes_bucket{le=\"4096\"} 2",
@@ -227,13 +235,12 @@ TEST(MetricsTest, HttpRequestsAreCountedByRouteTemplateAndCode) {
 }
 
 TEST(MetricsTest, ProcessFiguresTheKernelWouldNotGiveAreLeftOut) {
-  GatewayStatus status;  // every process field -1
-  const auto text = render_metrics(status);
+  const auto text = render_metrics(sample_status(), {}, ProcessStats{});  // every field -1
   EXPECT_EQ(text.find("process_"), std::string::npos) << text;
 }
 
 TEST(MetricsTest, EveryRejectReasonHasASeriesEvenAtZero) {
-  const auto text = render_metrics(sample_status());
+  const auto text = render_sample();
   for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
     const auto reason = std::string(reject_reason_name(static_cast<RejectReason>(i)));
     const auto prefix = "edgegw_readings_rejected_total{reason=\"" + reason + "\"} ";
@@ -247,7 +254,7 @@ TEST(MetricsTest, LabelValuesAreEscaped) {
   EXPECT_EQ(escape_label_value(R"(a"b\c)"
                                "\n"),
             R"(a\"b\\c\n)");
-  const auto text = render_metrics(sample_status());
+  const auto text = render_sample();
   EXPECT_TRUE(has_line(text, R"(edgegw_adapter_up{adapter="box \"A\"\\\nscale",type="hx711"} 0)"))
       << text;
 }
@@ -262,7 +269,7 @@ TEST(MetricsTest, EmptyBufferHasZeroOldestAge) {
 }
 
 TEST(MetricsTest, EndsWithANewline) {
-  const auto text = render_metrics(sample_status());
+  const auto text = render_sample();
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
 }
@@ -286,7 +293,7 @@ TEST(MetricsTest, TheGrafanaDashboardQueriesOnlyMetricsTheGatewayExports) {
   std::vector<std::string> strings;
   collect_strings(boost::json::parse(text.str()), strings);
 
-  const auto types = types_of(render_metrics(sample_status()));
+  const auto types = types_of(render_sample());
   const std::regex metric_name(R"(\b(edgegw|process)_[a-z_]+)");
   std::size_t queried = 0;
   for (const auto& query : strings) {
@@ -313,7 +320,7 @@ TEST(MetricsTest, PromtoolAcceptsTheOutput) {
   TempDir dir;
   {
     std::ofstream out(dir.file("metrics.txt"));
-    out << render_metrics(sample_status());
+    out << render_sample();
   }
   const auto command = "promtool check metrics < " + dir.file("metrics.txt") + " > " +
                        dir.file("promtool.out") + " 2>&1";
