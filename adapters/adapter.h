@@ -25,9 +25,9 @@ class ReadingSink {
 
 /// How an adapter is doing with its source, for /api/v1/status and the adapter_* metrics.
 struct AdapterHealth {
-  bool up = false;          ///< started, and its last read of the source worked
+  bool up = false;           ///< started, and its last read of the source worked
   std::uint64_t errors = 0;  ///< failed reads of the source since start
-  std::string last_error;   ///< what the last failed read said; empty if none
+  std::string last_error;    ///< what the last failed read said; empty if none
 };
 
 /// A source of readings (a simulator, a GPIO sensor, a Modbus device). It only reads its

@@ -86,8 +86,9 @@ Result drain_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   std::map<SeriesId, SeriesId> ids;  // stream id -> buffer id
   for (const auto& info : series) ids[info.id] = buffer->register_series(info.spec);
   for (std::size_t i = 0; i < stream.size(); i += 10'000) {
-    std::vector<Reading> batch(stream.begin() + static_cast<std::ptrdiff_t>(i),
-                               stream.begin() + static_cast<std::ptrdiff_t>(std::min(stream.size(), i + 10'000)));
+    std::vector<Reading> batch(
+        stream.begin() + static_cast<std::ptrdiff_t>(i),
+        stream.begin() + static_cast<std::ptrdiff_t>(std::min(stream.size(), i + 10'000)));
     for (auto& r : batch) r.series = ids[r.series];
     if (buffer->append_sync(std::move(batch)) != AppendStatus::accepted) {
       throw std::runtime_error("could not fill the backlog");
@@ -95,7 +96,8 @@ Result drain_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   }
 
   CloudProfile profile = resolve_profile(config);
-  BundlePacker packer({.gateway_id = "bench-gw", .budget_bytes = profile.payload_budget_bytes(),
+  BundlePacker packer({.gateway_id = "bench-gw",
+                       .budget_bytes = profile.payload_budget_bytes(),
                        .encoding = BundleEncoding::proto},
                       buffer->catalog());
   IoThread io;
@@ -199,8 +201,8 @@ int run(int argc, char** argv) {
   MosquittoBroker broker;
   std::vector<SeriesInfo> series;
   const auto stream = backlog_stream(backlog, series);
-  const std::vector<Reading> naive_stream(stream.begin(),
-                                          stream.begin() + static_cast<std::ptrdiff_t>(naive_count));
+  const std::vector<Reading> naive_stream(
+      stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(naive_count));
   std::vector<Result> drained, naive;
   for (int i = 0; i < runs; ++i) {
     drained.push_back(drain_once(broker, stream, series));
@@ -214,9 +216,10 @@ int run(int argc, char** argv) {
   const double drain_rate = pick(drained, &Result::readings_per_s);
   const double naive_rate = pick(naive, &Result::readings_per_s);
 
-  std::printf("\nedgegw drain benchmark: backlog of %zu readings to mosquitto over mutual TLS on "
-              "loopback, rate shaper off (medians of %d runs; naive: %zu readings)\n\n",
-              backlog, runs, naive_count);
+  std::printf(
+      "\nedgegw drain benchmark: backlog of %zu readings to mosquitto over mutual TLS on "
+      "loopback, rate shaper off (medians of %d runs; naive: %zu readings)\n\n",
+      backlog, runs, naive_count);
   std::printf("%-34s %14s %14s %14s %16s\n", "publisher", "readings/s", "messages/s",
               "CPU s/M rdgs", "AWS units/M rdgs");
   auto row = [&](const char* name, const std::vector<Result>& results) {
@@ -229,16 +232,20 @@ int run(int argc, char** argv) {
   std::printf("%-34s %14.1fx   target: drain >= 1,000,000 readings/s: %s\n", "drain / naive",
               drain_rate / naive_rate, drain_rate >= 1e6 ? "yes" : "NO");
   std::printf(
-      "{\"drain_readings_per_s\":%.0f,\"drain_bundles_per_s\":%.1f,\"drain_cpu_s_per_million\":%.3f,"
-      "\"drain_units_per_million\":%.0f,\"naive_readings_per_s\":%.0f,\"naive_cpu_s_per_million\":%.3f,"
+      "{\"drain_readings_per_s\":%.0f,\"drain_bundles_per_s\":%.1f,\"drain_cpu_s_per_million\":%."
+      "3f,"
+      "\"drain_units_per_million\":%.0f,\"naive_readings_per_s\":%.0f,\"naive_cpu_s_per_million\":%"
+      ".3f,"
       "\"naive_units_per_million\":%.0f}\n",
       drain_rate, pick(drained, &Result::messages_per_s), pick(drained, &Result::cpu_s_per_million),
-      pick(drained, &Result::units_per_million), naive_rate, pick(naive, &Result::cpu_s_per_million),
-      pick(naive, &Result::units_per_million));
+      pick(drained, &Result::units_per_million), naive_rate,
+      pick(naive, &Result::cpu_s_per_million), pick(naive, &Result::units_per_million));
   return 0;
 }
 
 }  // namespace
 }  // namespace edgegw
 
-int main(int argc, char** argv) { return edgegw::run(argc, argv); }
+int main(int argc, char** argv) {
+  return edgegw::run(argc, argv);
+}

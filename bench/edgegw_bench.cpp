@@ -52,9 +52,10 @@ double raw_sqlite_rows_per_s(const std::filesystem::path& path, const std::vecto
                         " ts_ms INTEGER NOT NULL, value REAL NOT NULL, quality INTEGER NOT NULL);";
   check(sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr), db, "schema");
   sqlite3_stmt* insert = nullptr;
-  check(sqlite3_prepare_v2(db, "INSERT INTO readings(series, ts_ms, value, quality) VALUES(?,?,?,?)",
-                           -1, &insert, nullptr),
-        db, "prepare");
+  check(
+      sqlite3_prepare_v2(db, "INSERT INTO readings(series, ts_ms, value, quality) VALUES(?,?,?,?)",
+                         -1, &insert, nullptr),
+      db, "prepare");
   auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < rows.size(); i += batch) {
     check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
@@ -85,12 +86,14 @@ double buffer_rows_per_s(const std::filesystem::path& path, const std::vector<Re
   options.synchronous = synchronous;
   options.max_bytes = std::int64_t{8} << 30;
   auto buffer = SqliteBuffer::open(options, clock);
-  for (int i = 0; i < 16; ++i) buffer->register_series({.name = "s" + std::to_string(i), .unit = "", .resolution = 0.1});
+  for (int i = 0; i < 16; ++i)
+    buffer->register_series({.name = "s" + std::to_string(i), .unit = "", .resolution = 0.1});
   std::atomic<std::size_t> accepted{0};
   auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < rows.size(); i += offer) {
-    std::vector<Reading> batch(rows.begin() + static_cast<std::ptrdiff_t>(i),
-                               rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), i + offer)));
+    std::vector<Reading> batch(
+        rows.begin() + static_cast<std::ptrdiff_t>(i),
+        rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), i + offer)));
     auto n = batch.size();
     auto done = [&accepted, n](AppendStatus status, std::int64_t, std::int64_t) {
       if (status == AppendStatus::accepted) accepted += n;
@@ -209,7 +212,8 @@ int run(int argc, char** argv) {
   std::printf("(a) durable ingest, %zu readings, batches of 100\n", ingest_rows);
   row("  raw SQLite loop, 1000 rows/txn, synchronous=FULL", full.raw, "/s", "", true);
   row("  SqliteBuffer group commit, synchronous=FULL", full.buffer, "/s", "", true);
-  ratio_row("  buffer / raw, FULL", full.buffer / full.raw, ">= 50%", full.buffer >= 0.5 * full.raw);
+  ratio_row("  buffer / raw, FULL", full.buffer / full.raw, ">= 50%",
+            full.buffer >= 0.5 * full.raw);
   row("  raw SQLite loop, 1000 rows/txn, synchronous=NORMAL", normal.raw, "/s", "", true);
   row("  SqliteBuffer group commit, synchronous=NORMAL", normal.buffer, "/s", "", true);
   ratio_row("  buffer / raw, NORMAL", normal.buffer / normal.raw, ">= 50%",
@@ -244,4 +248,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace edgegw
 
-int main(int argc, char** argv) { return edgegw::run(argc, argv); }
+int main(int argc, char** argv) {
+  return edgegw::run(argc, argv);
+}

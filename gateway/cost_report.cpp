@@ -95,17 +95,17 @@ std::string render_cost_report(const CostRequest& request) {
   stream.generate_until(kStartMs + kSampleSpanMs, readings);
   SeriesCatalog catalog;
   for (const auto& info : stream.series()) catalog.insert(info);
-  const auto encoding = parse_bundle_encoding(config.bundle.encoding).value_or(BundleEncoding::proto);
+  const auto encoding =
+      parse_bundle_encoding(config.bundle.encoding).value_or(BundleEncoding::proto);
   const std::string topic = config.expand_topic(config.uplink.telemetry_topic);
-  const MeasuredFill aws =
-      measure_fill(readings, catalog, config.gateway.gateway_id,
-                   billing::kAwsUnitBytes - topic.size(), encoding);
+  const MeasuredFill aws = measure_fill(readings, catalog, config.gateway.gateway_id,
+                                        billing::kAwsUnitBytes - topic.size(), encoding);
   const MeasuredFill azure = measure_fill(readings, catalog, config.gateway.gateway_id,
                                           billing::kAzureChunkBytes, encoding);
   std::int64_t naive_bytes = 0;
   for (const auto& reading : readings) {
-    naive_bytes += billing::naive_json_size(catalog.find(reading.series)->spec.name,
-                                            reading.ts_ms, reading.value);
+    naive_bytes += billing::naive_json_size(catalog.find(reading.series)->spec.name, reading.ts_ms,
+                                            reading.value);
   }
 
   billing::StreamScenario scenario;

@@ -1,6 +1,5 @@
 #include "gateway/gateway.h"
 
-
 #include <spdlog/spdlog.h>
 
 #include <iomanip>
@@ -38,10 +37,11 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
   register_series();
 
   packer_ = std::make_unique<BundlePacker>(
-      PackerOptions{.gateway_id = config_.gateway.gateway_id,
-                    .budget_bytes = profile_.payload_budget_bytes(),
-                    .encoding = parse_bundle_encoding(config_.bundle.encoding)
-                                    .value_or(BundleEncoding::proto)},
+      PackerOptions{
+          .gateway_id = config_.gateway.gateway_id,
+          .budget_bytes = profile_.payload_budget_bytes(),
+          .encoding =
+              parse_bundle_encoding(config_.bundle.encoding).value_or(BundleEncoding::proto)},
       buffer_->catalog());
   transport_ = make_transport();
   tally_ = std::make_unique<billing::BillingTally>(billing_provider(), naive_message_bytes(),
@@ -65,18 +65,21 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
   api::ApiAuth auth = api::load_api_auth(config_.api);
   if (!auth.token) {
-    spdlog::warn("api: api.token_file is not set; every route, mutating ones included, is open "
-                 "to anyone who can reach {}",
-                 config_.api.listen);
+    spdlog::warn(
+        "api: api.token_file is not set; every route, mutating ones included, is open "
+        "to anyone who can reach {}",
+        config_.api.listen);
   }
   api_ = std::make_unique<api::HttpServer>(
       io_,
-      api::make_api_router(*this, {.auth = std::move(auth),
-                                   .uplink_is_mqtt = config_.uplink.directory.empty()}),
+      api::make_api_router(
+          *this, {.auth = std::move(auth), .uplink_is_mqtt = config_.uplink.directory.empty()}),
       api::server_options(config_.api));
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+  stop();
+}
 
 std::unique_ptr<Transport> Gateway::make_transport() {
   if (!config_.uplink.directory.empty()) {
@@ -156,7 +159,8 @@ std::vector<api::SensorLatest> Gateway::latest() const {
                    .ts_ms = reading.ts_ms,
                    .value = reading.value});
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.series < b.series; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.series < b.series; });
   return out;
 }
 

@@ -11,8 +11,8 @@ struct ProcessStats {
   std::int64_t resident_bytes = -1;  ///< RSS
   std::int64_t virtual_bytes = -1;
   std::int64_t open_fds = -1;
-  std::int64_t max_fds = -1;         ///< the soft RLIMIT_NOFILE
-  double start_time_s = -1;          ///< since the Unix epoch
+  std::int64_t max_fds = -1;  ///< the soft RLIMIT_NOFILE
+  double start_time_s = -1;   ///< since the Unix epoch
 };
 
 /// Reads /proc/self (Linux). Never throws: what cannot be read stays -1.

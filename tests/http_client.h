@@ -39,20 +39,15 @@ class BasicHttpTestClient {
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   /// Connects to 127.0.0.1:`port`.
-  explicit BasicHttpTestClient(std::uint16_t port)
-    requires(!kTls)
+  explicit BasicHttpTestClient(std::uint16_t port) requires(!kTls)
       : BasicHttpTestClient(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port)) {}
-  explicit BasicHttpTestClient(const tcp::endpoint& endpoint)
-    requires(!kTls)
-      : stream_(io_) {
+  explicit BasicHttpTestClient(const tcp::endpoint& endpoint) requires(!kTls) : stream_(io_) {
     connect(endpoint);
   }
   /// Connects and shakes hands, checking that the server's certificate is from `context`'s
   /// CAs and names `server_name` (a host name or an IP address).
   BasicHttpTestClient(const tcp::endpoint& endpoint, boost::asio::ssl::context& context,
-                      const std::string& server_name)
-    requires kTls
-      : stream_(io_, context) {
+                      const std::string& server_name) requires kTls : stream_(io_, context) {
     if (!connect(endpoint)) return;
     boost::system::error_code not_an_address;
     boost::asio::ip::make_address(server_name, not_an_address);
@@ -97,9 +92,8 @@ class BasicHttpTestClient {
   std::string receive_head_raw() {
     std::string head;
     auto dynamic = boost::asio::dynamic_buffer(head);
-    last_error_ = run([&](auto done) {
-      boost::asio::async_read_until(stream_, dynamic, "\r\n\r\n", done);
-    });
+    last_error_ =
+        run([&](auto done) { boost::asio::async_read_until(stream_, dynamic, "\r\n\r\n", done); });
     return head;
   }
 
@@ -113,9 +107,8 @@ class BasicHttpTestClient {
   bool closed_by_server() {
     std::array<char, 256> scratch;
     if (buffer_.size() > 0) return false;  // unread data is not a close
-    last_error_ = run([&](auto done) {
-      stream_.async_read_some(boost::asio::buffer(scratch), done);
-    });
+    last_error_ =
+        run([&](auto done) { stream_.async_read_some(boost::asio::buffer(scratch), done); });
     return last_error_ == boost::asio::error::eof ||
            last_error_ == boost::asio::error::connection_reset ||
            last_error_ == boost::asio::ssl::error::stream_truncated;

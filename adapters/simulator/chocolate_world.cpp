@@ -1,7 +1,7 @@
 #include <algorithm>
-#include <utility>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "adapters/simulator/simulated_world.h"
 #include "adapters/simulator/simulation_random.h"

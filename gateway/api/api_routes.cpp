@@ -1,9 +1,8 @@
 #include "gateway/api/api_routes.h"
 
-#include "gateway/api/dashboard.h"
-
 #include <string>
 
+#include "gateway/api/dashboard.h"
 #include "gateway/api/metrics.h"
 #include "gateway/api/readings_handler.h"
 #include "gateway/api/resource_handlers.h"
@@ -35,13 +34,12 @@ Router make_api_router(ApiBackend& backend, ApiRouterOptions options) {
         return handle_readyz(backend.status(), mqtt);
       },
       Access::open);
-  router.add_sync("GET", "/metrics",
-                  [&backend, requests = router.request_counter()](const HttpRequest&) {
-                    // Read here, not in status(): the kernel takes microseconds to answer, and
-                    // /api/v1/status is asked far more often than /metrics.
-                    return handle_metrics(backend.status(), requests->snapshot(),
-                                          read_process_stats());
-                  });
+  router.add_sync(
+      "GET", "/metrics", [&backend, requests = router.request_counter()](const HttpRequest&) {
+        // Read here, not in status(): the kernel takes microseconds to answer, and
+        // /api/v1/status is asked far more often than /metrics.
+        return handle_metrics(backend.status(), requests->snapshot(), read_process_stats());
+      });
   router.add("POST", "/api/v1/readings", [&backend](const HttpRequest& request, Reply reply) {
     handle_post_readings(request, backend, std::move(reply));
   });

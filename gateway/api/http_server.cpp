@@ -88,8 +88,7 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const ApiTlsOptions& files)
   return context;
 }
 
-std::shared_ptr<const SessionConfig> make_session_config(Router router,
-                                                         HttpServerOptions options) {
+std::shared_ptr<const SessionConfig> make_session_config(Router router, HttpServerOptions options) {
   auto tls = options.tls ? make_tls_context(*options.tls) : nullptr;
   return std::make_shared<const SessionConfig>(SessionConfig{
       .router = std::move(router), .options = std::move(options), .tls = std::move(tls)});
@@ -589,8 +588,8 @@ void HttpServerCore::on_accept(beast::error_code ec, tcp::socket socket) {
       session = std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(
           std::move(socket), config_, gate_, weak_from_this(), overloaded);
     } else {
-      session = std::make_shared<HttpSession<beast::tcp_stream>>(
-          std::move(socket), config_, gate_, weak_from_this(), overloaded);
+      session = std::make_shared<HttpSession<beast::tcp_stream>>(std::move(socket), config_, gate_,
+                                                                 weak_from_this(), overloaded);
     }
     sessions_.emplace(session.get(), session);
     ++(overloaded ? overloaded_ : serving_);

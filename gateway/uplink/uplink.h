@@ -7,8 +7,8 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -34,24 +34,23 @@ class Uplink {
   struct Options {
     std::string telemetry_topic;
     std::string alarm_topic;
-    std::size_t inflight_window = 16;      ///< bundles published and not yet acknowledged
-    std::size_t alarm_window = 16;         ///< alarms published and not yet acknowledged
+    std::size_t inflight_window = 16;  ///< bundles published and not yet acknowledged
+    std::size_t alarm_window = 16;     ///< alarms published and not yet acknowledged
     std::chrono::milliseconds max_latency{60'000};
-    double max_publishes_per_s = 0;        ///< 0: unlimited
-    double max_bytes_per_s = 0;            ///< 0: unlimited
+    double max_publishes_per_s = 0;  ///< 0: unlimited
+    double max_bytes_per_s = 0;      ///< 0: unlimited
   };
   /// Bucket bounds of Stats::bundle_bytes: around the 4 KB (Azure) and 5 KB (AWS) units, so
   /// full bundles stand out from ones closed early by max_latency.
-  static constexpr std::array<double, 9> kBundleByteBounds = {256,  512,  1024, 2048,  3072,
-                                                             4096, 5120, 8192, 16384};
+  static constexpr std::array<double, 9> kBundleByteBounds = {256,  512,  1024, 2048, 3072,
+                                                              4096, 5120, 8192, 16384};
   /// Bucket bounds, in seconds, of the publish-to-acknowledgement latencies.
-  static constexpr std::array<double, 13> kLatencyBounds = {0.005, 0.01, 0.025, 0.05, 0.1,
-                                                           0.25,  0.5,  1,     2.5,  5,
-                                                           10,    30,   60};
+  static constexpr std::array<double, 13> kLatencyBounds = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   struct Stats {
     std::uint64_t bundles_published = 0;  ///< resends included
     std::uint64_t bundles_acked = 0;
-    std::uint64_t readings_acked = 0;     ///< of bundles made by this process
+    std::uint64_t readings_acked = 0;  ///< of bundles made by this process
     std::uint64_t payload_bytes_acked = 0;
     std::uint64_t alarms_acked = 0;
     std::uint64_t reconnects = 0;
@@ -103,7 +102,7 @@ class Uplink {
   struct Event {
     enum { acked, up, down } what;
     std::uint64_t token = 0;
-    std::string reason;  // for down
+    std::string reason;                          // for down
     std::chrono::steady_clock::time_point at{};  // when the transport reported it
   };
 

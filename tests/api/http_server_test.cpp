@@ -11,11 +11,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -367,7 +367,7 @@ TEST_F(HttpServerTest, EveryResponseIsCountedByRouteAndCodeInMetrics) {
                            R"(edgegw_http_requests_total{route="none",code="404"} 1)",
                            R"(edgegw_http_requests_total{route="none",code="408"} 1)"}) {
     EXPECT_NE(text.find(std::string("\n") + line + "\n"), std::string::npos) << line << "\n"
-                                                                              << text;
+                                                                             << text;
   }
 }
 
@@ -604,10 +604,12 @@ class HttpsServerTest : public HttpServerTest {
     delete dir_;
   }
 
-  void start_https(HttpServerOptions options = {}, std::string listen = "127.0.0.1:0") {
+  /// HTTPS with the suite's server certificate; clients need one from `client_ca_file` if set.
+  void start_https(HttpServerOptions options = {}, std::string listen = "127.0.0.1:0",
+                   std::string client_ca_file = "") {
     options.tls = ApiTlsOptions{.cert_file = pki_->server().cert_file,
                                 .key_file = pki_->server().key_file,
-                                .client_ca_file = ""};
+                                .client_ca_file = std::move(client_ca_file)};
     start(std::move(options), std::move(listen));
   }
 
@@ -689,14 +691,7 @@ TEST_F(HttpsServerTest, ClientThatNeverShakesHandsIsCutOffAtTheReadTimeout) {
 }
 
 TEST_F(HttpsServerTest, ClientCaRequiresACertificateFromIt) {
-  HttpServerOptions options;
-  options.tls = ApiTlsOptions{.cert_file = pki_->server().cert_file,
-                              .key_file = pki_->server().key_file,
-                              .client_ca_file = pki_->ca_file()};
-  options.listen = "127.0.0.1:0";
-  server_ = std::make_unique<HttpServer>(io_, make_api_router(backend_), options);
-  server_->start();
-  io_thread_ = std::thread([this] { io_.run(); });
+  start_https({}, "127.0.0.1:0", pki_->ca_file());
 
   auto with_cert = client_context(pki_->client("operator-laptop"));
   HttpsTestClient trusted(loopback(), *with_cert, "localhost");
@@ -769,10 +764,9 @@ TEST_F(HttpsServerTest, FilesThatCannotBeUsedAreNamedBySetting) {
                              std::filesystem::copy_options::overwrite_existing);
   std::filesystem::permissions(readable_key, std::filesystem::perms::others_read,
                                std::filesystem::perm_options::add);
-  EXPECT_THAT(message_of({.cert_file = server.cert_file,
-                          .key_file = readable_key,
-                          .client_ca_file = ""}),
-              HasSubstr("api.tls.key_file"));
+  EXPECT_THAT(
+      message_of({.cert_file = server.cert_file, .key_file = readable_key, .client_ca_file = ""}),
+      HasSubstr("api.tls.key_file"));
 }
 
 TEST(ServerOptionsTest, TakesTheLimitsFromApiOptions) {

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <boost/json.hpp>
 #include <map>
 #include <regex>
 #include <set>

@@ -50,7 +50,8 @@ TEST(RouterTest, UnknownPathIs404WithJsonError) {
 
 TEST(RouterTest, DispatchNamesTheRouteTemplateThatMatched) {
   Router router;
-  router.add_sync("GET", "/items/{id}", [](const HttpRequest&) { return json_response(200, "{}"); });
+  router.add_sync("GET", "/items/{id}",
+                  [](const HttpRequest&) { return json_response(200, "{}"); });
   ReplyRecorder recorder;
   EXPECT_EQ(router.dispatch(request("GET", "/items/42"), recorder.reply()), "/items/{id}");
   EXPECT_EQ(router.dispatch(request("DELETE", "/items/42"), recorder.reply()), "/items/{id}")

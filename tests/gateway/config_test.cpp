@@ -69,8 +69,9 @@ TEST(Config, BadValuesNameKeyLineAndWhatIsAllowed) {
   auto error = error_of(
       "gateway_id = \"gw\"\n[uplink]\nprovider = \"gcp\"\nport = 70000\n[bundle]\n"
       "unit_bytes = \"big\"\n");
-  EXPECT_NE(error.find("test.toml:3: uplink.provider is \"gcp\", must be one of: aws azure generic"),
-            std::string::npos)
+  EXPECT_NE(
+      error.find("test.toml:3: uplink.provider is \"gcp\", must be one of: aws azure generic"),
+      std::string::npos)
       << error;
   EXPECT_NE(error.find("test.toml:4: uplink.port is 70000, must be 1 to 65535"), std::string::npos)
       << error;
@@ -79,8 +80,9 @@ TEST(Config, BadValuesNameKeyLineAndWhatIsAllowed) {
 }
 
 TEST(Config, UnknownSectionsAndTopLevelKeysNameTheirLine) {
-  auto error = error_of("gateway_id = \"gw\"\nlog_levle = \"info\"\n[uplnk]\nhost = \"x\"\n"
-                        "[uplink.tsl]\nca_file = \"a\"\n");
+  auto error = error_of(
+      "gateway_id = \"gw\"\nlog_levle = \"info\"\n[uplnk]\nhost = \"x\"\n"
+      "[uplink.tsl]\nca_file = \"a\"\n");
   EXPECT_NE(error.find("test.toml:2: log_levle unknown key"), std::string::npos) << error;
   EXPECT_NE(error.find("test.toml:3: [uplnk] unknown section"), std::string::npos) << error;
   EXPECT_NE(error.find("test.toml:5: [uplink.tsl] unknown section"), std::string::npos) << error;

@@ -65,8 +65,12 @@ TEST_F(IngestTest, AlarmsAreStoredAndCountedByKindUnlessDisarmed) {
   int heard = 0;
   ingest_->set_alarm_listener([&] { ++heard; });
   const auto alarm = [&](std::string kind) {
-    return Alarm{.id = 0, .kind = std::move(kind), .series = "", .ts_ms = clock_.wall_ms(),
-                 .value = 0, .message = "test"};
+    return Alarm{.id = 0,
+                 .kind = std::move(kind),
+                 .series = "",
+                 .ts_ms = clock_.wall_ms(),
+                 .value = 0,
+                 .message = "test"};
   };
   ingest_->raise_alarm(alarm("theft"));
   ingest_->raise_alarm(alarm("theft"));

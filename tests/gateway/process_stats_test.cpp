@@ -17,9 +17,8 @@ TEST(ProcessStats, ReportsThisProcess) {
   EXPECT_GE(stats.cpu_seconds, 0.0);
   EXPECT_GE(stats.open_fds, 3) << "stdin, stdout and stderr at least";
   EXPECT_GT(stats.max_fds, stats.open_fds);
-  const double now_s = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  const double now_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_LE(stats.start_time_s, now_s + 1);
   EXPECT_GT(stats.start_time_s, now_s - 3600) << "this test started within the hour";
 }

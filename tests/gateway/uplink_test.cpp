@@ -63,8 +63,8 @@ class UplinkTest : public ::testing::Test {
     buffer_ = SqliteBuffer::open(storage, clock_);
     series_ = buffer_->register_series({.name = "load_g", .unit = "g", .resolution = 0.1});
     packer_ = std::make_unique<BundlePacker>(
-        PackerOptions{.gateway_id = "gw-test", .budget_bytes = 512,
-                      .encoding = BundleEncoding::proto},
+        PackerOptions{
+            .gateway_id = "gw-test", .budget_bytes = 512, .encoding = BundleEncoding::proto},
         buffer_->catalog());
     transport_ = FakeTransport();
     uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, transport_, clock_, options);
@@ -200,8 +200,11 @@ TEST_F(UplinkTest, BundlesInFlightAtACrashAreResentByteIdenticalAfterRestart) {
 TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged) {
   append(3000);
   clock_.advance(kLatency);
-  buffer_->add_alarm({.kind = "theft", .series = "load_g", .ts_ms = clock_.wall_ms(),
-                      .value = 1.5, .message = "box lifted"});
+  buffer_->add_alarm({.kind = "theft",
+                      .series = "load_g",
+                      .ts_ms = clock_.wall_ms(),
+                      .value = 1.5,
+                      .message = "box lifted"});
   uplink_->alarm_raised();
   transport_.up();
   settle();
@@ -209,8 +212,7 @@ TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged)
   EXPECT_EQ(transport_.published[0].topic, "t/alarms");
   EXPECT_NE(transport_.published[0].payload.find("\"kind\":\"theft\""), std::string::npos)
       << transport_.published[0].payload;
-  EXPECT_NE(transport_.published[0].payload.find("\"gateway_id\":\"gw-test\""),
-            std::string::npos);
+  EXPECT_NE(transport_.published[0].payload.find("\"gateway_id\":\"gw-test\""), std::string::npos);
   EXPECT_EQ(transport_.published[1].topic, "t/telemetry");
   EXPECT_EQ(buffer_->stats().alarms_pending, 1) << "kept until acknowledged";
   transport_.ack(transport_.published[0].token);
@@ -228,7 +230,10 @@ TEST_F(UplinkTest, StatsRecordEachAcknowledgedBundlesSizeAndEachLanesLatency) {
   clock_.advance(1000ms);
   transport_.ack(transport_.published[1].token);
   settle();
-  buffer_->add_alarm({.kind = "theft", .series = "", .ts_ms = clock_.wall_ms(), .value = 0,
+  buffer_->add_alarm({.kind = "theft",
+                      .series = "",
+                      .ts_ms = clock_.wall_ms(),
+                      .value = 0,
                       .message = "box lifted"});
   uplink_->alarm_raised();
   settle();

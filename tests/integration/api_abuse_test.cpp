@@ -2,10 +2,10 @@
 // malformed JSON, wrong tokens, HTTP/1.0 and pipelining. It must answer each correctly and
 // keep ingesting and publishing throughout.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/asio.hpp>
 #include <fstream>
-#include <sys/stat.h>
 #include <thread>
 
 #include "gateway/gateway.h"
@@ -76,10 +76,11 @@ TEST(ApiUnderAbuse, AnswersBadRequestsCorrectlyWhileIngestAndUplinkGoOn) {
 
   using boost::beast::http::verb;
   const std::string big(2 * 1024 * 1024, 'x');
-  EXPECT_NE(raw_exchange(port, "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                               "Bearer s3cret-token\r\nContent-Type: application/json\r\n"
-                               "Content-Length: " +
-                                   std::to_string(big.size()) + "\r\n\r\n" + big)
+  EXPECT_NE(raw_exchange(port,
+                         "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                         "Bearer s3cret-token\r\nContent-Type: application/json\r\n"
+                         "Content-Length: " +
+                             std::to_string(big.size()) + "\r\n\r\n" + big)
                 .find("HTTP/1.1 413"),
             std::string::npos);
   EXPECT_NE(raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
@@ -89,13 +90,15 @@ TEST(ApiUnderAbuse, AnswersBadRequestsCorrectlyWhileIngestAndUplinkGoOn) {
   const std::string post_head =
       "POST /api/v1/readings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
   const std::string malformed = "{\"readings\": [";
-  EXPECT_NE(raw_exchange(port, post_head + "Authorization: Bearer s3cret-token\r\nContent-Length: " +
-                                   std::to_string(malformed.size()) + "\r\n\r\n" + malformed)
-                .find("HTTP/1.1 400"),
-            std::string::npos);
-  EXPECT_NE(raw_exchange(port, post_head + "Authorization: Bearer wrong\r\nContent-Length: 2\r\n\r\n{}")
-                .find("HTTP/1.1 403"),
-            std::string::npos);
+  EXPECT_NE(
+      raw_exchange(port, post_head + "Authorization: Bearer s3cret-token\r\nContent-Length: " +
+                             std::to_string(malformed.size()) + "\r\n\r\n" + malformed)
+          .find("HTTP/1.1 400"),
+      std::string::npos);
+  EXPECT_NE(
+      raw_exchange(port, post_head + "Authorization: Bearer wrong\r\nContent-Length: 2\r\n\r\n{}")
+          .find("HTTP/1.1 403"),
+      std::string::npos);
   EXPECT_NE(raw_exchange(port, post_head + "Content-Length: 2\r\n\r\n{}").find("HTTP/1.1 401"),
             std::string::npos);
   EXPECT_NE(raw_exchange(port, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n").find("HTTP/1.1 404"),
@@ -106,8 +109,9 @@ TEST(ApiUnderAbuse, AnswersBadRequestsCorrectlyWhileIngestAndUplinkGoOn) {
   EXPECT_NE(raw_exchange(port, "GET /healthz HTTP/1.0\r\n\r\n").find("HTTP/1.0 200"),
             std::string::npos);
   const auto pipelined = raw_exchange(
-      port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
-            "Connection: close\r\n\r\n");
+      port,
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
+      "Connection: close\r\n\r\n");
   EXPECT_NE(pipelined.find("\"status\":\"ok\""), std::string::npos);
   EXPECT_NE(pipelined.find("\"gateway_id\":\"gw-abuse\""), std::string::npos)
       << "the second pipelined request is answered after the first";

@@ -22,7 +22,8 @@ struct CommandResult {
 };
 
 /// Runs the edgegw binary to completion, feeding `input` on stdin.
-inline CommandResult run_edgegw(const std::vector<std::string>& args, const std::string& input = "") {
+inline CommandResult run_edgegw(const std::vector<std::string>& args,
+                                const std::string& input = "") {
   TempDir io;
   auto in_path = io.path() / "in", out_path = io.path() / "out";
   std::ofstream(in_path, std::ios::binary) << input;

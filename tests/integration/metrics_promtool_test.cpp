@@ -23,7 +23,8 @@ CommandOutput run_command(const std::string& command) {
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return out;
   std::array<char, 4096> chunk{};
-  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe)) out.text.append(chunk.data(), n);
+  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe))
+    out.text.append(chunk.data(), n);
   int status = ::pclose(pipe);
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
@@ -50,9 +51,9 @@ TEST(MetricsEndpoint, ALiveScrapePassesPromtool) {
   Gateway gateway(config, clock);
   gateway.start();
   // Scrape once there is something to count: bundles, an alarm, a rejected reading.
-  auto rejected = http_request(gateway.api_port(), boost::beast::http::verb::post,
-                               "/api/v1/readings",
-                               R"({"readings":[{"series":"x","ts_ms":1,"value":1}]})");
+  auto rejected =
+      http_request(gateway.api_port(), boost::beast::http::verb::post, "/api/v1/readings",
+                   R"({"readings":[{"series":"x","ts_ms":1,"value":1}]})");
   EXPECT_EQ(rejected.status, 400);
   ASSERT_TRUE(wait_for([&] {
     auto s = gateway.status();

@@ -106,7 +106,9 @@ TcpProxy::~TcpProxy() {
   state_->thread.join();
 }
 
-std::uint16_t TcpProxy::port() const { return state_->port; }
+std::uint16_t TcpProxy::port() const {
+  return state_->port;
+}
 
 void TcpProxy::cut() {
   state_->run([state = state_.get()] {

@@ -14,11 +14,11 @@
 
 #include "gateway/gateway.h"
 #include "proto/bundle_decoder.h"
+#include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/integration/tcp_proxy.h"
-#include "tests/http_client.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
 
@@ -163,7 +163,9 @@ TEST(UplinkEndToEnd, AnOutageLosesNothingAndAlarmsRaisedDuringItArriveBeforeTheB
     broker.stop();
     outage_start_ms = clock.wall_ms();
     for (int i = 0; i < 3; ++i) {
-      gateway.raise_alarm({.kind = "theft", .series = "crane.load_kg", .ts_ms = clock.wall_ms(),
+      gateway.raise_alarm({.kind = "theft",
+                           .series = "crane.load_kg",
+                           .ts_ms = clock.wall_ms(),
                            .value = static_cast<double>(i),
                            .message = "alarm " + std::to_string(i)});
     }
@@ -188,7 +190,8 @@ TEST(UplinkEndToEnd, AnOutageLosesNothingAndAlarmsRaisedDuringItArriveBeforeTheB
   EXPECT_EQ(received.readings.size(), accepted) << "nothing accepted is lost in the outage";
   ASSERT_EQ(received.alarms.size(), 3u);
   std::size_t last_alarm = 0;
-  for (const auto& [payload, index] : received.alarm_arrival) last_alarm = std::max(last_alarm, index);
+  for (const auto& [payload, index] : received.alarm_arrival)
+    last_alarm = std::max(last_alarm, index);
   // The backlog: bundles holding readings taken during the outage.
   std::size_t backlog_bundles = 0;
   for (const auto& [seq, payload] : received.bundles) {
@@ -306,8 +309,8 @@ TEST(UplinkEndToEnd, KillingTheGatewayTenTimesWhileItDrainsABacklogLosesNothing)
   for (int kill = 0; kill < 10; ++kill) {
     const std::size_t before = subscriber.count();
     Daemon daemon(config, log);
-    ASSERT_TRUE(wait_for([&] { return subscriber.count() > before; }))
-        << read_file(config) << "\n" << read_file(log);
+    ASSERT_TRUE(wait_for([&] { return subscriber.count() > before; })) << read_file(config) << "\n"
+                                                                       << read_file(log);
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
     daemon.kill_hard();
@@ -325,8 +328,8 @@ TEST(UplinkEndToEnd, KillingTheGatewayTenTimesWhileItDrainsABacklogLosesNothing)
   EXPECT_EQ(received.readings.size(), kBacklog);
   EXPECT_EQ(received.changed_duplicates, 0u) << "a re-sent bundle_seq must carry the same bytes";
   for (std::size_t j = 0; j < kBacklog; j += 997) {
-    auto it = received.readings.find({j % 2 == 0 ? "backlog.a" : "backlog.b",
-                                      start_ms + static_cast<std::int64_t>(j / 2) * 10});
+    auto it = received.readings.find(
+        {j % 2 == 0 ? "backlog.a" : "backlog.b", start_ms + static_cast<std::int64_t>(j / 2) * 10});
     ASSERT_NE(it, received.readings.end()) << j;
     EXPECT_EQ(it->second, static_cast<double>(j) * 0.25);
   }

@@ -195,8 +195,8 @@ GatewayConfig MosquittoBroker::gateway_config(const std::string& gateway_id) con
 std::string MosquittoBroker::uplink_toml() const {
   std::ostringstream text;
   text << "[uplink]\nprovider = \"generic\"\nhost = \"" << host() << "\"\nport = " << port_
-       << "\n[uplink.tls]\nca_file = \"" << pki_.ca_file() << "\"\ncert_file = \"" << device_.cert_file
-       << "\"\nkey_file = \"" << device_.key_file << "\"\n";
+       << "\n[uplink.tls]\nca_file = \"" << pki_.ca_file() << "\"\ncert_file = \""
+       << device_.cert_file << "\"\nkey_file = \"" << device_.key_file << "\"\n";
   return text.str();
 }
 

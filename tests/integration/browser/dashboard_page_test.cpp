@@ -1,13 +1,12 @@
 // The diagnostics page as the router serves it: present, HTML, and offline-safe (every script,
 // style and image it references is served by the gateway itself).
-#include "gateway/api/dashboard.h"
-
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <regex>
 #include <string>
 
+#include "gateway/api/dashboard.h"
 #include "gateway/api/router.h"
 
 namespace edgegw::api {
