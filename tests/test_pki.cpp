@@ -1,9 +1,9 @@
 #include "tests/test_pki.h"
 
-#include <cstdio>
-#include <memory>
 #include <stdexcept>
 #include <utility>
+
+#include "tests/run_command.h"
 
 namespace edgegw {
 namespace {
@@ -17,14 +17,11 @@ std::string shell_quoted(const std::string& text) {
 }  // namespace
 
 void run_cert_script(const std::string& script_and_args, const std::string& environment) {
-  std::string command = environment + " " + kCertScripts + "/" + script_and_args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) throw std::runtime_error("popen failed: " + command);
-  std::string output;
-  char buffer[512];
-  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
-  int status = ::pclose(pipe.release());
-  if (status != 0) throw std::runtime_error("cert script failed: " + command + "\n" + output);
+  const std::string command = environment + " " + kCertScripts + "/" + script_and_args + " 2>&1";
+  const auto result = run_command(command);
+  if (result.exit_code != 0) {
+    throw std::runtime_error("cert script failed: " + command + "\n" + result.output);
+  }
 }
 
 TestPki::TestPki(std::string dir, const std::string& ca_name) : dir_(std::move(dir)) {

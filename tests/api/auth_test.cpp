@@ -111,17 +111,18 @@ TEST(CheckAccessTest, ProtectedReadsWithoutTokenConfiguredAre403) {
   EXPECT_NE(refused->body.find("api.token_file"), std::string::npos);
 }
 
-void write_file(const std::string& path, const std::string& text, mode_t mode) {
-  std::ofstream(path) << text;
-  ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+/// ApiOptions whose token_file holds `text` with file mode `mode`.
+ApiOptions with_token_file(const TempDir& dir, const std::string& text, mode_t mode) {
+  ApiOptions options;
+  options.token_file = dir.file("token");
+  std::ofstream(options.token_file) << text;
+  EXPECT_EQ(::chmod(options.token_file.c_str(), mode), 0);
+  return options;
 }
 
 TEST(LoadApiAuthTest, ReadsTheTokenFromAPrivateFile) {
   TempDir dir;
-  const auto path = dir.file("token");
-  write_file(path, "s3cret-token\n", 0600);
-  ApiOptions options;
-  options.token_file = path;
+  auto options = with_token_file(dir, "s3cret-token\n", 0600);
   options.require_auth_for_reads = true;
   const auto auth = load_api_auth(options);
   EXPECT_EQ(auth.token, "s3cret-token") << "trailing white space is not part of the token";
@@ -134,19 +135,13 @@ TEST(LoadApiAuthTest, NoTokenFileMeansAuthenticationOff) {
 
 TEST(LoadApiAuthTest, RejectsAGroupReadableFile) {
   TempDir dir;
-  const auto path = dir.file("token");
-  write_file(path, "s3cret-token", 0644);
-  ApiOptions options;
-  options.token_file = path;
+  auto options = with_token_file(dir, "s3cret-token", 0644);
   EXPECT_THROW(load_api_auth(options), SecretFileError);
 }
 
 TEST(LoadApiAuthTest, RejectsAnEmptyFile) {
   TempDir dir;
-  const auto path = dir.file("token");
-  write_file(path, "\n", 0600);
-  ApiOptions options;
-  options.token_file = path;
+  auto options = with_token_file(dir, "\n", 0600);
   EXPECT_THROW(load_api_auth(options), SecretFileError);
 }
 

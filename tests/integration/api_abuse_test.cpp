@@ -12,6 +12,7 @@
 
 #include "gateway/gateway.h"
 #include "tests/http_client.h"
+#include "tests/integration/local_gateway_config.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
 
@@ -118,15 +119,9 @@ TEST(ApiUnderAbuse, AnswersBadRequestsCorrectlyWhileIngestAndUplinkGoOn) {
   const auto token_file = dir.file("token");
   std::ofstream(token_file) << "s3cret-token\n";
   ::chmod(token_file.c_str(), 0600);
-  GatewayConfig config;
-  config.gateway.gateway_id = "gw-abuse";
-  config.storage.path = dir.file("buffer.db");
-  config.storage.synchronous = "normal";
-  config.uplink.directory = dir.file("outbox");
-  config.api.listen = "127.0.0.1:0";
+  GatewayConfig config = directory_uplink_config(dir, "gw-abuse");
   config.api.token_file = token_file;
   config.api.read_timeout_s = 2;
-  config.bundle.max_latency_s = 1;
   config.adapters.push_back({.type = "simulator",
                              .name = "crane",
                              .values = {{"profile", std::string("crane")}, {"rate_scale", 20.0}}});

@@ -6,11 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -94,17 +92,6 @@ TEST_F(DaemonTest, DecodeCommandPrintsABundleAsJson) {
   EXPECT_NE(result.output.find("\"ts_ms\":"), std::string::npos);
 }
 
-/// Runs a shell command; its exit code and what it printed (stdout and stderr).
-CommandResult run_shell(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
-  if (!pipe) return {};
-  std::string output;
-  char buffer[512];
-  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
-  const int status = ::pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 /// The API port the daemon logged once listening; 0 until then.
 int logged_api_port(const std::filesystem::path& log) {
   static const std::regex kListening(R"(api listening on \S+ \(port (\d+))");
@@ -123,12 +110,13 @@ TEST_F(DaemonTest, ServesTheApiOverHttpsToCurl) {
   const std::string port = std::to_string(logged_api_port(log_));
 
   // curl checks the certificate against the CA and the name "localhost" it was made for.
-  const auto status = run_shell("curl -sS --max-time 10 --cacert '" + pki.ca_file() +
-                                "' https://localhost:" + port + "/api/v1/status");
+  const auto status = run_command("curl -sS --max-time 10 --cacert '" + pki.ca_file() +
+                                  "' https://localhost:" + port + "/api/v1/status 2>&1");
   EXPECT_EQ(status.exit_code, 0) << status.output;
   EXPECT_NE(status.output.find("\"gateway_id\":\"it-gw\""), std::string::npos) << status.output;
 
-  const auto plain = run_shell("curl -sS --max-time 10 http://localhost:" + port + "/healthz");
+  const auto plain =
+      run_command("curl -sS --max-time 10 http://localhost:" + port + "/healthz 2>&1");
   EXPECT_NE(plain.exit_code, 0) << "plain HTTP on the HTTPS port: " << plain.output;
   EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
 }

@@ -12,16 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/run_command.h"
 #include "tests/temp_dir.h"
 
 namespace edgegw {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-/// Runs the edgegw binary to completion, feeding `input` on stdin.
+/// Runs the edgegw binary to completion, feeding `input` on stdin; output has stdout and
+/// stderr together.
 inline CommandResult run_edgegw(const std::vector<std::string>& args,
                                 const std::string& input = "") {
   TempDir io;

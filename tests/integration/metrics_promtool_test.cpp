@@ -1,46 +1,23 @@
 // /metrics scraped from a running gateway and checked by Prometheus' own promtool.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include "gateway/gateway.h"
 #include "tests/http_client.h"
+#include "tests/integration/local_gateway_config.h"
+#include "tests/run_command.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
 
-struct CommandOutput {
-  int exit_code = -1;
-  std::string text;
-};
-
-CommandOutput run_command(const std::string& command) {
-  CommandOutput out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 4096> chunk{};
-  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe))
-    out.text.append(chunk.data(), n);
-  int status = ::pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 TEST(MetricsEndpoint, ALiveScrapePassesPromtool) {
   ASSERT_EQ(run_command("command -v promtool").exit_code, 0)
       << "promtool is missing: scripts/install-deps.sh installs it (Debian package prometheus)";
   TempDir dir;
-  GatewayConfig config;
-  config.gateway.gateway_id = "gw-metrics";
-  config.storage.path = dir.file("buffer.db");
-  config.storage.synchronous = "normal";
-  config.uplink.directory = dir.file("outbox");
-  config.api.listen = "127.0.0.1:0";
-  config.bundle.max_latency_s = 1;
+  GatewayConfig config = directory_uplink_config(dir, "gw-metrics");
   config.adapters.push_back(
       {.type = "simulator", .name = "crane", .values = {{"profile", std::string("crane")}}});
   config.adapters.push_back(
@@ -64,8 +41,8 @@ TEST(MetricsEndpoint, ALiveScrapePassesPromtool) {
   ASSERT_EQ(scrape.status, 200);
   const auto file = dir.file("scrape.txt");
   std::ofstream(file) << scrape.body;
-  auto check = run_command("promtool check metrics < " + file);
-  EXPECT_EQ(check.exit_code, 0) << check.text << "\n" << scrape.body;
+  auto check = run_command("promtool check metrics < " + file + " 2>&1");
+  EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << scrape.body;
   // Families with live values: a bundle was acknowledged, a theft alarm raised, a request
   // refused, and the kernel knows the process.
   for (const char* sample :

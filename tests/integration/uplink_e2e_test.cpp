@@ -18,6 +18,7 @@
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/edgegw_process.h"
+#include "tests/integration/local_gateway_config.h"
 #include "tests/integration/tcp_proxy.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
@@ -62,10 +63,7 @@ Received collect(const MqttTestSubscriber& subscriber) {
 
 GatewayConfig in_process_config(const MosquittoBroker& broker, const TempDir& dir) {
   GatewayConfig config = broker.gateway_config("gw-e2e");
-  config.storage.path = dir.file("buffer.db");
-  config.storage.synchronous = "normal";
-  config.api.listen = "127.0.0.1:0";
-  config.bundle.max_latency_s = 1;
+  use_local_test_settings(config, dir);
   config.uplink.reconnect_min_ms = 50;
   config.uplink.reconnect_max_ms = 200;
   return config;

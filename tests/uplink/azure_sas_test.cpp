@@ -2,21 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <memory>
-#include <stdexcept>
 #include <vector>
+
+#include "tests/run_command.h"
 
 namespace edgegw {
 namespace {
 
 // Runs a shell pipeline and returns its standard output without the final newline.
 std::string run(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) throw std::runtime_error("popen failed: " + command);
-  std::string out;
-  char buffer[256];
-  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+  std::string out = run_command(command).output;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

@@ -42,6 +42,17 @@ CloudProfile local_profile() {
   return profile;
 }
 
+/// Starts a transport on `profile` and returns why its first connection attempt failed.
+std::string first_failure(const CloudProfile& profile) {
+  IoThread io;
+  SystemClock clock;
+  TransportEvents events;
+  MqttTransport transport(profile, io.io(), clock);
+  transport.start(events.handlers());
+  EXPECT_TRUE(wait_for([&] { return events.downs() >= 1; }));
+  return events.last_reason();
+}
+
 TEST(MqttTransport, PublishReturnsFalseBeforeStart) {
   IoThread io;
   ManualClock clock;
@@ -72,13 +83,7 @@ TEST(MqttTransport, KeyFileReadableByOthersIsRefusedBeforeConnecting) {
   profile.tls.ca_file = dir.file("ca.pem");
   profile.tls.cert_file = dir.file("dev.pem");
   profile.tls.key_file = dir.file("dev.key");
-  IoThread io;
-  SystemClock clock;
-  TransportEvents events;
-  MqttTransport transport(profile, io.io(), clock);
-  transport.start(events.handlers());
-  ASSERT_TRUE(wait_for([&] { return events.downs() >= 1; }));
-  auto reason = events.last_reason();
+  const auto reason = first_failure(profile);
   EXPECT_NE(reason.find(dir.file("dev.key")), std::string::npos) << reason;
   EXPECT_NE(reason.find("0644"), std::string::npos) << reason;
 }
@@ -90,13 +95,8 @@ TEST(MqttTransport, PasswordFileMustBeOwnerOnlyToo) {
   auto profile = local_profile();
   profile.username = "user";
   profile.password_file = dir.file("password");
-  IoThread io;
-  SystemClock clock;
-  TransportEvents events;
-  MqttTransport transport(profile, io.io(), clock);
-  transport.start(events.handlers());
-  ASSERT_TRUE(wait_for([&] { return events.downs() >= 1; }));
-  EXPECT_NE(events.last_reason().find("0640"), std::string::npos) << events.last_reason();
+  const auto reason = first_failure(profile);
+  EXPECT_NE(reason.find("0640"), std::string::npos) << reason;
 }
 
 TEST(MqttTransport, NoHandlerRunsAfterStopReturns) {
