@@ -104,15 +104,16 @@ Result drain_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   MqttTransport transport(profile, io.io(), clock);
   std::atomic<std::int64_t> units{0};
   std::atomic<std::uint64_t> bundles{0};
-  const auto topic_bytes = static_cast<std::int64_t>(profile.telemetry_topic.size());
+  // Priced as AWS would meter the same publishes.
+  const auto aws = billing::MeteringModel::aws();
   Uplink uplink(*buffer, packer, transport, clock,
                 {.telemetry_topic = profile.telemetry_topic,
                  .alarm_topic = profile.alarm_topic,
                  .inflight_window = 16,
                  .max_latency = std::chrono::seconds(1)},
-                [&](const InflightBundle& bundle, std::size_t) {
-                  units += billing::aws_units(static_cast<std::int64_t>(bundle.payload.size()),
-                                              topic_bytes);
+                [&](const Uplink::Published& message) {
+                  units += aws.units(static_cast<std::int64_t>(message.payload_bytes),
+                                     {.topic = message.topic});
                   ++bundles;
                 });
   const double cpu0 = cpu_seconds();
@@ -162,14 +163,15 @@ Result naive_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   }
   std::map<SeriesId, std::string> names;
   for (const auto& info : series) names[info.id] = info.spec.name;
-  const auto topic_bytes = static_cast<std::int64_t>(profile.telemetry_topic.size());
+  const auto aws = billing::MeteringModel::aws();
   std::int64_t units = 0;
   const double cpu0 = cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < stream.size(); ++i) {
     const auto& r = stream[i];
     std::string message = billing::naive_json_message(names[r.series], r.ts_ms, r.value);
-    units += billing::aws_units(static_cast<std::int64_t>(message.size()), topic_bytes);
+    units +=
+        aws.units(static_cast<std::int64_t>(message.size()), {.topic = profile.telemetry_topic});
     std::unique_lock lock(mutex);
     changed.wait(lock, [&] { return i - acked < 16; });
     lock.unlock();

@@ -188,7 +188,8 @@ int run(int argc, char** argv) {
   SeriesCatalog catalog;
   for (const auto& info : mix.series()) catalog.insert(info);
   const std::string topic = "edgegw/gw-01/telemetry";
-  const std::size_t budget = billing::kAwsUnitBytes - topic.size();
+  const auto budget =
+      static_cast<std::size_t>(billing::MeteringModel::aws().payload_budget({.topic = topic}));
   PackResult proto = measure_packing(stream, catalog, budget, BundleEncoding::proto, runs);
   PackResult zstd = measure_packing(stream, catalog, budget, BundleEncoding::proto_zstd, runs);
 

@@ -6,6 +6,7 @@
 #include "adapters/simulator/simulator_generator.h"
 #include "gateway/billing/cost_model.h"
 #include "gateway/config/config.h"
+#include "gateway/uplink/cloud_profile.h"
 #include "proto/bundle_packer.h"
 
 namespace edgegw {
@@ -70,6 +71,31 @@ MeasuredFill measure_fill(std::span<const Reading> readings, const SeriesCatalog
   return measured;
 }
 
+/// "5120 = payload 5098 + topic 22": how a full bundle's metered bytes add up.
+std::string metered_breakdown(const billing::MeteredSize& size) {
+  std::string out =
+      std::to_string(size.total()) + " bytes = payload " + std::to_string(size.payload);
+  if (size.topic > 0) out += " + topic " + std::to_string(size.topic);
+  if (size.properties > 0) out += " + properties " + std::to_string(size.properties);
+  if (size.allowance > 0) out += " + stamped by the hub " + std::to_string(size.allowance);
+  return out;
+}
+
+/// Packs the sample for one provider's budget on this config's topic for that provider.
+billing::ProviderRoute measure_route(const GatewayConfig& config, billing::Provider provider,
+                                     std::span<const Reading> readings,
+                                     const SeriesCatalog& catalog, BundleEncoding encoding,
+                                     double rate) {
+  ProviderTopics topics = provider_topics(config, provider);
+  const auto budget =
+      static_cast<std::size_t>(topics.metering.payload_budget({.topic = topics.telemetry_topic}));
+  const MeasuredFill measured =
+      measure_fill(readings, catalog, config.gateway.gateway_id, budget, encoding);
+  return {.metering = std::move(topics.metering),
+          .topic = std::move(topics.telemetry_topic),
+          .bundle = measured.fill(rate, config.bundle.max_latency_s)};
+}
+
 }  // namespace
 
 std::string render_cost_report(const CostRequest& request) {
@@ -97,11 +123,6 @@ std::string render_cost_report(const CostRequest& request) {
   for (const auto& info : stream.series()) catalog.insert(info);
   const auto encoding =
       parse_bundle_encoding(config.bundle.encoding).value_or(BundleEncoding::proto);
-  const std::string topic = config.expand_topic(config.uplink.telemetry_topic);
-  const MeasuredFill aws = measure_fill(readings, catalog, config.gateway.gateway_id,
-                                        billing::kAwsUnitBytes - topic.size(), encoding);
-  const MeasuredFill azure = measure_fill(readings, catalog, config.gateway.gateway_id,
-                                          billing::kAzureChunkBytes, encoding);
   std::int64_t naive_bytes = 0;
   for (const auto& reading : readings) {
     naive_bytes += billing::naive_json_size(catalog.find(reading.series)->spec.name, reading.ts_ms,
@@ -112,20 +133,25 @@ std::string render_cost_report(const CostRequest& request) {
   const double measured_rate = static_cast<double>(readings.size()) * 1000.0 / kSampleSpanMs;
   const double rate = request.readings_per_second > 0 ? request.readings_per_second : measured_rate;
   scenario.readings_per_s = rate * static_cast<double>(std::max<std::int64_t>(1, request.devices));
-  scenario.aws_bundle = aws.fill(rate, config.bundle.max_latency_s);
-  scenario.azure_bundle = azure.fill(rate, config.bundle.max_latency_s);
+  scenario.aws = measure_route(config, billing::Provider::aws, readings, catalog, encoding, rate);
+  scenario.azure =
+      measure_route(config, billing::Provider::azure, readings, catalog, encoding, rate);
   scenario.naive_message_bytes =
       readings.empty() ? 64 : naive_bytes / static_cast<std::int64_t>(readings.size());
-  scenario.topic_bytes = static_cast<std::int64_t>(topic.size());
 
   std::ostringstream out;
   out << std::fixed << std::setprecision(0) << "Measured by packing an hour of "
       << (request.readings_per_second > 0 ? "the demo's" : "this config's")
-      << " simulated readings: " << config.bundle.encoding << " bundles hold "
-      << scenario.aws_bundle.readings_per_bundle << " readings within AWS's "
-      << billing::kAwsUnitBytes - topic.size() << " bytes and "
-      << scenario.azure_bundle.readings_per_bundle << " within Azure's "
-      << billing::kAzureChunkBytes << ".\n";
+      << " simulated readings into " << config.bundle.encoding << " bundles:\n";
+  for (const auto* route : {&scenario.aws, &scenario.azure}) {
+    const billing::Envelope envelope{.topic = route->topic};
+    const std::int64_t budget = route->metering.payload_budget(envelope);
+    out << "  " << (route == &scenario.aws ? "AWS IoT Core" : "Azure IoT Hub") << " (topic "
+        << route->topic << "): a full bundle holds " << route->bundle.readings_per_bundle
+        << " readings;\n    one filled to the budget is metered at "
+        << metered_breakdown(route->metering.metered(budget, envelope)) << ", one "
+        << route->metering.unit_bytes() << "-byte unit\n";
+  }
   if (request.devices > 1) out << "Fleet of " << request.devices << " gateways.\n";
   out << "\n";
   out << billing::render_cost_table(scenario, billing::compare_stream_cost(scenario));

@@ -44,9 +44,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
               parse_bundle_encoding(config_.bundle.encoding).value_or(BundleEncoding::proto)},
       buffer_->catalog());
   transport_ = make_transport();
-  tally_ = std::make_unique<billing::BillingTally>(billing_provider(), naive_message_bytes(),
-                                                   static_cast<std::int64_t>(profile_.unit_bytes));
-  const std::size_t metered = transport_->metered_overhead(profile_.telemetry_topic);
+  tally_ = std::make_unique<billing::BillingTally>(profile_.metering, naive_message_bytes(),
+                                                   profile_.telemetry_topic);
   uplink_ = std::make_unique<Uplink>(
       *buffer_, *packer_, *transport_, clock_,
       Uplink::Options{.telemetry_topic = profile_.telemetry_topic,
@@ -56,10 +55,14 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
                       .max_latency = std::chrono::seconds(config_.bundle.max_latency_s),
                       .max_publishes_per_s = profile_.max_publishes_per_s,
                       .max_bytes_per_s = profile_.max_bytes_per_s},
-      [this, metered](const InflightBundle& bundle, std::size_t readings) {
-        tally_->add_publish(static_cast<std::int64_t>(bundle.payload.size()),
-                            static_cast<std::int64_t>(metered),
-                            static_cast<std::int64_t>(readings));
+      [this](const Uplink::Published& message) {
+        const auto bytes = static_cast<std::int64_t>(message.payload_bytes);
+        if (message.alarm) {
+          tally_->add_message(bytes, {.topic = message.topic});
+        } else {
+          tally_->add_bundle(bytes, {.topic = message.topic},
+                             static_cast<std::int64_t>(message.readings));
+        }
       },
       [this](std::int64_t alarm_id) { ingest_->alarm_board().published(alarm_id); });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
@@ -86,12 +89,6 @@ std::unique_ptr<Transport> Gateway::make_transport() {
     return std::make_unique<DirectoryTransport>(config_.uplink.directory);
   }
   return std::make_unique<MqttTransport>(profile_, io_, clock_);
-}
-
-billing::Provider Gateway::billing_provider() const {
-  if (config_.uplink.provider == "aws") return billing::Provider::aws;
-  if (config_.uplink.provider == "azure") return billing::Provider::azure;
-  return billing::Provider::generic;
 }
 
 std::int64_t Gateway::naive_message_bytes() const {
@@ -224,6 +221,11 @@ GatewayStatus Gateway::status() const {
   const billing::TallyTotals billing = tally_->totals();
   status.billable_units = billing.billable_units;
   status.naive_units = billing.naive_units;
+  status.metering_rule = profile_.metering.describe();
+  status.metering_unit_bytes = profile_.metering.unit_bytes();
+  status.full_bundle =
+      profile_.metering.metered(static_cast<std::int64_t>(profile_.payload_budget_bytes()),
+                                {.topic = profile_.telemetry_topic});
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     status.adapters.push_back({.name = adapters_[i]->name(),
                                .type = config_.adapters[i].type,

@@ -71,7 +71,6 @@ class Gateway final : public api::ApiBackend {
  private:
   void register_series();
   std::unique_ptr<Transport> make_transport();
-  billing::Provider billing_provider() const;
   std::int64_t naive_message_bytes() const;
 
   GatewayConfig config_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "gateway/billing/metering.h"
 #include "gateway/model/histogram.h"
 #include "storage/sqlite_buffer.h"
 
@@ -36,6 +37,9 @@ struct GatewayStatus {
   std::uint64_t readings_acked = 0;
   std::int64_t billable_units = 0;  ///< for the configured provider
   std::int64_t naive_units = 0;     ///< one reading per message, same readings
+  std::string metering_rule;        ///< how the provider meters, in words
+  std::int64_t metering_unit_bytes = 0;
+  billing::MeteredSize full_bundle;  ///< a bundle filled to the budget, as metered
 
   bool storage_ok = true;  ///< the buffer accepted its last write
   bool armed = true;       ///< the chocolate box's alarm is armed (PUT /api/v1/armed)

@@ -122,6 +122,17 @@ HttpResponse handle_cost(const GatewayStatus& s) {
                     {"billable_units_per_day", per_day},
                     {"naive_units_per_day", naive_per_day},
                     {"days_per_month", kDaysPerMonth}};
+  // What one full bundle is metered at and how the bytes add up, so a user can check the
+  // packer fills exactly one unit of this provider.
+  const billing::MeteredSize& full = s.full_bundle;
+  root["metering"] =
+      json::object{{"rule", s.metering_rule},
+                   {"unit_bytes", s.metering_unit_bytes},
+                   {"full_bundle", json::object{{"metered_bytes", full.total()},
+                                                {"payload_bytes", full.payload},
+                                                {"topic_bytes", full.topic},
+                                                {"property_bytes", full.properties},
+                                                {"allowance_bytes", full.allowance}}}};
   root["savings_factor"] =
       s.billable_units > 0
           ? json::value(static_cast<double>(s.naive_units) / static_cast<double>(s.billable_units))
@@ -136,7 +147,7 @@ HttpResponse handle_cost(const GatewayStatus& s) {
     // carry the configured one, hence the cheapest standard tier for each rate.
     const auto tier = billing::cheapest_azure_tier(per_day, /*standard_only=*/true);
     const auto naive_tier = billing::cheapest_azure_tier(naive_per_day, /*standard_only=*/true);
-    root["unit"] = "Azure IoT Hub 4 KB message chunk";
+    root["unit"] = "Azure IoT Hub 4 KB message block";
     root["plan"] = std::string(billing::azure_tier_info(tier).name) + " x " +
                    std::to_string(billing::azure_units_needed(per_day, tier));
     root["naive_plan"] = std::string(billing::azure_tier_info(naive_tier).name) + " x " +

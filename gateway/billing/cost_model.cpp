@@ -9,10 +9,6 @@
 namespace edgegw::billing {
 namespace {
 
-std::int64_t ceil_div(std::int64_t bytes, std::int64_t unit) {
-  return std::max<std::int64_t>(1, (bytes + unit - 1) / unit);
-}
-
 /// "1234567.891" -> "1,234,567.89" with `decimals` places: tables stay readable at a glance.
 std::string grouped(double value, int decimals) {
   std::array<char, 64> buffer{};
@@ -54,32 +50,32 @@ struct Method {
   std::int64_t payload_bytes;
 };
 
-ShippingCost aws_cost(const StreamScenario& s, const Method& m) {
+/// The parts both providers share: what one message is metered at and how many go per day.
+ShippingCost route_cost(const StreamScenario& s, const ProviderRoute& route, const Method& m) {
   ShippingCost c;
-  c.provider = "AWS IoT Core";
   c.method = m.name;
   c.readings_per_message = m.readings_per_message;
-  c.message_bytes = m.payload_bytes + s.topic_bytes;
-  c.units_per_message = aws_units(m.payload_bytes, s.topic_bytes);
+  const Envelope envelope{.topic = route.topic};
+  c.metered = route.metering.metered(m.payload_bytes, envelope);
+  c.units_per_message = route.metering.units(m.payload_bytes, envelope);
   c.messages_per_day = s.readings_per_s * kSecondsPerDay / m.readings_per_message;
   c.units_per_day = c.messages_per_day * static_cast<double>(c.units_per_message);
   c.units_per_month = c.units_per_day * s.days_per_month;
-  c.usd_per_month = aws_cost_usd(c.units_per_month, s.aws);
-  c.plan = shortest(s.aws.usd_per_million_units);
-  c.plan = "$" + c.plan + "/M units" + (s.aws.basic_ingest ? ", Basic Ingest" : "");
+  return c;
+}
+
+ShippingCost aws_cost(const StreamScenario& s, const Method& m) {
+  ShippingCost c = route_cost(s, s.aws, m);
+  c.provider = "AWS IoT Core";
+  c.usd_per_month = aws_cost_usd(c.units_per_month, s.aws_pricing);
+  c.plan = "$" + shortest(s.aws_pricing.usd_per_million_units) + "/M units" +
+           (s.aws_pricing.basic_ingest ? ", Basic Ingest" : "");
   return c;
 }
 
 ShippingCost azure_cost(const StreamScenario& s, const Method& m) {
-  ShippingCost c;
+  ShippingCost c = route_cost(s, s.azure, m);
   c.provider = "Azure IoT Hub";
-  c.method = m.name;
-  c.readings_per_message = m.readings_per_message;
-  c.message_bytes = m.payload_bytes;
-  c.units_per_message = azure_chunks(m.payload_bytes);
-  c.messages_per_day = s.readings_per_s * kSecondsPerDay / m.readings_per_message;
-  c.units_per_day = c.messages_per_day * static_cast<double>(c.units_per_message);
-  c.units_per_month = c.units_per_day * s.days_per_month;
   const AzureTier tier = s.azure_tier.value_or(cheapest_azure_tier(c.units_per_day, true));
   const std::int64_t hubs = azure_units_needed(c.units_per_day, tier);
   c.usd_per_month = azure_monthly_cost_usd(c.units_per_day, tier);
@@ -89,10 +85,6 @@ ShippingCost azure_cost(const StreamScenario& s, const Method& m) {
 
 }  // namespace
 
-std::int64_t aws_units(std::int64_t payload_bytes, std::int64_t topic_bytes) {
-  return ceil_div(payload_bytes + topic_bytes, kAwsUnitBytes);
-}
-
 bool is_basic_ingest_topic(std::string_view topic) {
   return topic.starts_with("$aws/rules/");
 }
@@ -100,10 +92,6 @@ bool is_basic_ingest_topic(std::string_view topic) {
 double aws_cost_usd(double units, const AwsPricing& pricing) {
   if (pricing.basic_ingest) return 0.0;
   return units * pricing.usd_per_million_units / 1e6;
-}
-
-std::int64_t azure_chunks(std::int64_t payload_bytes) {
-  return ceil_div(payload_bytes, kAzureChunkBytes);
 }
 
 const std::vector<AzureTierInfo>& azure_tiers() {
@@ -196,33 +184,30 @@ std::int64_t json_array_capacity(std::int64_t element_bytes, std::int64_t limit_
 }
 
 std::vector<ShippingCost> compare_stream_cost(const StreamScenario& s) {
-  const Method aws_bundled{"bundled", s.aws_bundle.readings_per_bundle, s.aws_bundle.bundle_bytes};
-  const Method azure_bundled{"bundled", s.azure_bundle.readings_per_bundle,
-                             s.azure_bundle.bundle_bytes};
   const Method naive{"naive JSON", 1.0, s.naive_message_bytes};
-  auto array_method = [&](std::int64_t limit) {
+  auto bundled = [](const ProviderRoute& route) {
+    return Method{"bundled", route.bundle.readings_per_bundle, route.bundle.bundle_bytes};
+  };
+  // As many naive messages as one unit holds, in one JSON array.
+  auto array_method = [&](const ProviderRoute& route) {
+    const std::int64_t limit = route.metering.payload_budget({.topic = route.topic});
     const std::int64_t n =
         std::max<std::int64_t>(1, json_array_capacity(s.naive_message_bytes, limit));
     const std::int64_t bytes = n * (s.naive_message_bytes + 1) + 1;
     return Method{"JSON array", static_cast<double>(n), bytes};
   };
   return {
-      aws_cost(s, aws_bundled),
-      aws_cost(s, array_method(kAwsUnitBytes - s.topic_bytes)),
-      aws_cost(s, naive),
-      azure_cost(s, azure_bundled),
-      azure_cost(s, array_method(kAzureChunkBytes)),
-      azure_cost(s, naive),
+      aws_cost(s, bundled(s.aws)),     aws_cost(s, array_method(s.aws)),     aws_cost(s, naive),
+      azure_cost(s, bundled(s.azure)), azure_cost(s, array_method(s.azure)), azure_cost(s, naive),
   };
 }
 
 std::string render_cost_table(const StreamScenario& s, const std::vector<ShippingCost>& costs) {
   std::string out = "Stream: " + grouped(s.readings_per_s, 1) + " readings/s (" +
                     grouped(s.readings_per_s * kSecondsPerDay, 0) + "/day), " +
-                    grouped(s.days_per_month, 0) + "-day month, topic " +
-                    std::to_string(s.topic_bytes) + " B\n" +
-                    "AWS units: 5120 B of payload + topic; Azure chunks: 4096 B of payload. "
-                    "List prices, check before quoting.\n\n";
+                    grouped(s.days_per_month, 0) + "-day month\n" + s.aws.metering.describe() +
+                    "\n" + s.azure.metering.describe() +
+                    "\nbytes/msg is as metered. List prices, check before quoting.\n\n";
   const std::array<std::pair<const char*, std::size_t>, 10> columns = {{{"provider", 14},
                                                                         {"method", 11},
                                                                         {"readings/msg", 12},
@@ -242,7 +227,7 @@ std::string render_cost_table(const StreamScenario& s, const std::vector<Shippin
     const std::array<std::string, 10> cells = {c.provider,
                                                c.method,
                                                grouped(c.readings_per_message, 1),
-                                               grouped(static_cast<double>(c.message_bytes), 0),
+                                               grouped(static_cast<double>(c.metered.total()), 0),
                                                grouped(static_cast<double>(c.units_per_message), 0),
                                                grouped(c.messages_per_day, 0),
                                                grouped(c.units_per_day, 0),
@@ -270,32 +255,28 @@ std::string render_cost_table(const StreamScenario& s, const std::vector<Shippin
   return out;
 }
 
-BillingTally::BillingTally(Provider provider, std::int64_t naive_message_bytes,
-                           std::int64_t unit_bytes)
-    : provider_(provider),
-      naive_message_bytes_(naive_message_bytes),
-      unit_bytes_(std::max<std::int64_t>(1, unit_bytes)) {}
+BillingTally::BillingTally(MeteringModel metering, std::int64_t naive_message_bytes,
+                           std::string telemetry_topic)
+    : metering_(std::move(metering)),
+      naive_units_per_reading_(metering_.units(naive_message_bytes, {.topic = telemetry_topic})) {}
 
-std::int64_t BillingTally::units_for(std::int64_t payload_bytes, std::int64_t topic_bytes) const {
-  switch (provider_) {
-    case Provider::aws:
-      return aws_units(payload_bytes, topic_bytes);
-    case Provider::azure:
-      return azure_chunks(payload_bytes);
-    case Provider::generic:
-      break;
-  }
-  return ceil_div(payload_bytes, unit_bytes_);
-}
-
-void BillingTally::add_publish(std::int64_t payload_bytes, std::int64_t topic_bytes,
-                               std::int64_t readings) {
+void BillingTally::add_bundle(std::int64_t payload_bytes, const Envelope& envelope,
+                              std::int64_t readings) {
   constexpr auto relaxed = std::memory_order_relaxed;
   publishes_.fetch_add(1, relaxed);
   readings_.fetch_add(readings, relaxed);
   payload_bytes_.fetch_add(payload_bytes, relaxed);
-  billable_units_.fetch_add(units_for(payload_bytes, topic_bytes), relaxed);
-  naive_units_.fetch_add(readings * units_for(naive_message_bytes_, topic_bytes), relaxed);
+  billable_units_.fetch_add(metering_.units(payload_bytes, envelope), relaxed);
+  naive_units_.fetch_add(readings * naive_units_per_reading_, relaxed);
+}
+
+void BillingTally::add_message(std::int64_t payload_bytes, const Envelope& envelope) {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  const std::int64_t units = metering_.units(payload_bytes, envelope);
+  publishes_.fetch_add(1, relaxed);
+  payload_bytes_.fetch_add(payload_bytes, relaxed);
+  billable_units_.fetch_add(units, relaxed);
+  naive_units_.fetch_add(units, relaxed);
 }
 
 TallyTotals BillingTally::totals() const {

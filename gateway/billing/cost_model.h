@@ -8,16 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/billing/metering.h"
+
 namespace edgegw::billing {
 
 // Pure arithmetic of what the clouds charge for device-to-cloud messages. No I/O. Prices are
 // list prices at the time of writing, to be checked against the providers' pages; every one is
 // a parameter with the list price as its default.
 
-/// AWS IoT Core meters each publish in 5 KB units of payload plus topic.
-inline constexpr std::int64_t kAwsUnitBytes = 5120;
-/// Azure IoT Hub counts device-to-cloud messages in 4 KB chunks of payload.
-inline constexpr std::int64_t kAzureChunkBytes = 4096;
 inline constexpr double kSecondsPerDay = 86'400.0;
 
 /// AWS IoT Core messaging price.
@@ -28,15 +26,10 @@ struct AwsPricing {
   bool basic_ingest = false;
 };
 
-/// Billable AWS units for one publish: ceil((payload + topic) / 5120), at least 1.
-std::int64_t aws_units(std::int64_t payload_bytes, std::int64_t topic_bytes);
 /// Whether a topic goes through AWS Basic Ingest.
 bool is_basic_ingest_topic(std::string_view topic);
 /// Messaging cost of `units` AWS units.
 double aws_cost_usd(double units, const AwsPricing& pricing = {});
-
-/// Azure chunks for one message: ceil(payload / 4096), at least 1.
-std::int64_t azure_chunks(std::int64_t payload_bytes);
 
 enum class AzureTier { b1, b2, b3, s1, s2, s3 };
 
@@ -78,19 +71,23 @@ struct BundleFill {
   std::int64_t bundle_bytes = 0;
 };
 
+/// How one provider would carry the stream: its metering rule, the telemetry topic it would
+/// publish on, and how full bundles packed for that rule's budget come out.
+struct ProviderRoute {
+  MeteringModel metering;
+  std::string topic;
+  BundleFill bundle;  ///< measured readings per bundle and payload bytes
+};
+
 /// A stream of readings and the three ways to ship it that the comparison contrasts.
 struct StreamScenario {
   double readings_per_s = 0.0;
-  /// Bundled: measured readings per bundle and encoded bundle size (bytes, payload only),
-  /// packed for each provider's own budget (AWS: 5120 less the topic; Azure: 4096).
-  BundleFill aws_bundle;
-  BundleFill azure_bundle;
-  /// Naive: size of one one-reading JSON message (see naive_json_size).
+  ProviderRoute aws{.metering = MeteringModel::aws(), .topic = {}, .bundle = {}};
+  ProviderRoute azure{.metering = MeteringModel::azure(""), .topic = {}, .bundle = {}};
+  /// Naive: size of one one-reading JSON message (see naive_json_size), sent on the same topic.
   std::int64_t naive_message_bytes = 0;
-  /// Topic length in bytes; AWS bills it with the payload.
-  std::int64_t topic_bytes = 0;
   double days_per_month = 30.0;
-  AwsPricing aws;
+  AwsPricing aws_pricing;
   /// Azure tier; empty: the cheapest standard tier for each way of shipping.
   std::optional<AzureTier> azure_tier;
 };
@@ -101,8 +98,8 @@ struct ShippingCost {
   std::string method;    ///< "bundled", "naive JSON", "JSON array"
   std::string plan;      ///< "$1/M units", "S1 x 2"
   double readings_per_message = 0.0;
-  std::int64_t message_bytes = 0;      ///< as metered (AWS: payload + topic)
-  std::int64_t units_per_message = 0;  ///< AWS units or Azure chunks
+  MeteredSize metered;                 ///< one message as the provider meters it
+  std::int64_t units_per_message = 0;  ///< AWS units or Azure blocks
   double messages_per_day = 0.0;
   double units_per_day = 0.0;
   double units_per_month = 0.0;
@@ -116,17 +113,15 @@ std::vector<ShippingCost> compare_stream_cost(const StreamScenario& scenario);
 std::string render_cost_table(const StreamScenario& scenario,
                               const std::vector<ShippingCost>& costs);
 
-enum class Provider { aws, azure, generic };
-
 /// Snapshot of a BillingTally.
 struct TallyTotals {
   std::int64_t publishes = 0;
   std::int64_t readings = 0;
   std::int64_t payload_bytes = 0;
-  /// Units the provider bills for what was published (AWS units, Azure chunks, or
-  /// `unit_bytes` units of payload for a generic broker).
+  /// Units the provider bills for everything published, resends and alarms included.
   std::int64_t billable_units = 0;
-  /// Units the same readings would have cost as one naive JSON message each.
+  /// Units the same readings would have cost as one naive JSON message each (plus the same
+  /// alarms, which a naive device sends too).
   std::int64_t naive_units = 0;
 };
 
@@ -134,22 +129,23 @@ struct TallyTotals {
 /// reading would have cost. Thread-safe: the uplink adds, metrics and the API read.
 class BillingTally {
  public:
-  /// `naive_message_bytes`: the size of one naive JSON message for these readings.
-  /// `unit_bytes`: the metering unit of a generic broker (ignored for AWS and Azure).
-  BillingTally(Provider provider, std::int64_t naive_message_bytes,
-               std::int64_t unit_bytes = kAwsUnitBytes);
+  /// `naive_message_bytes`: the size of one naive JSON message for these readings;
+  /// `telemetry_topic`: where a naive device would send each.
+  BillingTally(MeteringModel metering, std::int64_t naive_message_bytes,
+               std::string telemetry_topic);
 
-  void add_publish(std::int64_t payload_bytes, std::int64_t topic_bytes, std::int64_t readings);
+  /// A bundle of `readings` readings was published (`readings` is 0 for a resend).
+  void add_bundle(std::int64_t payload_bytes, const Envelope& envelope, std::int64_t readings);
+  /// Anything else was published (an alarm, a command answer): a naive device sends it too.
+  void add_message(std::int64_t payload_bytes, const Envelope& envelope);
   TallyTotals totals() const;
   /// naive_units / billable_units, or 0 before the first publish.
   double savings_factor() const;
+  const MeteringModel& metering() const { return metering_; }
 
  private:
-  std::int64_t units_for(std::int64_t payload_bytes, std::int64_t topic_bytes) const;
-
-  Provider provider_;
-  std::int64_t naive_message_bytes_;
-  std::int64_t unit_bytes_;
+  MeteringModel metering_;
+  std::int64_t naive_units_per_reading_;
   std::atomic<std::int64_t> publishes_{0};
   std::atomic<std::int64_t> readings_{0};
   std::atomic<std::int64_t> payload_bytes_{0};

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/billing/metering.h"
 #include "gateway/model/option_table.h"
 #include "storage/sqlite_buffer.h"
 
@@ -68,6 +69,9 @@ struct AzureOptions {
   std::string device_key_file;  ///< for auth = "sas": base64 device key, file mode 0600
   std::int64_t sas_ttl_s = 3600;
   std::string tier = "S1";
+  /// Bytes IoT Hub stamps on each device-to-cloud message besides the device id; the packer
+  /// leaves room for them (billing::kAzureDefaultStampAllowance says how they add up).
+  std::int64_t stamp_allowance_bytes = billing::kAzureDefaultStampAllowance;
 };
 
 /// [api.tls]: HTTPS for the local API. Present means the API speaks HTTPS only.

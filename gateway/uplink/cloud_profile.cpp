@@ -22,6 +22,10 @@ bool valid_rule_name(const std::string& name) {
   });
 }
 
+std::string azure_device_id(const GatewayConfig& config) {
+  return config.azure.device_id.empty() ? config.gateway.gateway_id : config.azure.device_id;
+}
+
 void fill_common(const GatewayConfig& config, CloudProfile& profile) {
   const auto& uplink = config.uplink;
   profile.provider = uplink.provider;
@@ -32,8 +36,6 @@ void fill_common(const GatewayConfig& config, CloudProfile& profile) {
   profile.client_id = uplink.client_id.empty() ? config.gateway.gateway_id : uplink.client_id;
   profile.username = uplink.username;
   profile.password_file = uplink.password_file;
-  profile.telemetry_topic = config.expand_topic(uplink.telemetry_topic);
-  profile.alarm_topic = config.expand_topic(uplink.alarm_topic);
   profile.keepalive_s = static_cast<int>(uplink.keepalive_s);
   profile.reconnect_min_ms = uplink.reconnect_min_ms;
   profile.reconnect_max_ms = uplink.reconnect_max_ms;
@@ -63,16 +65,10 @@ void resolve_aws(const GatewayConfig& config, CloudProfile& profile,
   }
   if (uplink.client_id.empty() && !aws.thing_name.empty()) profile.client_id = aws.thing_name;
 
-  if (!aws.basic_ingest_rule.empty()) {
-    if (!valid_rule_name(aws.basic_ingest_rule)) {
-      problems.push_back("uplink.aws.basic_ingest_rule \"" + aws.basic_ingest_rule +
-                         "\" is not an IoT rule name (letters, digits and _ only)");
-    }
-    profile.telemetry_topic = "$aws/rules/" + aws.basic_ingest_rule + "/" + profile.telemetry_topic;
-    profile.alarm_topic = "$aws/rules/" + aws.basic_ingest_rule + "/" + profile.alarm_topic;
+  if (!aws.basic_ingest_rule.empty() && !valid_rule_name(aws.basic_ingest_rule)) {
+    problems.push_back("uplink.aws.basic_ingest_rule \"" + aws.basic_ingest_rule +
+                       "\" is not an IoT rule name (letters, digits and _ only)");
   }
-  profile.topic_metered = true;
-  profile.unit_bytes = kAwsUnitBytes;
   profile.max_payload_bytes = kAwsMaxPayloadBytes;
   profile.max_publishes_per_s = shaping(uplink.max_publishes_per_s, kAwsPublishesPerSecond);
   profile.max_bytes_per_s = shaping(uplink.max_bytes_per_s, kAwsBytesPerSecond);
@@ -87,7 +83,7 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
         "uplink.provider = \"azure\" needs uplink.azure.hub (the part before "
         ".azure-devices.net)");
   }
-  std::string device = azure.device_id.empty() ? config.gateway.gateway_id : azure.device_id;
+  const std::string device = azure_device_id(config);
   if (!uplink.client_id.empty() && uplink.client_id != device) {
     problems.push_back("uplink.client_id \"" + uplink.client_id +
                        "\" differs from the Azure device id \"" + device +
@@ -132,21 +128,12 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
     problems.push_back("uplink.azure.auth must be \"x509\" or \"sas\"");
   }
 
-  // Device-to-cloud messages go to the events topic; the property bag after it carries the
-  // content type (URL-encoded, Azure's "$.ct"/"$.ce" system properties) and, for alarms, an
-  // application property that routes can filter on.
-  std::string events = "devices/" + device + "/messages/events/";
-  std::string bag = "$.ct=" + url_encode("application/x-protobuf");
-  if (config.bundle.encoding == "proto+zstd") bag += "&$.ce=zstd";
-  profile.telemetry_topic = events + bag;
-  profile.alarm_topic = events + bag + "&edgegw-kind=alarm";
-  profile.topic_metered = false;
-  profile.unit_bytes = kAzureUnitBytes;
   profile.max_payload_bytes = kAzureMaxPayloadBytes;
   double tier_rate = azure_tier_publishes_per_second(azure.tier);
   profile.max_publishes_per_s = shaping(uplink.max_publishes_per_s, tier_rate);
   // Azure throttles messages, not bytes; a full 4 KB chunk per allowed message is the bound.
-  profile.max_bytes_per_s = shaping(uplink.max_bytes_per_s, tier_rate * kAzureUnitBytes);
+  profile.max_bytes_per_s =
+      shaping(uplink.max_bytes_per_s, tier_rate * static_cast<double>(billing::kAzureUnitBytes));
 }
 
 void resolve_generic(const GatewayConfig& config, CloudProfile& profile,
@@ -154,10 +141,6 @@ void resolve_generic(const GatewayConfig& config, CloudProfile& profile,
   if (config.tls && config.tls->cert_file.empty() != config.tls->key_file.empty()) {
     problems.push_back("[uplink.tls] cert_file and key_file go together; set both or neither");
   }
-  // A plain broker does not meter, but counting the topic keeps one bundle within one unit on
-  // any broker that does.
-  profile.topic_metered = true;
-  profile.unit_bytes = static_cast<std::size_t>(config.bundle.unit_bytes);
   profile.max_payload_bytes = kMqttMaxPayloadBytes;
   profile.max_publishes_per_s = shaping(config.uplink.max_publishes_per_s, 0);
   profile.max_bytes_per_s = shaping(config.uplink.max_bytes_per_s, 0);
@@ -171,14 +154,44 @@ std::string CloudProfile::server_uri() const {
   return std::string(use_tls ? "ssl://" : "tcp://") + printable_host + ":" + std::to_string(port);
 }
 
-std::size_t CloudProfile::metered_overhead(std::string_view topic) const {
-  return topic_metered ? topic.size() : 0;
+std::size_t CloudProfile::payload_budget_bytes() const {
+  const auto budget = static_cast<std::size_t>(metering.payload_budget({.topic = telemetry_topic}));
+  return std::min(budget, max_payload_bytes);
 }
 
-std::size_t CloudProfile::payload_budget_bytes() const {
-  std::size_t overhead = metered_overhead(telemetry_topic);
-  std::size_t budget = unit_bytes > overhead ? unit_bytes - overhead : 0;
-  return std::min(budget, max_payload_bytes);
+std::optional<billing::Provider> parse_provider(std::string_view name) {
+  for (auto provider :
+       {billing::Provider::aws, billing::Provider::azure, billing::Provider::generic}) {
+    if (name == billing::provider_name(provider)) return provider;
+  }
+  return std::nullopt;
+}
+
+ProviderTopics provider_topics(const GatewayConfig& config, billing::Provider provider) {
+  const std::string telemetry = config.expand_topic(config.uplink.telemetry_topic);
+  const std::string alarms = config.expand_topic(config.uplink.alarm_topic);
+  switch (provider) {
+    case billing::Provider::aws: {
+      // Basic Ingest: the same topic behind the rule's prefix, which AWS meters with the rest.
+      const std::string& rule = config.aws.basic_ingest_rule;
+      const std::string prefix = rule.empty() ? "" : "$aws/rules/" + rule + "/";
+      return {billing::MeteringModel::aws(), prefix + telemetry, prefix + alarms};
+    }
+    case billing::Provider::azure: {
+      // Device-to-cloud messages go to the events topic; the property bag after it carries the
+      // content type (URL-encoded, Azure's "$.ct"/"$.ce" system properties) and, for alarms,
+      // an application property that routes can filter on. IoT Hub meters all of it.
+      const std::string device = azure_device_id(config);
+      const std::string events = "devices/" + device + "/messages/events/";
+      std::string bag = "$.ct=" + url_encode("application/x-protobuf");
+      if (config.bundle.encoding == "proto+zstd") bag += "&$.ce=zstd";
+      return {billing::MeteringModel::azure(device, config.azure.stamp_allowance_bytes),
+              events + bag, events + bag + "&edgegw-kind=alarm"};
+    }
+    case billing::Provider::generic:
+      break;
+  }
+  return {billing::MeteringModel::generic(config.bundle.unit_bytes), telemetry, alarms};
 }
 
 double azure_tier_publishes_per_second(std::string_view tier) {
@@ -191,13 +204,25 @@ CloudProfile resolve_profile(const GatewayConfig& config) {
   CloudProfile profile;
   fill_common(config, profile);
   std::vector<std::string> problems;
-  if (config.uplink.provider == "aws") {
-    resolve_aws(config, profile, problems);
-  } else if (config.uplink.provider == "azure") {
-    resolve_azure(config, profile, problems);
-  } else if (config.uplink.provider == "generic") {
-    resolve_generic(config, profile, problems);
-  } else {
+  const auto provider = parse_provider(config.uplink.provider);
+  if (provider) {
+    ProviderTopics topics = provider_topics(config, *provider);
+    profile.metering = std::move(topics.metering);
+    profile.telemetry_topic = std::move(topics.telemetry_topic);
+    profile.alarm_topic = std::move(topics.alarm_topic);
+  }
+  switch (provider.value_or(billing::Provider::generic)) {
+    case billing::Provider::aws:
+      resolve_aws(config, profile, problems);
+      break;
+    case billing::Provider::azure:
+      resolve_azure(config, profile, problems);
+      break;
+    case billing::Provider::generic:
+      resolve_generic(config, profile, problems);
+      break;
+  }
+  if (!provider) {
     problems.push_back("uplink.provider \"" + config.uplink.provider +
                        "\" is not one of aws, azure, generic");
   }

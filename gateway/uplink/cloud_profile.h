@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/billing/metering.h"
 #include "gateway/config/config.h"
 
 namespace edgegw {
@@ -36,8 +37,8 @@ struct CloudProfile {
 
   std::string telemetry_topic;
   std::string alarm_topic;
-  bool topic_metered = true;          ///< the provider counts the topic towards the unit
-  std::size_t unit_bytes = 5120;      ///< the provider's metering unit
+  /// How the provider meters every message sent to it.
+  billing::MeteringModel metering = billing::MeteringModel::generic(5120);
   std::size_t max_payload_bytes = 0;  ///< the largest payload the provider accepts
   double max_publishes_per_s = 0;     ///< 0: unlimited
   double max_bytes_per_s = 0;         ///< 0: unlimited
@@ -49,19 +50,29 @@ struct CloudProfile {
 
   /// "ssl://host:port" or "tcp://host:port".
   std::string server_uri() const;
-  /// Bytes metered besides the payload for a publish on `topic` (the topic, where metered).
-  std::size_t metered_overhead(std::string_view topic) const;
-  /// Largest telemetry payload that stays within one unit and under max_payload_bytes.
+  /// Largest telemetry payload that is billed as one unit and stays under max_payload_bytes.
   std::size_t payload_budget_bytes() const;
 };
+
+/// How one provider would address and meter this config's messages.
+struct ProviderTopics {
+  billing::MeteringModel metering;
+  std::string telemetry_topic;
+  std::string alarm_topic;
+};
+
+/// The topics and metering of `provider` for this config, whatever uplink.provider says: the
+/// cost report compares the providers on one config. resolve_profile takes its topics from
+/// here too, so the two never differ.
+ProviderTopics provider_topics(const GatewayConfig& config, billing::Provider provider);
+/// "aws" | "azure" | "generic" to the provider; nullopt for anything else.
+std::optional<billing::Provider> parse_provider(std::string_view name);
 
 /// AWS IoT Core quotas per connection (documented service limits).
 inline constexpr double kAwsPublishesPerSecond = 100;
 inline constexpr double kAwsBytesPerSecond = 512 * 1024;
 inline constexpr std::size_t kAwsMaxPayloadBytes = 128 * 1024;
-inline constexpr std::size_t kAwsUnitBytes = 5120;
-/// Azure IoT Hub: 4 KB metering chunks, 256 KB largest device-to-cloud message.
-inline constexpr std::size_t kAzureUnitBytes = 4096;
+/// Azure IoT Hub: 256 KB largest device-to-cloud message.
 inline constexpr std::size_t kAzureMaxPayloadBytes = 256 * 1024;
 /// The MQTT protocol's own ceiling (remaining length field).
 inline constexpr std::size_t kMqttMaxPayloadBytes = 268'435'455;

@@ -18,7 +18,6 @@ class DirectoryTransport final : public Transport {
   void start(Handlers handlers) override;
   void stop() override;
   bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
-  std::size_t metered_overhead(std::string_view topic) const override { return topic.size(); }
 
  private:
   std::filesystem::path directory_;

@@ -410,10 +410,6 @@ bool MqttTransport::publish(const std::string& topic, std::string_view payload,
   return core_->publish(topic, payload, token);
 }
 
-std::size_t MqttTransport::metered_overhead(std::string_view topic) const {
-  return core_->profile().metered_overhead(topic);
-}
-
 bool MqttTransport::connected() const {
   return core_->connected();
 }

@@ -41,7 +41,6 @@ class MqttTransport final : public Transport {
   /// including from inside a handler. Final: the transport cannot be started again.
   void stop() override;
   bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
-  std::size_t metered_overhead(std::string_view topic) const override;
 
   /// Whether the MQTT session is up right now.
   bool connected() const;

@@ -29,8 +29,6 @@ class Transport {
   /// Queues a QoS 1 publish. Returns false, and queues nothing, when it cannot take it now
   /// (not connected); the caller tries again later.
   virtual bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) = 0;
-  /// Bytes the provider meters besides the payload for a publish on `topic` (AWS: the topic).
-  virtual std::size_t metered_overhead(std::string_view topic) const = 0;
 };
 
 }  // namespace edgegw

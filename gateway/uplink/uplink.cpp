@@ -30,13 +30,13 @@ std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
 }  // namespace
 
 Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport, const Clock& clock,
-               Options options, AckedHook on_acked, AlarmAckedHook on_alarm_acked)
+               Options options, PublishedHook on_published, AlarmAckedHook on_alarm_acked)
     : buffer_(buffer),
       packer_(packer),
       transport_(transport),
       clock_(clock),
       options_(std::move(options)),
-      on_acked_(std::move(on_acked)),
+      on_published_(std::move(on_published)),
       on_alarm_acked_(std::move(on_alarm_acked)),
       shaper_(options_.max_publishes_per_s, options_.max_bytes_per_s, clock.monotonic()) {}
 
@@ -165,7 +165,6 @@ void Uplink::delete_acked() {
                   seqs.front());
   }
   for (const auto& entry : acked_) {
-    if (on_acked_) on_acked_(entry.bundle, entry.readings);
     ++local_.bundles_acked;
     local_.readings_acked += entry.readings;
     local_.payload_bytes_acked += entry.bundle.payload.size();
@@ -179,10 +178,15 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
   entry.sent_at = clock_.monotonic();
   shaper_.take(payload.size(), entry.sent_at);
   const bool bundle = entry.kind == Kind::bundle;
+  const std::size_t readings = entry.readings;
   outstanding_.emplace(token, std::move(entry));
   if (!transport_.publish(topic, payload, token)) {
     outstanding_.erase(token);
     return false;
+  }
+  if (on_published_) {
+    on_published_(
+        {.topic = topic, .payload_bytes = payload.size(), .readings = readings, .alarm = !bundle});
   }
   if (bundle) {
     ++outstanding_bundles_;

@@ -62,14 +62,21 @@ class Uplink {
     Histogram bundle_latency_s{kLatencyBounds};
     Histogram alarm_latency_s{kLatencyBounds};
   };
-  /// Called (on the uplink thread) for every acknowledged bundle: its payload and how many
-  /// readings it held (0 for a bundle re-sent after a restart, counted before the crash).
-  using AckedHook = std::function<void(const InflightBundle&, std::size_t readings)>;
+  /// One message handed to the transport. The provider bills every one it receives, resends
+  /// included, so this is what billing counts.
+  struct Published {
+    std::string_view topic;
+    std::size_t payload_bytes = 0;
+    std::size_t readings = 0;  ///< of a bundle packed now; 0 for a resend or an alarm
+    bool alarm = false;
+  };
+  /// Called (on the uplink thread) for every message the transport took.
+  using PublishedHook = std::function<void(const Published&)>;
   /// Called (on the uplink thread) with the id of every alarm the far side acknowledged.
   using AlarmAckedHook = std::function<void(std::int64_t alarm_id)>;
 
   Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport, const Clock& clock,
-         Options options, AckedHook on_acked = {}, AlarmAckedHook on_alarm_acked = {});
+         Options options, PublishedHook on_published = {}, AlarmAckedHook on_alarm_acked = {});
   ~Uplink();
 
   /// Starts the transport and a thread that calls step() whenever there may be work.
@@ -122,7 +129,7 @@ class Uplink {
   Transport& transport_;
   const Clock& clock_;
   Options options_;
-  AckedHook on_acked_;
+  PublishedHook on_published_;
   AlarmAckedHook on_alarm_acked_;
   RateShaper shaper_;
 

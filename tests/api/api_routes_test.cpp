@@ -225,6 +225,25 @@ TEST_F(ApiRouterRoutesTest, CostForAzureNamesTheTierItPriced) {
   EXPECT_TRUE(body.at("usd_per_month").is_double());
 }
 
+TEST_F(ApiRouterRoutesTest, CostShowsWhatAFullBundleIsMeteredAtAndHowItAddsUp) {
+  auto status = sample_status();
+  status.provider = "azure";
+  status.metering_rule = "Azure IoT Hub: body + property bag + 170 bytes stamped by the hub";
+  status.metering_unit_bytes = 4096;
+  status.full_bundle = {.payload = 3904, .topic = 0, .properties = 22, .allowance = 170};
+  backend_.set_status(status);
+  const auto body = body_of(dispatch(open_router(), request("GET", "/api/v1/cost")));
+  const auto& metering = body.at("metering");
+  EXPECT_EQ(metering.at("rule").as_string(), status.metering_rule);
+  EXPECT_EQ(metering.at("unit_bytes"), 4096);
+  const auto& full = metering.at("full_bundle");
+  EXPECT_EQ(full.at("metered_bytes"), 4096);
+  EXPECT_EQ(full.at("payload_bytes"), 3904);
+  EXPECT_EQ(full.at("topic_bytes"), 0);
+  EXPECT_EQ(full.at("property_bytes"), 22);
+  EXPECT_EQ(full.at("allowance_bytes"), 170);
+}
+
 TEST_F(ApiRouterRoutesTest, CostOfAGenericBrokerHasNoPrice) {
   auto status = sample_status();
   status.provider = "generic";

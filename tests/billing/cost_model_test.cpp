@@ -7,30 +7,12 @@
 namespace edgegw::billing {
 namespace {
 
-TEST(AwsUnits, CountPayloadPlusTopicInWhole5120ByteUnits) {
-  EXPECT_EQ(aws_units(5120, 0), 1);
-  EXPECT_EQ(aws_units(5121, 0), 2);
-  EXPECT_EQ(aws_units(5100, 20), 1) << "payload + topic = 5120";
-  EXPECT_EQ(aws_units(5100, 21), 2) << "the topic is billed too";
-  EXPECT_EQ(aws_units(10240, 0), 2);
-  EXPECT_EQ(aws_units(10241, 0), 3);
-  EXPECT_EQ(aws_units(0, 0), 1) << "an empty publish still costs a unit";
-}
-
 TEST(AwsUnits, BasicIngestCostsNoMessagingCharge) {
   EXPECT_TRUE(is_basic_ingest_topic("$aws/rules/telemetry/edgegw/gw-01"));
   EXPECT_FALSE(is_basic_ingest_topic("edgegw/gw-01/telemetry"));
   EXPECT_DOUBLE_EQ(aws_cost_usd(2'000'000), 2.0);
   EXPECT_DOUBLE_EQ(aws_cost_usd(2'000'000, {.usd_per_million_units = 0.8}), 1.6);
   EXPECT_DOUBLE_EQ(aws_cost_usd(2'000'000, {.basic_ingest = true}), 0.0);
-}
-
-TEST(AzureChunks, CountPayloadOnlyInWhole4096ByteChunks) {
-  EXPECT_EQ(azure_chunks(4096), 1);
-  EXPECT_EQ(azure_chunks(4097), 2);
-  EXPECT_EQ(azure_chunks(1), 1);
-  EXPECT_EQ(azure_chunks(0), 1);
-  EXPECT_EQ(azure_chunks(5120), 2) << "an AWS-sized bundle is two Azure chunks";
 }
 
 TEST(AzureTiers, UnitsNeededFollowTheDailyQuota) {
@@ -74,13 +56,18 @@ TEST(NaiveJson, ArraySizeAndCapacity) {
   EXPECT_EQ(json_array_capacity(64, 66), 1);
 }
 
+constexpr std::string_view kAzureTopic = "devices/dev/messages/events/$.ct=application%2Fjson";
+
 StreamScenario crane_example() {
   StreamScenario s;
   s.readings_per_s = 48;
-  s.aws_bundle = {.readings_per_bundle = 500, .bundle_bytes = 5000};
-  s.azure_bundle = {.readings_per_bundle = 400, .bundle_bytes = 4000};
+  s.aws.topic = std::string(25, 't');
+  s.aws.bundle = {.readings_per_bundle = 500, .bundle_bytes = 5000};
+  // Azure meters 16 bytes of "application/json", 3 of the device id and 77 stamped.
+  s.azure.metering = MeteringModel::azure("dev", 77);
+  s.azure.topic = kAzureTopic;
+  s.azure.bundle = {.readings_per_bundle = 400, .bundle_bytes = 4000};
   s.naive_message_bytes = 64;
-  s.topic_bytes = 25;
   return s;
 }
 
@@ -92,6 +79,7 @@ TEST(StreamCost, BundlingBeatsNaiveJsonOnAKnownExample) {
   const auto& aws_naive = costs[2];
   EXPECT_EQ(aws_bundled.method, "bundled");
   EXPECT_EQ(aws_bundled.units_per_message, 1);
+  EXPECT_EQ(aws_bundled.metered.total(), 5025) << "payload + topic";
   EXPECT_DOUBLE_EQ(aws_bundled.messages_per_day, 8294.4);
   EXPECT_DOUBLE_EQ(aws_bundled.units_per_month, 248'832);
   EXPECT_NEAR(aws_bundled.usd_per_month, 0.248832, 1e-9);
@@ -103,12 +91,16 @@ TEST(StreamCost, BundlingBeatsNaiveJsonOnAKnownExample) {
   const auto& azure_array = costs[4];
   const auto& azure_naive = costs[5];
   EXPECT_EQ(azure_bundled.provider, "Azure IoT Hub");
-  EXPECT_EQ(azure_bundled.units_per_message, 1) << "packed for Azure's own 4096 B chunk";
+  EXPECT_EQ(azure_bundled.units_per_message, 1) << "packed for Azure's own 4096 B block";
+  EXPECT_EQ(azure_bundled.metered.total(), 4096) << "body + properties + stamps";
+  EXPECT_EQ(azure_bundled.metered.properties, 16);
+  EXPECT_EQ(azure_bundled.metered.allowance, 80);
   EXPECT_DOUBLE_EQ(azure_bundled.units_per_day, 10'368);
   EXPECT_EQ(azure_bundled.plan, "S1 x 1");
   EXPECT_DOUBLE_EQ(azure_bundled.usd_per_month, 25);
-  EXPECT_EQ(azure_array.readings_per_message, 63);
-  EXPECT_EQ(azure_array.message_bytes, 4096);
+  EXPECT_EQ(azure_array.readings_per_message, 61) << "(4096 - 96 - 1) / 65";
+  EXPECT_EQ(azure_array.metered.total(), 61 * 65 + 1 + 96);
+  EXPECT_EQ(azure_array.units_per_message, 1);
   EXPECT_EQ(azure_naive.plan, "S2 x 1");
   EXPECT_DOUBLE_EQ(azure_naive.usd_per_month, 250);
 }
@@ -133,9 +125,10 @@ TEST(StreamCost, TableShowsTheNumbers) {
 }
 
 TEST(BillingTally, CountsBillableAndNaiveUnitsForAws) {
-  BillingTally tally(Provider::aws, 64);
-  tally.add_publish(5000, 22, 400);  // 1 unit
-  tally.add_publish(5100, 22, 410);  // 5122 B: 2 units
+  const std::string topic(22, 't');
+  BillingTally tally(MeteringModel::aws(), 64, topic);
+  tally.add_bundle(5000, {.topic = topic}, 400);  // 1 unit
+  tally.add_bundle(5100, {.topic = topic}, 410);  // 5122 B: 2 units
   const auto t = tally.totals();
   EXPECT_EQ(t.publishes, 2);
   EXPECT_EQ(t.readings, 810);
@@ -146,16 +139,37 @@ TEST(BillingTally, CountsBillableAndNaiveUnitsForAws) {
 }
 
 TEST(BillingTally, NaiveMessagesLargerThanAUnitCostMore) {
-  BillingTally tally(Provider::azure, 5000);
-  tally.add_publish(4096, 30, 3);
+  const std::string topic = "devices/d/messages/events/";
+  BillingTally tally(MeteringModel::azure("d", 0), 5000, topic);
+  tally.add_bundle(4000, {.topic = topic}, 3);
   EXPECT_EQ(tally.totals().billable_units, 1);
   EXPECT_EQ(tally.totals().naive_units, 6);
 }
 
+TEST(BillingTally, AzureBillsWhatThePropertiesAndStampsPushOverABlock) {
+  const std::string topic = "devices/d/messages/events/$.ct=application%2Fx-protobuf";
+  BillingTally tally(MeteringModel::azure("d", 160), 64, topic);
+  tally.add_bundle(4096 - 22 - 1 - 160, {.topic = topic}, 100);
+  EXPECT_EQ(tally.totals().billable_units, 1);
+  tally.add_bundle(4096 - 22 - 1 - 160 + 1, {.topic = topic}, 100);
+  EXPECT_EQ(tally.totals().billable_units, 3) << "one byte over the block is a second one";
+}
+
+TEST(BillingTally, AlarmsAreBilledAndCountedForTheNaiveDeviceToo) {
+  BillingTally tally(MeteringModel::aws(), 64, "edgegw/gw/telemetry");
+  tally.add_message(200, {.topic = "edgegw/gw/alarms"});
+  const auto t = tally.totals();
+  EXPECT_EQ(t.publishes, 1);
+  EXPECT_EQ(t.readings, 0);
+  EXPECT_EQ(t.billable_units, 1);
+  EXPECT_EQ(t.naive_units, 1);
+}
+
 TEST(BillingTally, GenericBrokerUsesTheConfiguredUnit) {
-  BillingTally tally(Provider::generic, 64, 1000);
+  const std::string topic(30, 't');
+  BillingTally tally(MeteringModel::generic(1000), 64, topic);
   EXPECT_DOUBLE_EQ(tally.savings_factor(), 0.0);
-  tally.add_publish(2500, 30, 100);
+  tally.add_bundle(2500, {.topic = topic}, 100);
   EXPECT_EQ(tally.totals().billable_units, 3);
   EXPECT_EQ(tally.totals().naive_units, 100);
 }

@@ -29,7 +29,6 @@ class FakeTransport final : public Transport {
     published.push_back({topic, std::string(payload), token});
     return true;
   }
-  std::size_t metered_overhead(std::string_view topic) const override { return topic.size(); }
 
   void up() {
     connected_ = true;

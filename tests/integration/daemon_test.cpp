@@ -164,6 +164,31 @@ TEST(Cli, CostComparesBundledWithOneReadingPerMessage) {
   EXPECT_NE(result.output.find("naive JSON"), std::string::npos) << result.output;
 }
 
+TEST(Cli, CostShowsHowEachProvidersFullBundleIsMeteredWithinOneUnit) {
+  auto result = run_edgegw({"cost", "--config", EDGEGW_SOURCE_DIR "/deploy/config/demo.toml"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // demo.toml: gateway demo-gw, proto bundles, the default telemetry topic.
+  EXPECT_NE(result.output.find("metered at 5120 bytes = payload 5096 + topic 24, one 5120-byte"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("metered at 4096 bytes = payload 3907 + properties 22 + stamped "
+                               "by the hub 167, one 4096-byte"),
+            std::string::npos)
+      << result.output;
+  // Both bundled rows bill one unit per message.
+  std::size_t bundled_rows = 0;
+  std::istringstream lines(result.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" bundled ") == std::string::npos) continue;
+    ++bundled_rows;
+    std::istringstream cells(line.substr(line.find(" bundled ") + 9));
+    std::string readings, bytes, units;
+    cells >> readings >> bytes >> units;
+    EXPECT_EQ(units, "1") << line;
+  }
+  EXPECT_EQ(bundled_rows, 2u) << result.output;
+}
+
 TEST(Cli, RunRefusesABrokenConfigWithoutStarting) {
   TempDir dir;
   auto path = dir.path() / "broken.toml";

@@ -39,11 +39,11 @@ TEST(CloudProfile, GenericUsesTheConfiguredBrokerTopicsAndUnit) {
   EXPECT_EQ(profile.client_id, "gw-01");
   EXPECT_EQ(profile.telemetry_topic, "edgegw/gw-01/telemetry");
   EXPECT_EQ(profile.alarm_topic, "edgegw/gw-01/alarms");
-  EXPECT_TRUE(profile.topic_metered);
-  EXPECT_EQ(profile.unit_bytes, 4000u);
+  EXPECT_EQ(profile.metering.provider(), billing::Provider::generic);
+  EXPECT_EQ(profile.metering.unit_bytes(), 4000);
   EXPECT_EQ(profile.max_publishes_per_s, 0);
   EXPECT_EQ(profile.max_bytes_per_s, 0);
-  EXPECT_EQ(profile.metered_overhead("abc"), 3u);
+  EXPECT_EQ(profile.metering.metered(10, {.topic = "abc"}).total(), 13);
   EXPECT_EQ(profile.payload_budget_bytes(), 4000u - profile.telemetry_topic.size());
 }
 
@@ -79,8 +79,8 @@ TEST(CloudProfile, AwsDerivesTheAtsEndpointPort8883AndThingNameClientId) {
   EXPECT_EQ(profile.host, "a1b2c3-ats.iot.eu-west-1.amazonaws.com");
   EXPECT_EQ(profile.server_uri(), "ssl://a1b2c3-ats.iot.eu-west-1.amazonaws.com:8883");
   EXPECT_EQ(profile.client_id, "crane-07");
-  EXPECT_EQ(profile.unit_bytes, 5120u);
-  EXPECT_TRUE(profile.topic_metered);
+  EXPECT_EQ(profile.metering.provider(), billing::Provider::aws);
+  EXPECT_EQ(profile.metering.unit_bytes(), 5120);
   EXPECT_EQ(profile.max_payload_bytes, 128u * 1024);
   EXPECT_EQ(profile.telemetry_topic, "edgegw/gw-01/telemetry");
 }
@@ -136,10 +136,15 @@ TEST(CloudProfile, AzureX509UsesTheHubDeviceUsernameAndEventsTopic) {
             "devices/crane-07/messages/events/$.ct=application%2Fx-protobuf");
   EXPECT_EQ(profile.alarm_topic,
             "devices/crane-07/messages/events/$.ct=application%2Fx-protobuf&edgegw-kind=alarm");
-  EXPECT_FALSE(profile.topic_metered);
-  EXPECT_EQ(profile.metered_overhead(profile.telemetry_topic), 0u);
-  EXPECT_EQ(profile.unit_bytes, 4096u);
-  EXPECT_EQ(profile.payload_budget_bytes(), 4096u);
+  EXPECT_EQ(profile.metering.provider(), billing::Provider::azure);
+  EXPECT_EQ(profile.metering.unit_bytes(), 4096);
+  // The topic is not metered, but what the property bag in it carries is, and so is what the
+  // hub stamps: "application/x-protobuf" (22), the device id (8) and the allowance (160).
+  const auto metered = profile.metering.metered(0, {.topic = profile.telemetry_topic});
+  EXPECT_EQ(metered.topic, 0);
+  EXPECT_EQ(metered.properties, 22);
+  EXPECT_EQ(metered.allowance, 8 + 160);
+  EXPECT_EQ(profile.payload_budget_bytes(), 4096u - 22 - 8 - 160);
   EXPECT_EQ(profile.max_publishes_per_s, 100);
 }
 

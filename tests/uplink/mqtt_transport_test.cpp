@@ -126,16 +126,5 @@ TEST(MqttTransport, StopFromInsideAHandlerDoesNotDeadlock) {
   EXPECT_FALSE(transport->publish("t", "p", 1));
 }
 
-TEST(MqttTransport, MeteredOverheadFollowsTheProfile) {
-  IoThread io;
-  ManualClock clock;
-  auto profile = local_profile();
-  MqttTransport aws_like(profile, io.io(), clock);
-  EXPECT_EQ(aws_like.metered_overhead("edgegw/gw/telemetry"), 19u);
-  profile.topic_metered = false;
-  MqttTransport azure_like(profile, io.io(), clock);
-  EXPECT_EQ(azure_like.metered_overhead("devices/d/messages/events/"), 0u);
-}
-
 }  // namespace
 }  // namespace edgegw
