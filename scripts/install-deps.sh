@@ -18,8 +18,9 @@ packages=(
   prometheus wrk curl
   # the MQTT broker the TLS tests start, and the cert scripts in deploy/certs
   mosquitto mosquitto-clients openssl
-  # the browser the dashboard test drives (tests/integration/browser, through playwright-core)
-  chromium
+  # the browser the dashboard test drives (tests/integration/browser): Debian's selenium and
+  # chromedriver, which Debian keeps matched to its chromium
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -3,9 +3,10 @@
 #   run.sh <path to edgegw> <output dir>
 # Starts `edgegw run` on a free loopback port with the chocolate simulator (a theft every few
 # seconds, so there is an alarm to acknowledge) and the crane, uplink to a directory (no broker
-# needed), and an API token; waits for /healthz; runs dashboard.test.mjs in Chromium; stops the
-# gateway. The screenshot and the gateway's log land in the output dir.
-# Exit 77 (ctest's "skipped") when Chromium or Node.js is not installed.
+# needed), and an API token; waits for /healthz; runs dashboard_test.py (Debian's selenium and
+# chromedriver driving Debian's Chromium); stops the gateway. The screenshot and the gateway's
+# log land in the output dir.
+# Exit 77 (ctest's "skipped") when a package the test needs is not installed.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -16,21 +17,32 @@ edgegw="$(realpath "$1")"
 out="$2"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
+chromedriver="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+# Debian's own interpreter, not whichever python3 is first on PATH: the selenium module is
+# installed for this one.
+python=/usr/bin/python3
 
-if [ ! -x "$chromium" ]; then
-  echo "run.sh: skipped: no Chromium at $chromium (scripts/install-deps.sh installs it)" >&2
+# ---- What the test needs --------------------------------------------------------------------
+# One line per dependency, each naming the Debian package that provides it. Every missing one
+# is reported; the block after the list is the one place that decides what a gap means (today:
+# skip).
+missing=()
+require_package() {  # <Debian package> <executable it installs>
+  [ -x "$2" ] || missing+=("$1 (no $2)")
+}
+require_python_module() {  # <Debian package> <module $python must import>
+  "$python" -c "import $2" 2> /dev/null || missing+=("$1 ($python cannot import $2)")
+}
+require_package python3 "$python"
+require_package chromium "$chromium"
+require_package chromium-driver "$chromedriver"
+require_python_module python3-selenium selenium
+if [ ${#missing[@]} -gt 0 ]; then
+  for dependency in "${missing[@]}"; do
+    echo "run.sh: skipped: missing Debian package $dependency" >&2
+  done
+  echo "run.sh: to install: apt-get install chromium chromium-driver python3-selenium" >&2
   exit 77
-fi
-if ! command -v node > /dev/null; then
-  echo "run.sh: skipped: Node.js is not installed" >&2
-  exit 77
-fi
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-  # Exactly the versions in package-lock.json; playwright-core never downloads a browser.
-  if ! (cd "$here" && npm ci --no-audit --no-fund --loglevel=error); then
-    echo "run.sh: skipped: could not install playwright-core (npm ci in $here)" >&2
-    exit 77
-  fi
 fi
 
 mkdir -p "$out"
@@ -49,13 +61,19 @@ cleanup() {
 trap cleanup EXIT
 
 # A free port: bind port 0 and ask the kernel which one it gave. (It could in theory be taken
-# again before the gateway binds it; on a test box that race is not worth more code.) Node is
-# used for this and for the health check since the test needs it anyway.
-port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-  console.log(s.address().port); s.close(); })')"
+# again before the gateway binds it; on a test box that race is not worth more code.)
+port="$("$python" -c 'import socket
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])')"
 healthy() {
-  node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
-    "$1/healthz"
+  # Straight to the gateway, never through a proxy from the environment.
+  "$python" -c 'import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    opener.open(sys.argv[1], timeout=2).close()
+except Exception:
+    sys.exit(1)' "$1/healthz"
 }
 
 token="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -106,7 +124,8 @@ fi
 
 status=0
 EDGEGW_URL="$url" EDGEGW_TOKEN="$token" EDGEGW_SCREENSHOT="$out/dashboard.png" \
-  CHROMIUM="$chromium" node --test "$here/dashboard.test.mjs" || status=$?
+  CHROMIUM="$chromium" CHROMEDRIVER="$chromedriver" \
+  "$python" -B "$here/dashboard_test.py" || status=$?
 if [ $status -ne 0 ]; then
   echo "run.sh: browser test failed; gateway log in $out/edgegw.log" >&2
 fi
