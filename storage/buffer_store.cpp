@@ -44,6 +44,14 @@ constexpr std::int64_t kAlarmBytes = 1024;
 constexpr std::int64_t kHeadroomDivisor = 20;
 constexpr int kMaxShedPasses = 64;
 
+// While the reserve is given up, how often the filesystem is asked whether it can be had again.
+constexpr auto kReserveRetryInterval = std::chrono::seconds(1);
+// How often the log says that the disk is still full (with a count of what happened since).
+constexpr auto kFullLogInterval = std::chrono::seconds(30);
+
+// SQLite's own ceiling of PRAGMA max_page_count, restored when the reserve is held again.
+constexpr std::int64_t kSqliteMaxPageCount = 4'294'967'294;
+
 constexpr std::int64_t kSeqMin = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kSeqMax = std::numeric_limits<std::int64_t>::max();
 
@@ -202,7 +210,10 @@ class BufferStore::Transaction {
 };
 
 BufferStore::BufferStore(const StorageOptions& options, Clock& clock, SeriesCatalog& catalog)
-    : options_(options), clock_(clock) {
+    : options_(options),
+      clock_(clock),
+      reserve_(options.path + ".reserve", options.reserve_bytes),
+      full_log_(kFullLogInterval) {
   prepare_directory(options_.path);
   std::vector<SeriesInfo> series;
   try {
@@ -214,6 +225,12 @@ BufferStore::BufferStore(const StorageOptions& options, Clock& clock, SeriesCata
     series = open_and_load();
   }
   for (auto& info : series) catalog.insert(std::move(info));
+  if (reserve_.bytes() > 0 && !reserve_.take()) {
+    spdlog::warn(
+        "storage: cannot hold the {}-byte full-disk reserve {} ({} bytes free); until it can, a "
+        "full filesystem may stop delivery",
+        reserve_.bytes(), reserve_.path(), reserve_.filesystem_free_bytes());
+  }
 }
 
 BufferStore::~BufferStore() {
@@ -235,12 +252,26 @@ std::vector<SeriesInfo> BufferStore::open_and_load() {
   db_->exec(options_.synchronous == "normal" ? "PRAGMA synchronous=NORMAL"
                                              : "PRAGMA synchronous=FULL");
   db_->exec(("PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimit)).c_str());
+  // A new file can give its free pages back to the filesystem (PRAGMA incremental_vacuum),
+  // which is how the reserve is taken back after the buffer itself filled the disk. The mode
+  // can only be chosen before the first table exists.
+  if (db_->query_int("SELECT count(*) FROM sqlite_schema") == 0) {
+    db_->exec("PRAGMA auto_vacuum=INCREMENTAL");
+  }
   if (options_.max_page_count_for_tests > 0) {
     db_->exec(
         ("PRAGMA max_page_count=" + std::to_string(options_.max_page_count_for_tests)).c_str());
   }
   migrate_storage_schema(*db_);
   page_size_ = db_->query_int("PRAGMA page_size");
+  incremental_vacuum_ = db_->query_int("PRAGMA auto_vacuum") == 2;
+  if (options_.reserve_bytes > 0) {
+    // The WAL is checkpointed every half reserve, so a checkpoint on a full disk (which may
+    // grow the database by what the WAL holds) fits in one half and leaves the other for the
+    // transactions that drain and shed.
+    const std::int64_t pages = std::max<std::int64_t>(16, options_.reserve_bytes / 2 / page_size_);
+    db_->exec(("PRAGMA wal_autocheckpoint=" + std::to_string(pages)).c_str());
+  }
   sql_ = std::make_unique<Statements>(*db_);
 
   std::vector<SeriesInfo> series;
@@ -355,44 +386,139 @@ std::int64_t BufferStore::delete_oldest_alarms(std::int64_t max_alarms) {
 }
 
 std::int64_t BufferStore::shed_for_full(std::int64_t rows_needed, std::optional<SeqRange> protect) {
-  // Checkpointing first lets the WAL be rewritten from its start instead of growing, which is
-  // what a really full disk needs; it fails harmlessly when it cannot run.
-  sqlite3_wal_checkpoint_v2(db_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   std::int64_t shed = 0;
   try {
+    limit_growth(Growth::making_room);
     Transaction transaction(*this);
     shed = delete_oldest_unsent(std::max(2 * rows_needed, kMinShedRows), protect);
     if (shed > 0) set_counter("dropped.storage_full", dropped_["storage_full"] + shed);
     transaction.commit();
   } catch (const StorageError& error) {
-    spdlog::error("storage: full, and shedding old telemetry failed too: {}", error.what());
+    report_full(spdlog::level::err,
+                std::string("full, and shedding old telemetry failed too: ") + error.what());
     return 0;
   }
   dropped_["storage_full"] += shed;
   reading_count_ -= shed;
   refresh_oldest_ts();
   refresh_used_bytes();
-  spdlog::warn("storage: database full; dropped the {} oldest unsent readings to make room", shed);
+  report_full(spdlog::level::warn,
+              "database full; dropping the oldest unsent readings to make room (" +
+                  std::to_string(dropped_["storage_full"]) + " dropped so far)");
   return shed;
+}
+
+void BufferStore::checkpoint() {
+  // PASSIVE: never waits. With no reader in the WAL, the next writer starts it from the top.
+  sqlite3_wal_checkpoint_v2(db_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
+std::int64_t BufferStore::page_count() {
+  SqliteStatement::Reset reset(sql_->page_count);
+  return sql_->page_count.step() ? sql_->page_count.column_int64(0) : 0;
+}
+
+void BufferStore::set_max_page_count(std::int64_t pages) {
+  // SQLite keeps the cap at least the current size, whatever is asked.
+  db_->exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str());
+}
+
+void BufferStore::limit_growth(Growth growth) {
+  if (!reserve_in_use_) return;
+  set_max_page_count(growth == Growth::new_data ? page_count() : making_room_max_pages_);
+}
+
+void BufferStore::make_room() {
+  // SQLITE_FULL also comes from max_page_count or an I/O hiccup; the reserve is for a
+  // filesystem that has really run out.
+  if (reserve_.held() && reserve_.filesystem_free_bytes() < reserve_.bytes()) {
+    reserve_.release();
+    reserve_in_use_ = true;
+    // Half the reserve for the database to grow into, the other half for the WAL.
+    making_room_max_pages_ = page_count() + reserve_.bytes() / 2 / page_size_;
+    if (options_.max_page_count_for_tests > 0) {
+      making_room_max_pages_ =
+          std::min(making_room_max_pages_, options_.max_page_count_for_tests);
+    }
+    spdlog::warn(
+        "storage: the filesystem of {} is full; gave up the {}-byte reserve so bundles can still "
+        "be sent and acknowledged, alarms stored and old telemetry shed",
+        options_.path, reserve_.bytes());
+  }
+  checkpoint();
+}
+
+void BufferStore::tend_reserve() {
+  if (reserve_.held() || reserve_.bytes() == 0) return;
+  // Until the disk has room again, every commit's frames are checkpointed at once, so the WAL
+  // reuses the blocks it already has.
+  const std::int64_t free_bytes = reserve_.filesystem_free_bytes();
+  if (reserve_in_use_ && free_bytes < reserve_.bytes()) checkpoint();
+
+  const auto now = clock_.monotonic();
+  if (now < next_reserve_attempt_) return;
+  next_reserve_attempt_ = now + kReserveRetryInterval;
+  // The reserve, and as much again to write in: taken back any sooner, the next commits would
+  // find the disk full and give it up again.
+  const std::int64_t wanted = 2 * reserve_.bytes();
+  if (free_bytes < wanted && incremental_vacuum_ && reserve_in_use_) {
+    const std::int64_t free_pages = db_->query_int("PRAGMA freelist_count");
+    const std::int64_t pages = std::min(free_pages, (wanted - free_bytes) / page_size_ + 1);
+    if (pages > 0) {
+      try {
+        db_->exec(("PRAGMA incremental_vacuum(" + std::to_string(pages) + ")").c_str());
+        checkpoint();  // the file shrinks when the WAL is written back
+        refresh_used_bytes();
+      } catch (const StorageError& error) {
+        report_full(spdlog::level::warn,
+                    std::string("cannot give free pages back: ") + error.what());
+      }
+    }
+  }
+  if (reserve_.filesystem_free_bytes() < wanted || !reserve_.take()) return;
+  if (std::exchange(reserve_in_use_, false)) {
+    set_max_page_count(options_.max_page_count_for_tests > 0 ? options_.max_page_count_for_tests
+                                                            : kSqliteMaxPageCount);
+  }
+  spdlog::info("storage: the filesystem has room again; holding the {}-byte reserve again",
+               reserve_.bytes());
+}
+
+void BufferStore::report_full(spdlog::level::level_enum level, const std::string& message) {
+  std::uint64_t held_back = 0;
+  if (!full_log_.should_log(clock_.monotonic(), held_back)) return;
+  if (held_back == 0) {
+    spdlog::log(level, "storage: {}", message);
+  } else {
+    spdlog::log(level, "storage: {} (and {} times more since the last report)", message,
+                held_back);
+  }
 }
 
 template <class Write>
 bool BufferStore::write_with_full_retry(Write write, std::int64_t rows_needed,
-                                        std::optional<SeqRange> protect) {
+                                        std::optional<SeqRange> protect, Growth growth) {
   for (int attempt = 0;; ++attempt) {
     try {
+      limit_growth(growth);
       Transaction transaction(*this);
       write();
       transaction.commit();
+      tend_reserve();
       return true;
     } catch (const StorageError& error) {
       if (error.code() != SQLITE_FULL) throw;
-      if (attempt > 0) {
-        spdlog::error("storage: still full after shedding: {}", error.what());
-        return false;
-      }
     }
-    shed_for_full(rows_needed, protect);
+    // First what costs no data: the reserve and a checkpoint. Then, where the write brings new
+    // data, the oldest unsent telemetry.
+    if (attempt == 0) {
+      make_room();
+    } else if (attempt == 1 && rows_needed > 0) {
+      shed_for_full(rows_needed, protect);
+    } else {
+      report_full(spdlog::level::err, "still full after making room");
+      return false;
+    }
   }
 }
 
@@ -417,7 +543,7 @@ AppendStatus BufferStore::append(const std::vector<const std::vector<Reading>*>&
             }
           }
         },
-        total);
+        total, std::nullopt, Growth::new_data);
     if (!written) return AppendStatus::storage_full;
   } catch (const StorageError& error) {
     spdlog::error("storage: writing {} readings failed: {}", total, error.what());
@@ -540,16 +666,18 @@ std::size_t BufferStore::ack(std::span<const std::uint64_t> bundle_seqs) {
   }
   if (known.empty()) return 0;
   std::int64_t deleted = 0;
-  try {
-    // One transaction for all: a drain acknowledges bundles in bursts, and each commit costs.
-    Transaction transaction(*this);
+  // One transaction for all: a drain acknowledges bundles in bursts, and each commit costs.
+  auto write = [&] {
+    deleted = 0;
     for (auto seq : known) {
       const auto& range = inflight_ranges_.at(seq);
       sql_->delete_range.bind(1, range.first).bind(2, range.last).execute();
       deleted += sqlite3_changes64(db_->get());
       sql_->delete_inflight.bind(1, static_cast<std::int64_t>(seq)).execute();
     }
-    transaction.commit();
+  };
+  try {
+    if (!write_with_full_retry(write, 0)) return 0;
   } catch (const StorageError& error) {
     // The bundles stay in flight and are resent after a restart; consumers de-duplicate them.
     spdlog::error("storage: acknowledging {} bundle(s) from {} failed: {}", known.size(),
@@ -604,13 +732,20 @@ std::vector<Alarm> BufferStore::pending_alarms(std::size_t max) {
 }
 
 bool BufferStore::ack_alarm(std::int64_t id) {
+  std::int64_t deleted = 0;
   try {
-    sql_->delete_alarm.bind(1, id).execute();
+    if (!write_with_full_retry(
+            [&] {
+              sql_->delete_alarm.bind(1, id).execute();
+              deleted = sqlite3_changes64(db_->get());
+            },
+            0)) {
+      return false;
+    }
   } catch (const StorageError& error) {
     spdlog::error("storage: acknowledging alarm {} failed: {}", id, error.what());
     return false;
   }
-  std::int64_t deleted = sqlite3_changes64(db_->get());
   alarm_count_ -= deleted;
   refresh_used_bytes();
   return deleted > 0;
@@ -620,16 +755,17 @@ void BufferStore::enforce_retention() {
   if (options_.max_age_s > 0) {
     std::int64_t cutoff = clock_.wall_ms() - options_.max_age_s * 1000;
     std::int64_t deleted = 0;
-    {
-      Transaction transaction(*this);
-      for (const auto& [lo, hi] : unsent_gaps(std::nullopt)) {
-        sql_->delete_aged.bind(1, lo).bind(2, hi).bind(3, cutoff).execute();
-        deleted += sqlite3_changes64(db_->get());
-      }
-      if (deleted > 0) set_counter("dropped.max_age", dropped_["max_age"] + deleted);
-      transaction.commit();
-    }
-    if (deleted > 0) {
+    const bool written = write_with_full_retry(
+        [&] {
+          deleted = 0;
+          for (const auto& [lo, hi] : unsent_gaps(std::nullopt)) {
+            sql_->delete_aged.bind(1, lo).bind(2, hi).bind(3, cutoff).execute();
+            deleted += sqlite3_changes64(db_->get());
+          }
+          if (deleted > 0) set_counter("dropped.max_age", dropped_["max_age"] + deleted);
+        },
+        0);
+    if (written && deleted > 0) {
       dropped_["max_age"] += deleted;
       reading_count_ -= deleted;
       refresh_oldest_ts();
@@ -638,6 +774,8 @@ void BufferStore::enforce_retention() {
     }
   }
   enforce_max_bytes();
+  // Also when nothing is written for a while: the reserve comes back once space does.
+  tend_reserve();
 }
 
 void BufferStore::enforce_max_bytes() {
@@ -654,18 +792,20 @@ void BufferStore::enforce_max_bytes() {
     const std::int64_t excess = before - target;
     std::int64_t readings = 0;
     std::int64_t alarms = 0;
-    {
-      Transaction transaction(*this);
-      readings =
-          delete_oldest_unsent(std::max<std::int64_t>(1, excess / reading_bytes), std::nullopt);
-      // Alarms go only once no telemetry outside in-flight bundles is left.
-      if (readings == 0)
-        alarms = delete_oldest_alarms(std::max<std::int64_t>(1, excess / alarm_bytes));
-      if (readings > 0) set_counter("dropped.max_bytes", dropped_["max_bytes"] + readings);
-      if (alarms > 0)
-        set_counter("alarms_dropped.max_bytes", alarms_dropped_["max_bytes"] + alarms);
-      transaction.commit();
-    }
+    const bool written = write_with_full_retry(
+        [&] {
+          readings =
+              delete_oldest_unsent(std::max<std::int64_t>(1, excess / reading_bytes), std::nullopt);
+          // Alarms go only once no telemetry outside in-flight bundles is left.
+          alarms = readings == 0
+                       ? delete_oldest_alarms(std::max<std::int64_t>(1, excess / alarm_bytes))
+                       : 0;
+          if (readings > 0) set_counter("dropped.max_bytes", dropped_["max_bytes"] + readings);
+          if (alarms > 0)
+            set_counter("alarms_dropped.max_bytes", alarms_dropped_["max_bytes"] + alarms);
+        },
+        0);
+    if (!written) break;
     dropped_["max_bytes"] += readings;
     alarms_dropped_["max_bytes"] += alarms;
     reading_count_ -= readings;
@@ -699,7 +839,8 @@ BufferStats BufferStore::stats() const {
           .inflight_bundles = static_cast<std::int64_t>(inflight_ranges_.size()),
           .alarms_pending = alarm_count_,
           .dropped = dropped_,
-          .alarms_dropped = alarms_dropped_};
+          .alarms_dropped = alarms_dropped_,
+          .reserve_bytes_held = reserve_.held() ? reserve_.bytes() : 0};
 }
 
 }  // namespace edgegw

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <spdlog/common.h>
+
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,7 +14,9 @@
 
 #include "gateway/model/alarm.h"
 #include "gateway/model/clock.h"
+#include "gateway/model/log_throttle.h"
 #include "gateway/model/series.h"
+#include "storage/space_reserve.h"
 #include "storage/sqlite_buffer.h"
 #include "storage/sqlite_handle.h"
 #include "storage/storage_options.h"
@@ -67,11 +72,35 @@ class BufferStore {
   void close();
   void write_readings(const std::vector<const std::vector<Reading>*>& batches,
                       std::vector<SeqRange>& ranges);
-  /// Runs `write` in a transaction; on SQLITE_FULL sheds (never touching `protect`) and retries
-  /// once. Returns false if still full; rethrows every other error.
+  /// What a write is for, which decides whether it may use the reserve: new readings may not
+  /// (they get room by shedding older ones); writes that drain, acknowledge, shed or store an
+  /// alarm may.
+  enum class Growth { new_data, making_room };
+
+  /// Runs `write` in a transaction. On SQLITE_FULL it makes room (see make_room) and tries
+  /// again; if still full and `rows_needed` > 0, it sheds about that many of the oldest unsent
+  /// readings, never `protect`, and tries a last time. Returns false if still full; rethrows
+  /// every other error.
   template <class Write>
   bool write_with_full_retry(Write write, std::int64_t rows_needed,
-                             std::optional<SeqRange> protect = std::nullopt);
+                             std::optional<SeqRange> protect = std::nullopt,
+                             Growth growth = Growth::making_room);
+  /// While the reserve is given up: caps the database's size (PRAGMA max_page_count) at what
+  /// it is for new data, at the reserve's share for the rest, so new readings cannot use up
+  /// the room that draining needs.
+  void limit_growth(Growth growth);
+  void set_max_page_count(std::int64_t pages);
+  std::int64_t page_count();
+  /// A write found the disk full: gives up the reserve and checkpoints, so the WAL is written
+  /// from its start again instead of growing.
+  void make_room();
+  /// After every commit and retention pass: while the reserve is given up, keeps the WAL from
+  /// growing and takes the reserve back once the filesystem has room for it (giving free pages
+  /// back to it first, where the database allows).
+  void tend_reserve();
+  void checkpoint();
+  /// Logs `message` about the full disk at most once per interval, with how often it recurred.
+  void report_full(spdlog::level::level_enum level, const std::string& message);
   /// Deletes up to `max_rows` of the oldest readings outside every in-flight range (and outside
   /// `protect`); inside the caller's transaction. Returns how many went.
   std::int64_t delete_oldest_unsent(std::int64_t max_rows, std::optional<SeqRange> protect);
@@ -87,6 +116,12 @@ class BufferStore {
 
   const StorageOptions options_;
   Clock& clock_;
+  SpaceReserve reserve_;
+  std::chrono::steady_clock::time_point next_reserve_attempt_{};
+  LogThrottle full_log_;
+  bool incremental_vacuum_ = false;  // the file can give free pages back to the filesystem
+  bool reserve_in_use_ = false;  // given up for a full filesystem, not yet taken back
+  std::int64_t making_room_max_pages_ = 0;  // the size cap for making_room writes meanwhile
   std::unique_ptr<SqliteConnection> db_;
 
   // Prepared once and kept for the life of the connection; declared after db_ so the

@@ -64,6 +64,9 @@ struct BufferStats {
   std::map<std::string, std::int64_t> dropped;
   /// Alarms dropped by reason ("max_bytes"); alarms go only when no telemetry is left to shed.
   std::map<std::string, std::int64_t> alarms_dropped;
+  /// Bytes of the full-disk reserve held now: storage.reserve_bytes normally, 0 while the
+  /// filesystem is full and the reserve is in use.
+  std::int64_t reserve_bytes_held = 0;
 };
 
 /// Called on the storage thread once a batch's transaction committed (or failed).

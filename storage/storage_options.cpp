@@ -50,6 +50,16 @@ const OptionTable<StorageOptions>& storage_option_table() {
                       "checked after every commit.",
        .min = 1,
        .max = 86400},
+      {.key = "reserve_bytes",
+       .member = &StorageOptions::reserve_bytes,
+       .description = "Space kept in <path>.reserve for a full filesystem: given up the moment "
+                      "a write finds the disk full, so that bundles can still be recorded, sent "
+                      "and acknowledged, old telemetry shed and alarms stored; taken back once "
+                      "the filesystem has twice this free again. The WAL is checkpointed every "
+                      "half of it. 0 = no reserve (a full disk then stops delivery until "
+                      "someone frees space).",
+       .min = 0,
+       .max = 1LL << 30},
   };
   return table;
 }

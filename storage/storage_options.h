@@ -17,6 +17,11 @@ struct StorageOptions {
   std::int64_t flush_interval_ms = 5;
   std::int64_t queue_max_readings = 100000;
   std::int64_t retention_interval_s = 60;
+  /// Bytes held in <path>.reserve and given up when the filesystem is full, so that the
+  /// writes which make room (recording a bundle in flight, acknowledging it, shedding old
+  /// telemetry, storing an alarm) can still commit. Half of it bounds the WAL between
+  /// checkpoints, so that a checkpoint on a full disk never needs more than the other half.
+  std::int64_t reserve_bytes = 2LL * 1024 * 1024;
 
   /// Test-only, deliberately absent from the option table so no config file can set it:
   /// caps the database at this many pages (PRAGMA max_page_count) to simulate a full disk.

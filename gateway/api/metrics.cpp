@@ -178,6 +178,9 @@ std::string render_metrics(const GatewayStatus& s,
   m.single("edgegw_buffer_readings", "gauge",
            "Readings accepted and not yet acknowledged by the cloud.", s.buffer.readings);
   m.single("edgegw_buffer_bytes", "gauge", "Bytes the buffer database uses.", s.buffer.bytes);
+  m.single("edgegw_buffer_reserve_bytes", "gauge",
+           "Bytes of the full-disk reserve held; 0 while the filesystem is full and it is in use.",
+           s.buffer.reserve_bytes_held);
   const double oldest_age_s =
       s.buffer.oldest_ts_ms > 0
           ? std::max<double>(0.0, static_cast<double>(s.now_ms - s.buffer.oldest_ts_ms) / 1000.0)

@@ -27,9 +27,9 @@ std::int64_t decoded_length(std::string_view text) {
 /// size of the payload and topic in bytes"; for MQTT 5 also the user properties, response
 /// topic, correlation data and content type.
 std::int64_t aws_property_bytes(const Envelope& envelope) {
-  std::int64_t bytes = static_cast<std::int64_t>(
-      envelope.content_type.size() + envelope.response_topic.size() +
-      envelope.correlation_data.size());
+  std::int64_t bytes =
+      static_cast<std::int64_t>(envelope.content_type.size() + envelope.response_topic.size() +
+                                envelope.correlation_data.size());
   for (const auto& [name, value] : envelope.user_properties) {
     bytes += static_cast<std::int64_t>(name.size() + value.size());
   }

@@ -161,8 +161,8 @@ void Uplink::delete_acked() {
   for (const auto& entry : acked_) seqs.push_back(entry.bundle.bundle_seq);
   if (buffer_.ack(seqs) != seqs.size()) {
     // The rows stay in flight: re-sent after a restart, dropped as duplicates downstream.
-    spdlog::error("{} acknowledged bundle(s) from {} could not be deleted", seqs.size(),
-                  seqs.front());
+    log_stuck(std::to_string(seqs.size()) + " acknowledged bundle(s) from " +
+              std::to_string(seqs.front()) + " could not be deleted");
   }
   for (const auto& entry : acked_) {
     ++local_.bundles_acked;
@@ -255,7 +255,7 @@ std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
   const std::uint64_t seq = buffer_.next_bundle_seq();
   PackedBundle packed = packer_.pack(seq, readings);
   if (packed.reading_count == 0) {
-    spdlog::error("bundle budget is too small for a single reading; check bundle.unit_bytes");
+    log_stuck("bundle budget is too small for a single reading; check bundle.unit_bytes");
     return kIdleTick;
   }
   if (!packed.full && unsent.size() == fetch_size_ && fetch_size_ < kMaxFetch) {
@@ -284,7 +284,7 @@ std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
   if (!buffer_.record_inflight(bundle)) {
     // Not recorded means not sent: a bundle the buffer does not know could be lost, and its
     // seq used again.
-    spdlog::error("bundle {}: cannot record it as in flight; will try again", seq);
+    log_stuck("bundle " + std::to_string(seq) + ": cannot record it as in flight; will try again");
     return kIdleTick;
   }
   const std::string payload = bundle.payload;
@@ -331,6 +331,16 @@ void Uplink::run() {
                      [this] { return !running_ || !events_.empty() || flush_ || alarm_raised_; });
       if (!running_) return;
     }
+  }
+}
+
+void Uplink::log_stuck(const std::string& message) {
+  std::uint64_t held_back = 0;
+  if (!stuck_log_.should_log(clock_.monotonic(), held_back)) return;
+  if (held_back == 0) {
+    spdlog::error("uplink: {}", message);
+  } else {
+    spdlog::error("uplink: {} (and {} times more since the last report)", message, held_back);
   }
 }
 

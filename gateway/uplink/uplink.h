@@ -14,6 +14,7 @@
 
 #include "gateway/model/clock.h"
 #include "gateway/model/histogram.h"
+#include "gateway/model/log_throttle.h"
 #include "gateway/uplink/rate_shaper.h"
 #include "gateway/uplink/transport.h"
 #include "proto/bundle_packer.h"
@@ -123,6 +124,9 @@ class Uplink {
             std::string_view payload);
   void post(Event event);
   void run();
+  /// Logs a condition that repeats at every step while it lasts (the buffer refusing a
+  /// write) once per interval.
+  void log_stuck(const std::string& message);
 
   SqliteBuffer& buffer_;
   BundlePacker& packer_;
@@ -132,6 +136,7 @@ class Uplink {
   PublishedHook on_published_;
   AlarmAckedHook on_alarm_acked_;
   RateShaper shaper_;
+  LogThrottle stuck_log_{std::chrono::seconds(30)};
 
   // Touched only by the thread running step().
   bool connected_ = false;

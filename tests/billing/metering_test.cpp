@@ -75,7 +75,8 @@ TEST(AzureMetering, TheStampAllowanceIsConfigurableByteForByte) {
 
 TEST(AzureMetering, TwinAndMethodTopicsCarryNoMessagePropertiesOrStamps) {
   const auto azure = MeteringModel::azure("d1", 160);
-  const MeteredSize twin = azure.metered(300, {.topic = "$iothub/twin/PATCH/properties/reported/?$rid=7"});
+  const MeteredSize twin =
+      azure.metered(300, {.topic = "$iothub/twin/PATCH/properties/reported/?$rid=7"});
   EXPECT_EQ(twin.total(), 300);
   EXPECT_EQ(azure.metered(0, {.topic = "$iothub/methods/res/200/?$rid=1"}).total(), 0);
 }

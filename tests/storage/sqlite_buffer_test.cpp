@@ -362,8 +362,10 @@ TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"path", "synchronous", "max_bytes", "max_age_s",
                                             "batch_max_readings", "flush_interval_ms",
-                                            "queue_max_readings", "retention_interval_s"}));
+                                            "queue_max_readings", "retention_interval_s",
+                                            "reserve_bytes"}));
   EXPECT_EQ(docs[0].default_value, "\"/var/lib/edgegw/buffer.db\"");
+  EXPECT_EQ(docs[8].default_value, "2097152");
   EXPECT_EQ(docs[1].default_value, "\"full\"");
   StorageOptions options;
   auto errors = fill_options(
