@@ -6,17 +6,27 @@ JOBS ?= $(shell nproc)
 
 all: build
 
+# Every package: what the gateway, the tests and the benchmarks need.
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh test
 
+# Tests and benchmarks are switched on by name: `make demo` switches them off in the same
+# build directory, and CMake would otherwise keep that.
 configure: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DEDGEGW_BUILD_TESTS=ON -DEDGEGW_INTEGRATION_TESTS=ON -DEDGEGW_BUILD_BENCH=ON >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # A local mosquitto with mutual TLS and the gateway publishing simulated sensors to it.
-demo: build
+# Only what that takes, so a first run on a new machine is quick: the demo's packages, a
+# configuration without tests and benchmarks (no GoogleTest needed) and the edgegw target.
+demo:
+	@bash scripts/install-deps.sh demo
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DEDGEGW_BUILD_TESTS=OFF -DEDGEGW_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(BUILD) --target edgegw -j $(JOBS)
 	bash scripts/demo.sh $(BUILD)
 
 test: build

@@ -5,7 +5,7 @@
 set -euo pipefail
 build=${1:-build}
 seconds=${API_BENCH_SECONDS:-10}
-command -v wrk >/dev/null || { echo "api bench: wrk is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "api bench: wrk is missing (Debian package wrk; scripts/install-deps.sh test installs it)" >&2; exit 1; }
 
 work=$(mktemp -d)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

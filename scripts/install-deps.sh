@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
-# Installs every Debian package edgegw needs to build, test and run its demo.
-# The same list works on Debian 12 (bookworm) amd64 and Raspberry Pi OS bookworm arm64.
+# scripts/install-deps.sh [demo|test]: installs the Debian packages edgegw needs.
+#   demo  what building the gateway and running `make demo` take (`make demo` uses this);
+#   test  all of demo's and what the tests and benchmarks use (the default; `make`,
+#         `make test`, `make asan` and `make bench` use this).
+# The same lists work on Debian 12 (bookworm) amd64 and Raspberry Pi OS bookworm arm64.
 # Idempotent: packages already present are skipped, so `make` can call it every time.
 set -euo pipefail
 
-packages=(
+set_name=${1:-test}
+
+demo_packages=(
   # toolchain
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config
   # libraries linked into edgegw
-  libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler libtomlplusplus-dev
+  libsqlite3-dev libprotobuf-dev protobuf-compiler libtomlplusplus-dev
   libspdlog-dev libfmt-dev libcli11-dev libzstd-dev libssl-dev
   libboost1.81-dev libboost-json1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev
   libmodbus-dev libgpiod-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
-  # promtool, which checks the /metrics format in a test; wrk for the API benchmark
-  prometheus wrk curl
-  # the MQTT broker the TLS tests start, and the cert scripts in deploy/certs
+  # the demo's MQTT broker and client, and the cert scripts in deploy/certs
   mosquitto mosquitto-clients openssl
+)
+# Added for `test` (the TLS tests also use demo's mosquitto and openssl).
+test_only_packages=(
+  # test and benchmark libraries
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # for working on the code: git lists the files `make format` and `make tidy` work on; the
+  # sqlite3 shell opens a buffer
+  git sqlite3
+  # promtool, which checks the /metrics format in a test; wrk and curl for the API benchmark
+  # and the HTTPS test
+  prometheus wrk curl
   # the browser the dashboard test drives (tests/integration/browser): Debian's selenium and
   # chromedriver, which Debian keeps matched to its chromium
   chromium chromium-driver python3-selenium
 )
+
+case $set_name in
+  demo) packages=("${demo_packages[@]}") ;;
+  test) packages=("${demo_packages[@]}" "${test_only_packages[@]}") ;;
+  *)
+    echo "usage: $0 [demo|test]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -40,7 +61,7 @@ fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps ($set_name): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

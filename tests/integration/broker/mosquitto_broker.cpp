@@ -54,8 +54,9 @@ bool port_accepts(int port) {
 MosquittoBroker::MosquittoBroker(MosquittoOptions options)
     : options_(std::move(options)), pki_(dir_.file("certs")) {
   if (::access(EDGEGW_MOSQUITTO, X_OK) != 0) {
-    throw std::runtime_error(std::string("mosquitto is not installed at ") + EDGEGW_MOSQUITTO +
-                             "; run scripts/install-deps.sh");
+    throw std::runtime_error(
+        std::string("mosquitto is not installed at ") + EDGEGW_MOSQUITTO +
+        " (Debian package mosquitto); scripts/install-deps.sh test installs it");
   }
   device_ = pki_.client(options_.thing_name);
   config_file_ = dir_.file("mosquitto.conf");

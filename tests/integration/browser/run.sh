@@ -6,7 +6,8 @@
 # needed), and an API token; waits for /healthz; runs dashboard_test.py (Debian's selenium and
 # chromedriver driving Debian's Chromium); stops the gateway. The screenshot and the gateway's
 # log land in the output dir.
-# Exit 77 (ctest's "skipped") when a package the test needs is not installed.
+# A package the test needs that is not installed: exit 77 (ctest's "skipped"), or under CI=true
+# exit 1 (tests/missing_packages.sh).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -23,27 +24,14 @@ chromedriver="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 python=/usr/bin/python3
 
 # ---- What the test needs --------------------------------------------------------------------
-# One line per dependency, each naming the Debian package that provides it. Every missing one
-# is reported; the block after the list is the one place that decides what a gap means (today:
-# skip).
-missing=()
-require_package() {  # <Debian package> <executable it installs>
-  [ -x "$2" ] || missing+=("$1 (no $2)")
-}
-require_python_module() {  # <Debian package> <module $python must import>
-  "$python" -c "import $2" 2> /dev/null || missing+=("$1 ($python cannot import $2)")
-}
-require_package python3 "$python"
-require_package chromium "$chromium"
-require_package chromium-driver "$chromedriver"
-require_python_module python3-selenium selenium
-if [ ${#missing[@]} -gt 0 ]; then
-  for dependency in "${missing[@]}"; do
-    echo "run.sh: skipped: missing Debian package $dependency" >&2
-  done
-  echo "run.sh: to install: apt-get install chromium chromium-driver python3-selenium" >&2
-  exit 77
-fi
+# One line per dependency, each naming the Debian package that provides it.
+# shellcheck source=tests/missing_packages.sh
+source "$here/../../missing_packages.sh"
+require_program python3 "$python"
+require_program chromium "$chromium"
+require_program chromium-driver "$chromedriver"
+require_python_module python3-selenium "$python" selenium
+exit_if_packages_missing run.sh
 
 mkdir -p "$out"
 out="$(realpath "$out")"
