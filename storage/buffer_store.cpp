@@ -244,6 +244,12 @@ void BufferStore::close() {
 
 std::vector<SeriesInfo> BufferStore::open_and_load() {
   db_ = open_verified(options_.path);
+  // A new file can give its free pages back to the filesystem (PRAGMA incremental_vacuum),
+  // which is how the reserve is taken back after the buffer itself filled the disk. The mode
+  // can only be chosen before the first table exists, and before WAL mode is.
+  if (db_->query_int("SELECT count(*) FROM sqlite_schema") == 0) {
+    db_->exec("PRAGMA auto_vacuum=INCREMENTAL");
+  }
   std::string mode = db_->query_text("PRAGMA journal_mode=WAL");
   if (mode != "wal") {
     throw StorageError(SQLITE_ERROR,
@@ -252,12 +258,6 @@ std::vector<SeriesInfo> BufferStore::open_and_load() {
   db_->exec(options_.synchronous == "normal" ? "PRAGMA synchronous=NORMAL"
                                              : "PRAGMA synchronous=FULL");
   db_->exec(("PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimit)).c_str());
-  // A new file can give its free pages back to the filesystem (PRAGMA incremental_vacuum),
-  // which is how the reserve is taken back after the buffer itself filled the disk. The mode
-  // can only be chosen before the first table exists.
-  if (db_->query_int("SELECT count(*) FROM sqlite_schema") == 0) {
-    db_->exec("PRAGMA auto_vacuum=INCREMENTAL");
-  }
   if (options_.max_page_count_for_tests > 0) {
     db_->exec(
         ("PRAGMA max_page_count=" + std::to_string(options_.max_page_count_for_tests)).c_str());
@@ -437,8 +437,7 @@ void BufferStore::make_room() {
     // Half the reserve for the database to grow into, the other half for the WAL.
     making_room_max_pages_ = page_count() + reserve_.bytes() / 2 / page_size_;
     if (options_.max_page_count_for_tests > 0) {
-      making_room_max_pages_ =
-          std::min(making_room_max_pages_, options_.max_page_count_for_tests);
+      making_room_max_pages_ = std::min(making_room_max_pages_, options_.max_page_count_for_tests);
     }
     spdlog::warn(
         "storage: the filesystem of {} is full; gave up the {}-byte reserve so bundles can still "
@@ -478,7 +477,7 @@ void BufferStore::tend_reserve() {
   if (reserve_.filesystem_free_bytes() < wanted || !reserve_.take()) return;
   if (std::exchange(reserve_in_use_, false)) {
     set_max_page_count(options_.max_page_count_for_tests > 0 ? options_.max_page_count_for_tests
-                                                            : kSqliteMaxPageCount);
+                                                             : kSqliteMaxPageCount);
   }
   spdlog::info("storage: the filesystem has room again; holding the {}-byte reserve again",
                reserve_.bytes());
@@ -490,8 +489,7 @@ void BufferStore::report_full(spdlog::level::level_enum level, const std::string
   if (held_back == 0) {
     spdlog::log(level, "storage: {}", message);
   } else {
-    spdlog::log(level, "storage: {} (and {} times more since the last report)", message,
-                held_back);
+    spdlog::log(level, "storage: {} (and {} times more since the last report)", message, held_back);
   }
 }
 
@@ -774,8 +772,6 @@ void BufferStore::enforce_retention() {
     }
   }
   enforce_max_bytes();
-  // Also when nothing is written for a while: the reserve comes back once space does.
-  tend_reserve();
 }
 
 void BufferStore::enforce_max_bytes() {

@@ -64,6 +64,13 @@ class BufferStore {
   BufferStats stats() const;
   std::uint64_t next_bundle_seq() const { return next_bundle_seq_; }
 
+  /// While the reserve is given up: keeps the WAL from growing and takes the reserve back
+  /// once the filesystem has room for it (giving free pages back to it first, where the
+  /// database allows). Runs after every commit, and from the storage thread's loop meanwhile.
+  void tend_reserve();
+  /// The reserve is configured but not held: tend_reserve() has work to do.
+  bool reserve_missing() const { return reserve_.bytes() > 0 && !reserve_.held(); }
+
  private:
   class Transaction;
 
@@ -94,10 +101,6 @@ class BufferStore {
   /// A write found the disk full: gives up the reserve and checkpoints, so the WAL is written
   /// from its start again instead of growing.
   void make_room();
-  /// After every commit and retention pass: while the reserve is given up, keeps the WAL from
-  /// growing and takes the reserve back once the filesystem has room for it (giving free pages
-  /// back to it first, where the database allows).
-  void tend_reserve();
   void checkpoint();
   /// Logs `message` about the full disk at most once per interval, with how often it recurred.
   void report_full(spdlog::level::level_enum level, const std::string& message);
@@ -119,8 +122,8 @@ class BufferStore {
   SpaceReserve reserve_;
   std::chrono::steady_clock::time_point next_reserve_attempt_{};
   LogThrottle full_log_;
-  bool incremental_vacuum_ = false;  // the file can give free pages back to the filesystem
-  bool reserve_in_use_ = false;  // given up for a full filesystem, not yet taken back
+  bool incremental_vacuum_ = false;         // the file can give free pages back to the filesystem
+  bool reserve_in_use_ = false;             // given up for a full filesystem, not yet taken back
   std::int64_t making_room_max_pages_ = 0;  // the size cap for making_room writes meanwhile
   std::unique_ptr<SqliteConnection> db_;
 

@@ -12,6 +12,8 @@
 namespace edgegw {
 namespace {
 
+constexpr auto kReserveCheckInterval = std::chrono::seconds(1);
+
 void validate(const StorageOptions& options) {
   auto require = [](bool ok, const char* message) {
     if (!ok) throw std::invalid_argument(std::string("storage: ") + message);
@@ -79,8 +81,13 @@ void SqliteBuffer::run() {
              queued_readings_ >= static_cast<std::size_t>(options_.batch_max_readings) ||
              steady_clock::now() >= appends_.front().queued_at + flush_interval;
     };
-    while (!stopping_ && tasks_.empty() && !group_due() && steady_clock::now() < next_retention) {
-      auto deadline = next_retention;
+    // While the full-disk reserve is not held, look once a second whether it can be again,
+    // even when nothing is written.
+    const auto next_reserve_check =
+        reserve_missing_ ? steady_clock::now() + kReserveCheckInterval : next_retention;
+    while (!stopping_ && tasks_.empty() && !group_due() && steady_clock::now() < next_retention &&
+           steady_clock::now() < next_reserve_check) {
+      auto deadline = std::min(next_retention, next_reserve_check);
       if (!appends_.empty())
         deadline = std::min(deadline, appends_.front().queued_at + flush_interval);
       wake_.wait_until(lock, deadline);
@@ -107,6 +114,15 @@ void SqliteBuffer::run() {
     // Blocking callers go first: they are few, short and someone is waiting on each.
     for (auto& task : tasks) task();
     if (!group.empty()) commit_group(group);
+    if (store_->reserve_missing()) {
+      try {
+        store_->tend_reserve();
+      } catch (const StorageError& error) {
+        spdlog::error("storage: tending the full-disk reserve failed: {}", error.what());
+      }
+      publish_stats();
+    }
+    reserve_missing_ = store_->reserve_missing();
     if (steady_clock::now() >= next_retention) {
       try {
         store_->enforce_retention();

@@ -165,7 +165,8 @@ class SqliteBuffer {
   std::size_t queued_readings_ = 0;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
-  bool flush_now_ = false;  // wait_for_queued_appends: commit the queue without waiting
+  bool flush_now_ = false;        // wait_for_queued_appends: commit the queue without waiting
+  bool reserve_missing_ = false;  // storage thread only: the full-disk reserve is not held
 
   mutable std::mutex stats_mutex_;
   BufferStats stats_;

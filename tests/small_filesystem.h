@@ -21,7 +21,8 @@ class SmallFilesystem {
  public:
   explicit SmallFilesystem(std::size_t bytes) {
     const std::string options = "size=" + std::to_string(bytes) + ",mode=0700";
-    if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+    if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) !=
+        0) {
       throw std::runtime_error("mount tmpfs on " + dir_.path().string() + ": " +
                                std::strerror(errno));
     }

@@ -1,12 +1,13 @@
 // The buffer on a really full filesystem (a 4 MB tmpfs), beside the max_page_count tests in
 // full_disk_test.cpp: there the WAL can still grow, here nothing can, not even a DELETE's WAL
 // frames, unless the buffer kept room of its own.
+#include "tests/small_filesystem.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "storage/sqlite_buffer.h"
-#include "tests/small_filesystem.h"
 #include "tests/storage/storage_test_support.h"
 
 namespace edgegw {
@@ -87,6 +88,12 @@ TEST_F(SmallFilesystemTest, FilledByItsOwnReadingsTheBufferStillDrainsAndThenAcc
   }
   EXPECT_EQ(buffer->stats().dropped.at("storage_full"), dropped_before);
   EXPECT_EQ(drain(*buffer), 40'000);
+
+  // The database gives free pages back to the filesystem, and the reserve is held again.
+  EXPECT_EQ(testing::query_int(options_.path, "PRAGMA auto_vacuum"), 2) << "incremental";
+  clock_.advance(std::chrono::seconds(5));
+  ASSERT_EQ(buffer->append_sync(make_readings(1, 2'000'000, 100)), AppendStatus::accepted);
+  EXPECT_EQ(buffer->stats().reserve_bytes_held, kReserveBytes);
 }
 
 TEST_F(SmallFilesystemTest, FilledBySomeoneElsesFileTheBufferDrainsAndAcceptsOnceSpaceIsFreed) {
