@@ -332,13 +332,7 @@ std::vector<SeriesInfo> BufferStore::open_and_load() {
 }
 
 void BufferStore::refresh_used_bytes() {
-  auto read = [](SqliteStatement& statement) {
-    SqliteStatement::Reset reset(statement);
-    return statement.step() ? statement.column_int64(0) : 0;
-  };
-  std::int64_t pages = read(sql_->page_count);
-  std::int64_t free_pages = read(sql_->freelist_count);
-  used_bytes_ = (pages - free_pages) * page_size_;
+  used_bytes_ = (page_count() - freelist_count()) * page_size_;
 }
 
 void BufferStore::refresh_oldest_ts() {
@@ -413,9 +407,19 @@ void BufferStore::checkpoint() {
   sqlite3_wal_checkpoint_v2(db_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
+namespace {
+std::int64_t read_single(SqliteStatement& statement) {
+  SqliteStatement::Reset reset(statement);
+  return statement.step() ? statement.column_int64(0) : 0;
+}
+}  // namespace
+
 std::int64_t BufferStore::page_count() {
-  SqliteStatement::Reset reset(sql_->page_count);
-  return sql_->page_count.step() ? sql_->page_count.column_int64(0) : 0;
+  return read_single(sql_->page_count);
+}
+
+std::int64_t BufferStore::freelist_count() {
+  return read_single(sql_->freelist_count);
 }
 
 void BufferStore::set_max_page_count(std::int64_t pages) {
@@ -461,8 +465,7 @@ void BufferStore::tend_reserve() {
   // find the disk full and give it up again.
   const std::int64_t wanted = 2 * reserve_.bytes();
   if (free_bytes < wanted && incremental_vacuum_ && reserve_in_use_) {
-    const std::int64_t free_pages = db_->query_int("PRAGMA freelist_count");
-    const std::int64_t pages = std::min(free_pages, (wanted - free_bytes) / page_size_ + 1);
+    const std::int64_t pages = std::min(freelist_count(), (wanted - free_bytes) / page_size_ + 1);
     if (pages > 0) {
       try {
         db_->exec(("PRAGMA incremental_vacuum(" + std::to_string(pages) + ")").c_str());
@@ -497,15 +500,24 @@ template <class Write>
 bool BufferStore::write_with_full_retry(Write write, std::int64_t rows_needed,
                                         std::optional<SeqRange> protect, Growth growth) {
   for (int attempt = 0;; ++attempt) {
+    bool committed = false;
     try {
       limit_growth(growth);
       Transaction transaction(*this);
       write();
       transaction.commit();
-      tend_reserve();
-      return true;
+      committed = true;
     } catch (const StorageError& error) {
       if (error.code() != SQLITE_FULL) throw;
+    }
+    if (committed) {
+      // Outside the try: the write is committed whatever tending the reserve runs into.
+      try {
+        tend_reserve();
+      } catch (const StorageError& error) {
+        report_full(spdlog::level::warn, std::string("tending the reserve: ") + error.what());
+      }
+      return true;
     }
     // First what costs no data: the reserve and a checkpoint. Then, where the write brings new
     // data, the oldest unsent telemetry.

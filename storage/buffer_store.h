@@ -98,6 +98,7 @@ class BufferStore {
   void limit_growth(Growth growth);
   void set_max_page_count(std::int64_t pages);
   std::int64_t page_count();
+  std::int64_t freelist_count();
   /// A write found the disk full: gives up the reserve and checkpoints, so the WAL is written
   /// from its start again instead of growing.
   void make_room();
