@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -162,12 +163,18 @@ struct BufferStore::Statements {
             "SELECT bundle_seq, first_seq, last_seq, payload FROM inflight ORDER BY bundle_seq")),
         delete_inflight(db.prepare("DELETE FROM inflight WHERE bundle_seq = ?1")),
         insert_alarm(db.prepare(
-            "INSERT INTO alarms(kind, series, ts_ms, value, message) VALUES(?1, ?2, ?3, ?4, ?5)")),
+            "INSERT INTO alarms(kind, series, ts_ms, value, message, alarm_id, state, severity, "
+            "threshold, first_ts_ms, last_ts_ms) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, nullif(?6, 0), ?7, ?8, ?9, ?10, ?11)")),
         select_alarms(db.prepare(
-            "SELECT id, kind, series, ts_ms, value, message FROM alarms ORDER BY id LIMIT ?1")),
+            "SELECT id, kind, series, ts_ms, value, message, coalesce(alarm_id, id), state, "
+            "severity, threshold, first_ts_ms, last_ts_ms FROM alarms ORDER BY id LIMIT ?1")),
         delete_alarm(db.prepare("DELETE FROM alarms WHERE id = ?1")),
         delete_oldest_alarms(db.prepare(
             "DELETE FROM alarms WHERE id IN (SELECT id FROM alarms ORDER BY id LIMIT ?1)")),
+        select_setting(db.prepare("SELECT value FROM settings WHERE name = ?1")),
+        upsert_setting(db.prepare("INSERT INTO settings(name, value) VALUES(?1, ?2) "
+                                  "ON CONFLICT(name) DO UPDATE SET value = excluded.value")),
         set_counter(db.prepare("INSERT INTO counters(name, value) VALUES(?1, ?2) "
                                "ON CONFLICT(name) DO UPDATE SET value = excluded.value")),
         page_count(db.prepare("PRAGMA page_count")),
@@ -179,6 +186,7 @@ struct BufferStore::Statements {
   SqliteStatement upsert_series;
   SqliteStatement insert_inflight, select_inflight, delete_inflight;
   SqliteStatement insert_alarm, select_alarms, delete_alarm, delete_oldest_alarms;
+  SqliteStatement select_setting, upsert_setting;
   SqliteStatement set_counter;
   SqliteStatement page_count, freelist_count;
 };
@@ -709,6 +717,13 @@ std::int64_t BufferStore::add_alarm(const Alarm& alarm) {
         .bind(3, alarm.ts_ms)
         .bind(4, alarm.value)
         .bind_text(5, alarm.message)
+        .bind(6, alarm.state == AlarmState::raised ? std::int64_t{0} : alarm.alarm_id)
+        .bind_text(7, alarm_state_name(alarm.state))
+        .bind_text(8, severity_name(alarm.severity))
+        // NaN is stored as NULL: no threshold.
+        .bind(9, alarm.threshold.value_or(std::numeric_limits<double>::quiet_NaN()))
+        .bind(10, alarm.first_ts_ms)
+        .bind(11, alarm.last_ts_ms)
         .execute();
     id = sqlite3_last_insert_rowid(db_->get());
   };
@@ -731,14 +746,40 @@ std::vector<Alarm> BufferStore::pending_alarms(std::size_t max) {
   SqliteStatement::Reset reset(select);
   select.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(max, kSeqMax)));
   while (select.step()) {
-    out.push_back({.id = select.column_int64(0),
-                   .kind = select.column_text(1),
-                   .series = select.column_text(2),
-                   .ts_ms = select.column_int64(3),
-                   .value = select.column_double(4),
-                   .message = select.column_text(5)});
+    const double threshold = select.column_double(9);
+    out.push_back(
+        {.id = select.column_int64(0),
+         .alarm_id = select.column_int64(6),
+         .kind = select.column_text(1),
+         .series = select.column_text(2),
+         .ts_ms = select.column_int64(3),
+         .value = select.column_double(4),
+         .message = select.column_text(5),
+         .state = select.column_text(7) == "cleared" ? AlarmState::cleared : AlarmState::raised,
+         .severity = parse_severity(select.column_text(8)).value_or(Severity::warning),
+         .threshold = std::isnan(threshold) ? std::nullopt : std::optional(threshold),
+         .first_ts_ms = select.column_int64(10),
+         .last_ts_ms = select.column_int64(11)});
   }
   return out;
+}
+
+std::optional<std::string> BufferStore::setting(const std::string& name) {
+  SqliteStatement& select = sql_->select_setting;
+  SqliteStatement::Reset reset(select);
+  select.bind_text(1, name);
+  if (!select.step()) return std::nullopt;
+  return select.column_text(0);
+}
+
+bool BufferStore::store_setting(const std::string& name, const std::string& value) {
+  try {
+    return write_with_full_retry(
+        [&] { sql_->upsert_setting.bind_text(1, name).bind_text(2, value).execute(); }, 0);
+  } catch (const StorageError& error) {
+    spdlog::error("storage: storing setting {} failed: {}", name, error.what());
+    return false;
+  }
 }
 
 bool BufferStore::ack_alarm(std::int64_t id) {

@@ -55,6 +55,8 @@ class BufferStore {
   std::int64_t add_alarm(const Alarm& alarm);
   std::vector<Alarm> pending_alarms(std::size_t max);
   bool ack_alarm(std::int64_t id);
+  std::optional<std::string> setting(const std::string& name);
+  bool store_setting(const std::string& name, const std::string& value);
 
   /// Drops telemetry past max_age_s, then enforces max_bytes.
   void enforce_retention();

@@ -8,7 +8,7 @@ namespace {
 
 // Migration i takes the database from user_version i to i+1. Append only: a shipped step is
 // never edited, because gateways in the field have already run it.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // v1: the buffer.
     // readings.value may be NULL: SQLite stores NaN as NULL, and a NOT NULL constraint would
     //   fail a whole group commit for one bad value that slipped past ingest.
@@ -46,6 +46,21 @@ CREATE TABLE alarms (
 CREATE TABLE counters (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+    // v2: alarms decided by rules, published when raised and again when cleared; settings that
+    //   outlive a restart (armed, a load cell's tare and scale).
+    // alarm_id NULL: the message is a raise, and its own id names the excursion.
+    R"sql(
+ALTER TABLE alarms ADD COLUMN alarm_id INTEGER;
+ALTER TABLE alarms ADD COLUMN state TEXT NOT NULL DEFAULT 'raised';
+ALTER TABLE alarms ADD COLUMN severity TEXT NOT NULL DEFAULT 'warning';
+ALTER TABLE alarms ADD COLUMN threshold REAL;
+ALTER TABLE alarms ADD COLUMN first_ts_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alarms ADD COLUMN last_ts_ms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE settings (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
 };

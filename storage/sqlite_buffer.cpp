@@ -313,6 +313,14 @@ bool SqliteBuffer::ack_alarm(std::int64_t id) {
   return call([this, id] { return store_->ack_alarm(id); });
 }
 
+std::optional<std::string> SqliteBuffer::setting(const std::string& name) {
+  return call([this, &name] { return store_->setting(name); });
+}
+
+bool SqliteBuffer::store_setting(const std::string& name, const std::string& value) {
+  return call([this, &name, &value] { return store_->store_setting(name, value); });
+}
+
 BufferStats SqliteBuffer::stats() const {
   std::lock_guard lock(stats_mutex_);
   return stats_;

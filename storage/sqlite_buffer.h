@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -132,6 +133,11 @@ class SqliteBuffer {
   std::vector<Alarm> pending_alarms(std::size_t max);
   /// Deletes an alarm once the cloud has it. False if there was no such alarm.
   bool ack_alarm(std::int64_t id);
+
+  /// A setting that outlives a restart (armed, a load cell's tare), or nullopt if never stored.
+  std::optional<std::string> setting(const std::string& name);
+  /// Stores it durably; false if storage refused.
+  bool store_setting(const std::string& name, const std::string& value);
 
   /// The latest counters; never waits for SQLite.
   BufferStats stats() const;

@@ -50,8 +50,15 @@ TEST_F(SqliteBufferTest, BacklogSeriesInflightBundleSeqAndAlarmsSurviveRestart) 
   const std::string payload("\x00\x01\xff\xfe bundle bytes \x00", 19);
   std::vector<StoredReading> stored;
   InflightBundle bundle;
-  Alarm alarm{
-      .kind = "overload", .series = "crane.load", .ts_ms = 1234, .value = 9.5, .message = "SWL"};
+  Alarm alarm{.kind = "overload",
+              .series = "crane.load",
+              .ts_ms = 1234,
+              .value = 9.5,
+              .message = "SWL",
+              .severity = Severity::critical,
+              .threshold = 9.0,
+              .first_ts_ms = 1200,
+              .last_ts_ms = 1234};
   SeriesId load_id = 0;
   SeriesId wind_id = 0;
   {
@@ -69,6 +76,7 @@ TEST_F(SqliteBufferTest, BacklogSeriesInflightBundleSeqAndAlarmsSurviveRestart) 
               .payload = payload};
     ASSERT_TRUE(buffer->record_inflight(bundle));
     alarm.id = buffer->add_alarm(alarm);
+    alarm.alarm_id = alarm.id;  // a raise names its excursion
     ASSERT_GT(alarm.id, 0);
   }
 
@@ -351,6 +359,46 @@ TEST_F(SqliteBufferTest, OpenExplainsAStorageDirectoryThatCannotBeCreated) {
 TEST_F(SqliteBufferTest, OpenRejectsInvalidOptions) {
   options_.synchronous = "off";
   EXPECT_THROW(open(), std::invalid_argument);
+}
+
+TEST_F(SqliteBufferTest, AClearedAlarmKeepsItsExcursionsIdAndEveryFieldSurvivesARestart) {
+  Alarm raised{.kind = "high_wind",
+               .series = "crane.wind_speed_ms",
+               .ts_ms = 1000,
+               .value = 21.5,
+               .message = "wind above 20 m/s",
+               .severity = Severity::warning,
+               .threshold = 20.0,
+               .first_ts_ms = 1000,
+               .last_ts_ms = 1000};
+  Alarm cleared;
+  {
+    auto buffer = open();
+    raised.id = buffer->add_alarm(raised);
+    raised.alarm_id = raised.id;
+    cleared = raised;
+    cleared.state = AlarmState::cleared;
+    cleared.ts_ms = cleared.last_ts_ms = 5000;
+    cleared.value = 12.0;
+    cleared.threshold.reset();
+    cleared.id = buffer->add_alarm(cleared);
+    EXPECT_NE(cleared.id, raised.id) << "each state is its own message";
+  }
+  auto buffer = open();
+  EXPECT_EQ(buffer->pending_alarms(10), (std::vector<Alarm>{raised, cleared}));
+}
+
+TEST_F(SqliteBufferTest, SettingsOutliveARestart) {
+  {
+    auto buffer = open();
+    EXPECT_EQ(buffer->setting("armed"), std::nullopt);
+    ASSERT_TRUE(buffer->store_setting("armed", "false"));
+    ASSERT_TRUE(buffer->store_setting("armed", "true"));
+    ASSERT_TRUE(buffer->store_setting("scale.offset", "-8123"));
+  }
+  auto buffer = open();
+  EXPECT_EQ(buffer->setting("armed"), "true");
+  EXPECT_EQ(buffer->setting("scale.offset"), "-8123");
 }
 
 TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/model/alarm.h"
+#include "gateway/model/reading.h"
+#include "gateway/rules/rule_options.h"
+
+namespace edgegw::rules {
+
+/// What one rule decides: an excursion began (raised) or ended (cleared).
+struct Transition {
+  AlarmState state = AlarmState::raised;
+  std::int64_t ts_ms = 0;
+  double value = 0.0;
+  std::optional<double> threshold;
+  std::string message;
+};
+
+/// One rule's state machine. Each rule keeps only its own small state; the engine feeds it.
+class Rule {
+ public:
+  explicit Rule(RuleOptions options) : options_(std::move(options)) {}
+  virtual ~Rule() = default;
+  const RuleOptions& options() const { return options_; }
+  bool raised() const { return raised_; }
+  /// When it last raised; nullopt if never (since the last reset).
+  std::optional<std::int64_t> raised_at_ms() const { return raised_at_ms_; }
+
+  /// A reading of the rule's series.
+  virtual std::optional<Transition> on_reading(std::int64_t /*ts_ms*/, double /*value*/) {
+    return std::nullopt;
+  }
+  /// Time has passed: `adapter_up` says whether the rule's adapter is up (offline rules).
+  virtual std::optional<Transition> on_tick(std::int64_t /*now_ms*/, bool /*adapter_up*/) {
+    return std::nullopt;
+  }
+  /// Forgets the current excursion (disarmed): returns the clear if one was raised.
+  std::optional<Transition> reset(std::int64_t now_ms);
+
+ protected:
+  /// Records a state change and returns it.
+  Transition enter(AlarmState state, std::int64_t ts_ms, double value,
+                   std::optional<double> threshold, std::string message);
+  /// Drops the kind's own state (windows, hold timers).
+  virtual void forget() {}
+
+  RuleOptions options_;
+  bool raised_ = false;
+  std::optional<std::int64_t> raised_at_ms_;
+  double last_value_ = 0.0;
+};
+
+/// Builds the rule the options describe (they must have passed rule_shape()).
+std::unique_ptr<Rule> make_rule(const RuleOptions& options);
+
+/// Evaluates every `[[rules]]` on accepted readings and on a periodic tick, and turns their
+/// transitions into alarms. Not thread-safe by design: one owner thread feeds it (ingest runs
+/// it on the storage thread, after each commit), so rule state needs no locks.
+class RulesEngine {
+ public:
+  /// Stores a published alarm and returns its id (0 if it could not be stored).
+  using AlarmSink = std::function<std::int64_t(Alarm)>;
+  /// Whether the named adapter is up, for offline rules.
+  using AdapterUp = std::function<bool(const std::string& adapter)>;
+  /// The name of a series id, for matching readings to rules.
+  using SeriesName = std::function<std::optional<std::string>(SeriesId)>;
+
+  RulesEngine(const std::vector<RuleOptions>& rules, SeriesName series_name, AlarmSink sink);
+
+  /// Accepted readings, in the order they were accepted.
+  void on_readings(std::span<const Reading> readings);
+  void on_tick(std::int64_t now_ms, const AdapterUp& adapter_up);
+  /// Disarming clears every raised armed_only rule; while disarmed they do not count.
+  void set_armed(bool armed, std::int64_t now_ms);
+  bool armed() const { return armed_; }
+  std::size_t rule_count() const { return rules_.size(); }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Rule> rule;
+    std::int64_t alarm_id = 0;        // of the raise being published, for its clear
+    std::vector<std::size_t> combos;  // all_of rules that watch this one
+    std::vector<const Rule*> parts;   // for an all_of rule: the rules it watches
+  };
+
+  void apply(std::size_t index, const std::optional<Transition>& transition);
+  void publish(Entry& entry, const Transition& transition);
+  bool counts(const Entry& entry) const { return armed_ || !entry.rule->options().armed_only; }
+  const std::vector<std::size_t>& rules_for(SeriesId series);
+
+  std::vector<Entry> entries_;
+  std::vector<Rule*> rules_;  // same order as entries_
+  std::unordered_map<std::string, std::vector<std::size_t>> by_series_name_;
+  std::unordered_map<SeriesId, std::vector<std::size_t>> by_series_id_;
+  SeriesName series_name_;
+  AlarmSink sink_;
+  bool armed_ = true;
+};
+
+}  // namespace edgegw::rules
