@@ -1,5 +1,7 @@
 #include "adapters/registry.h"
 
+#include "adapters/modbus/libmodbus_client.h"
+#include "adapters/modbus/modbus_adapter.h"
 #include "adapters/simulator/simulator_adapter.h"
 
 namespace edgegw {
@@ -12,15 +14,16 @@ AdapterType simulator_type() {
           "Synthetic, seeded sensor data: a chocolate box on a load cell with a PIR "
           "sensor, or a crane's telemetry over lift cycles. For demos and benchmarks.",
       .options = describe_options(simulator_option_table()),
+      .lists = {},
       .check =
-          [](const AdapterOptionValues& values) {
+          [](const AdapterOptionValues& values, const AdapterOptionLists&) {
             SimulatorOptions options;
             AdapterCheck check;
             check.errors = parse_simulator_options(values, options);
             check.name = options.name;
             return check;
           },
-      .create = [](const AdapterOptionValues& values, Clock& clock,
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&, Clock& clock,
                    OptionErrors& errors) -> std::unique_ptr<Adapter> {
         SimulatorOptions options;
         OptionErrors found = parse_simulator_options(values, options);
@@ -31,6 +34,61 @@ AdapterType simulator_type() {
         return std::make_unique<SimulatorAdapter>(std::move(options), clock);
       },
   };
+}
+
+const std::vector<AdapterOptionValues>& list_or_empty(const AdapterOptionLists& lists,
+                                                      const std::string& key) {
+  static const std::vector<AdapterOptionValues> none;
+  auto found = lists.find(key);
+  return found == lists.end() ? none : found->second;
+}
+
+AdapterType modbus_type() {
+  return {
+      .type = "modbus",
+      .summary =
+          "One Modbus device over TCP or RTU (serial), polled on its own thread. Contiguous "
+          "registers of one table are read in one request; a block that fails (exception, "
+          "timeout, CRC) is counted in adapter_errors_total with its reason in /api/v1/status "
+          "while the other blocks keep flowing; a lost link is opened again with capped "
+          "exponential backoff. Several devices are several adapters.",
+      .options = describe_options(modbus_option_table()),
+      .lists = {{.key = "registers",
+                 .summary = "The register map, one table per value; at least one. Each becomes "
+                            "the series \"<adapter name>.<name>\".",
+                 .options = describe_options(modbus_register_option_table())}},
+      .check =
+          [](const AdapterOptionValues& values, const AdapterOptionLists& lists) {
+            ModbusOptions options;
+            AdapterCheck check;
+            check.errors = parse_modbus_options(values, list_or_empty(lists, "registers"), options);
+            check.name = options.name;
+            return check;
+          },
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists& lists, Clock& clock,
+                   OptionErrors& errors) -> std::unique_ptr<Adapter> {
+        ModbusOptions options;
+        OptionErrors found =
+            parse_modbus_options(values, list_or_empty(lists, "registers"), options);
+        if (!found.empty()) {
+          errors.insert(errors.end(), found.begin(), found.end());
+          return nullptr;
+        }
+        auto client = std::make_unique<modbus::LibmodbusClient>(options);
+        return std::make_unique<ModbusAdapter>(std::move(options), clock, std::move(client));
+      },
+  };
+}
+
+/// Nested lists the type does not declare, as errors on their keys.
+OptionErrors undeclared_lists(const AdapterType& type, const AdapterOptionLists& lists) {
+  OptionErrors errors;
+  for (const auto& [key, tables] : lists) {
+    bool declared = false;
+    for (const auto& list : type.lists) declared = declared || list.key == key;
+    if (!declared) errors.emplace_back(key, "unknown key");
+  }
+  return errors;
 }
 
 std::string known_types() {
@@ -49,7 +107,7 @@ std::pair<std::string, std::string> unknown_type(std::string_view type) {
 }  // namespace
 
 const std::vector<AdapterType>& adapter_types() {
-  static const std::vector<AdapterType> types = {simulator_type()};
+  static const std::vector<AdapterType> types = {simulator_type(), modbus_type()};
   return types;
 }
 
@@ -61,19 +119,34 @@ const AdapterType* find_adapter_type(std::string_view type) {
 }
 
 std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
-                                        Clock& clock, OptionErrors& errors) {
+                                        const AdapterOptionLists& lists, Clock& clock,
+                                        OptionErrors& errors) {
   const AdapterType* found = find_adapter_type(type);
   if (!found) {
     errors.push_back(unknown_type(type));
     return nullptr;
   }
-  return found->create(values, clock, errors);
+  OptionErrors undeclared = undeclared_lists(*found, lists);
+  if (!undeclared.empty()) {
+    errors.insert(errors.end(), undeclared.begin(), undeclared.end());
+    return nullptr;
+  }
+  return found->create(values, lists, clock, errors);
 }
 
-AdapterCheck check_adapter(std::string_view type, const AdapterOptionValues& values) {
+std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
+                                        Clock& clock, OptionErrors& errors) {
+  return create_adapter(type, values, {}, clock, errors);
+}
+
+AdapterCheck check_adapter(std::string_view type, const AdapterOptionValues& values,
+                           const AdapterOptionLists& lists) {
   const AdapterType* found = find_adapter_type(type);
   if (!found) return {std::string(type), {unknown_type(type)}};
-  return found->check(values);
+  AdapterCheck check = found->check(values, lists);
+  OptionErrors undeclared = undeclared_lists(*found, lists);
+  check.errors.insert(check.errors.end(), undeclared.begin(), undeclared.end());
+  return check;
 }
 
 }  // namespace edgegw

@@ -25,7 +25,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
                                      config_.ingest.max_past_days * 86'400'000);
   for (const auto& adapter_config : config_.adapters) {
     OptionErrors errors;
-    auto adapter = create_adapter(adapter_config.type, adapter_config.values, clock_, errors);
+    auto adapter = create_adapter(adapter_config.type, adapter_config.values,
+                                  adapter_config.lists, clock_, errors);
     if (!adapter) {
       throw ConfigError("adapter " + adapter_config.name + ": " +
                         (errors.empty() ? "cannot be built"

@@ -410,11 +410,52 @@ void for_each_array_table(const toml::table& root, std::string_view name, Proble
   for (const auto& element : *array) each(*element.as_table());
 }
 
+/// The nested arrays of tables of one [[adapters]] table ([[adapters.registers]]), each table's
+/// scalars read like any section's. Their keys' lines go into `lines` as "registers[2].type",
+/// and each table's own line as "registers[2]", so an adapter's error on either finds its line.
+AdapterOptionLists adapter_lists(const toml::table& table,
+                                 std::map<std::string, std::int64_t>& lines, Problems& problems) {
+  AdapterOptionLists lists;
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    if (node.is_table()) {
+      problems.add(line_of(node), "adapters." + name +
+                                      " must be a single value or a list of tables: [[adapters." +
+                                      name + "]]");
+      continue;
+    }
+    const auto* array = node.as_array();
+    if (!array || !array->is_array_of_tables()) continue;
+    auto& list = lists[name];
+    for (const auto& element : *array) {
+      const std::string entry = name + "[" + std::to_string(list.size()) + "]";
+      std::map<std::string, std::int64_t> entry_lines;
+      list.push_back(
+          scalar_values(*element.as_table(), "adapters." + entry, entry_lines, problems));
+      lines[entry] = line_of(element);
+      for (const auto& [entry_key, line] : entry_lines) lines[entry + "." + entry_key] = line;
+    }
+  }
+  return lists;
+}
+
+/// Like report(), but an error on a key of a nested table that is not in the file (a required
+/// key left out) gets that table's line rather than the adapter's.
+void report_adapter(const OptionErrors& errors, const std::map<std::string, std::int64_t>& lines,
+                    std::int64_t adapter_line, Problems& problems) {
+  for (const auto& [key, message] : errors) {
+    auto at = lines.find(key);
+    if (at == lines.end()) at = lines.find(key.substr(0, key.find("].") + 1));
+    problems.add(at == lines.end() ? adapter_line : at->second, "adapters." + key + " " + message);
+  }
+}
+
 void check_adapters(GatewayConfig& config, const toml::table& root, Problems& problems) {
   std::set<std::string> names;
   for_each_array_table(root, "adapters", problems, [&](const toml::table& table) {
     std::map<std::string, std::int64_t> lines;
-    auto values = scalar_values(table, "adapters", lines, problems);
+    auto values = scalar_values(table, "adapters", lines, problems, true);
+    auto lists = adapter_lists(table, lines, problems);
     AdapterConfig adapter;
     auto type_at = values.find("type");
     if (type_at == values.end() || !std::holds_alternative<std::string>(type_at->second)) {
@@ -423,14 +464,15 @@ void check_adapters(GatewayConfig& config, const toml::table& root, Problems& pr
     }
     adapter.type = std::get<std::string>(type_at->second);
     values.erase(type_at);
-    AdapterCheck check = check_adapter(adapter.type, values);
-    report(check.errors, "adapters", lines, line_of(table), problems);
+    AdapterCheck check = check_adapter(adapter.type, values, lists);
+    report_adapter(check.errors, lines, line_of(table), problems);
     if (!check.errors.empty()) return;
     if (!names.insert(check.name).second) {
       problems.add(line_of(table), "adapters.name \"" + check.name + "\" is used twice");
     }
     adapter.name = check.name;
     adapter.values = std::move(values);
+    adapter.lists = std::move(lists);
     config.adapters.push_back(std::move(adapter));
   });
 }
@@ -648,6 +690,12 @@ std::string render_config_reference() {
   for (const auto& type : adapter_types()) {
     render_section(out, "[[adapters]] type = \"" + std::string(type.type) + "\"",
                    std::string(type.summary), type.options);
+    for (const auto& list : type.lists) {
+      render_section(
+          out,
+          "[[adapters." + std::string(list.key) + "]] (type = \"" + std::string(type.type) + "\")",
+          std::string(list.summary), list.options);
+    }
   }
   return out.str();
 }

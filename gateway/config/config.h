@@ -112,6 +112,9 @@ struct AdapterConfig {
   std::string type;
   std::string name;
   std::map<std::string, OptionValue> values;  ///< every key but `type`
+  /// Its nested lists of tables by key (`[[adapters.registers]]`), each table's values in file
+  /// order: the registry's AdapterOptionLists.
+  std::map<std::string, std::vector<std::map<std::string, OptionValue>>> lists;
 };
 
 /// The whole config file, parsed once at start-up.
