@@ -33,6 +33,9 @@ test_only_packages=(
   # the browser the dashboard test drives (tests/integration/browser): Debian's selenium and
   # chromedriver, which Debian keeps matched to its chromium
   chromium chromium-driver python3-selenium
+  # the Modbus server the modbus adapter's tests and benchmark talk to (pymodbus imports
+  # pyserial and its asyncio part even for TCP), and socat for the RTU test's PTY pair
+  python3-pymodbus python3-serial python3-serial-asyncio socat
 )
 
 case $set_name in
