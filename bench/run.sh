@@ -7,6 +7,7 @@ source "$(dirname "$0")/sim_config.sh"
 
 "$build/bench/edgegw_bench" ${BENCH_ARGS:-}
 "$build/bench/edgegw_drain_bench" ${BENCH_ARGS:-}
+"$build/bench/edgegw_modbus_bench" ${BENCH_ARGS:-}
 bash "$(dirname "$0")/api_bench.sh" "$build"
 
 work=$(mktemp -d)

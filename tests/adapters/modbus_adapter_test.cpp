@@ -23,7 +23,8 @@ class CountingSink final : public ReadingSink {
     taken_.insert(taken_.end(), readings.begin(), readings.end());
     return true;
   }
-  void raise_alarm(Alarm) override {}
+  // No override: builds whether or not ReadingSink still has raise_alarm (it is leaving it).
+  void raise_alarm(Alarm) {}
   std::vector<Reading> taken() const {
     std::lock_guard lock(mutex_);
     return taken_;
