@@ -18,9 +18,7 @@ class ReadingSink {
   /// Offers readings to the pipeline. Returns false when the pipeline is full (back-pressure):
   /// nothing of `readings` was taken, and the adapter keeps them and offers them again later.
   virtual bool offer(std::span<const Reading> readings) = 0;
-  /// Reports something a person must hear about now (a theft). It is stored durably before
-  /// this returns and published ahead of all telemetry.
-  virtual void raise_alarm(Alarm alarm) = 0;
+  // No alarms here: an adapter only reads its source; the gateway's rules decide alarms.
 };
 
 /// How an adapter is doing with its source, for /api/v1/status and the adapter_* metrics.

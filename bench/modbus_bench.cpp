@@ -19,8 +19,6 @@ class CountingSink final : public ReadingSink {
     count_ += readings.size();
     return true;
   }
-  // No override: builds whether or not ReadingSink still has raise_alarm (it is leaving it).
-  void raise_alarm(Alarm) {}
   std::size_t count() const {
     std::lock_guard lock(mutex_);
     return count_;

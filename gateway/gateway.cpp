@@ -22,11 +22,11 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
       io_work_(io_.get_executor()) {
   buffer_ = SqliteBuffer::open(config_.storage, clock_);
   ingest_ = std::make_unique<Ingest>(*buffer_, clock_, config_.ingest.max_future_s * 1000,
-                                     config_.ingest.max_past_days * 86'400'000);
+                                     config_.ingest.max_past_days * 86'400'000, config_.rules);
   for (const auto& adapter_config : config_.adapters) {
     OptionErrors errors;
-    auto adapter = create_adapter(adapter_config.type, adapter_config.values,
-                                  adapter_config.lists, clock_, errors);
+    auto adapter = create_adapter(adapter_config.type, adapter_config.values, adapter_config.lists,
+                                  clock_, errors);
     if (!adapter) {
       throw ConfigError("adapter " + adapter_config.name + ": " +
                         (errors.empty() ? "cannot be built"
@@ -36,6 +36,12 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
     adapters_.push_back(std::move(adapter));
   }
   register_series();
+  ingest_->set_adapter_up([this](const std::string& name) {
+    for (const auto& adapter : adapters_) {
+      if (adapter->name() == name) return adapter->health().up;
+    }
+    return false;  // no such adapter is running: as good as down
+  });
 
   packer_ = std::make_unique<BundlePacker>(
       PackerOptions{
@@ -126,6 +132,7 @@ void Gateway::start() {
   if (started_) return;
   started_ = true;
   api_->start();  // throws here, before anything runs, if the address cannot be bound
+  schedule_rule_tick();
   io_thread_ = std::thread([this] { io_.run(); });
   uplink_->start();
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
@@ -135,11 +142,21 @@ void Gateway::start() {
   }
 }
 
+void Gateway::schedule_rule_tick() {
+  rule_tick_.expires_after(kRuleTick);
+  rule_tick_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;  // cancelled: stopping
+    ingest_->tick();
+    schedule_rule_tick();
+  });
+}
+
 void Gateway::stop() {
   if (!started_) return;
   started_ = false;
   for (auto& adapter : adapters_) adapter->stop();
   api_->stop();
+  rule_tick_.cancel();
   buffer_->wait_for_queued_appends();
   uplink_->stop();
   io_work_.reset();
@@ -184,7 +201,11 @@ std::vector<api::AlarmView> Gateway::alarms() const {
                    .value = entry.alarm.value,
                    .message = entry.alarm.message,
                    .acked = entry.acknowledged,
-                   .published = entry.published});
+                   .published = entry.published,
+                   .alarm_state = std::string(alarm_state_name(entry.alarm.state)),
+                   .severity = std::string(severity_name(entry.alarm.severity)),
+                   .threshold = entry.alarm.threshold,
+                   .first_ts_ms = entry.alarm.first_ts_ms});
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -71,6 +73,9 @@ class Gateway final : public api::ApiBackend {
  private:
   void register_series();
   std::unique_ptr<Transport> make_transport();
+  /// Time-based rules (stale series, offline adapters) look at the clock once a second.
+  void schedule_rule_tick();
+  static constexpr std::chrono::seconds kRuleTick{1};
   std::int64_t naive_message_bytes() const;
 
   GatewayConfig config_;
@@ -80,6 +85,7 @@ class Gateway final : public api::ApiBackend {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> io_work_;
   std::thread io_thread_;
+  boost::asio::steady_timer rule_tick_{io_};
   std::unique_ptr<SqliteBuffer> buffer_;
   std::unique_ptr<Ingest> ingest_;
   std::vector<std::unique_ptr<Adapter>> adapters_;

@@ -64,10 +64,6 @@ class ChocolateWorld final : public SimulatedWorld {
       } else if (due == next_theft_ns_) {
         next_theft_ns_ = schedule(due, theft_mean_s_);
         if (box_present_ && change_at_ns_ == kNever) {
-          events_.push_back({.t_ns = due,
-                             .kind = "theft",
-                             .channel = 0,
-                             .message = "the box of chocolate was lifted off the scale"});
           move(due, random_.uniform(5.0, 15.0));
           box_present_ = false;
           change_at_ns_ = due + seconds_to_ns(random_.uniform(2.0, 4.0));
@@ -88,8 +84,6 @@ class ChocolateWorld final : public SimulatedWorld {
     }
   }
 
-  std::vector<WorldEvent> take_events() override { return std::exchange(events_, {}); }
-
   double value(std::size_t index) override {
     if (index == 0) return weight_g_;
     return now_ns_ < motion_until_ns_ ? 1.0 : 0.0;
@@ -105,7 +99,6 @@ class ChocolateWorld final : public SimulatedWorld {
   }
 
   std::vector<SimulatedChannel> channels_;
-  std::vector<WorldEvent> events_;
   SimulationRandom random_;
   double eat_mean_s_;
   double theft_mean_s_;

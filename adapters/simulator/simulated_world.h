@@ -24,14 +24,6 @@ struct SimulatedChannel {
   bool report_changes_only = false;
 };
 
-/// Something that happened in the world that a person must hear about (a theft).
-struct WorldEvent {
-  std::int64_t t_ns = 0;
-  std::string kind;
-  std::size_t channel = 0;  ///< the channel that shows it
-  std::string message;
-};
-
 /// The physics behind a profile: noise-free values as a function of simulated time. Time is
 /// given in nanoseconds since the generator's start and never decreases.
 class SimulatedWorld {
@@ -40,10 +32,9 @@ class SimulatedWorld {
   virtual const std::vector<SimulatedChannel>& channels() const = 0;
   /// Moves the world forward to `t_ns`, running every event due by then.
   virtual void advance_to(std::int64_t t_ns) = 0;
-  /// The true value of channels()[index] at the current time.
+  /// The true value of channels()[index] at the current time. A world only simulates: what a
+  /// theft or an overload is, the gateway's rules decide from these values.
   virtual double value(std::size_t index) = 0;
-  /// Events since the last call, oldest first.
-  virtual std::vector<WorldEvent> take_events() { return {}; }
 };
 
 std::unique_ptr<SimulatedWorld> make_chocolate_world(const SimulatorOptions& options);

@@ -56,7 +56,6 @@ void SimulatorAdapter::run(ReadingSink& sink) {
   for (;;) {
     if (batch.empty()) {
       generator_->generate_until(clock_.wall_ms() - lag_ms, batch, batch_max);
-      for (auto& alarm : generator_->take_alarms()) sink.raise_alarm(std::move(alarm));
       if (batch.empty()) {
         if (!pause(kPollPeriod)) return;
         continue;

@@ -98,19 +98,6 @@ double SimulatorGenerator::sampled_readings_per_s() const {
   return total;
 }
 
-std::vector<Alarm> SimulatorGenerator::take_alarms() {
-  std::vector<Alarm> alarms;
-  for (auto& event : world_->take_events()) {
-    alarms.push_back({.id = 0,
-                      .kind = std::move(event.kind),
-                      .series = series_[event.channel].name,
-                      .ts_ms = start_ms_ + event.t_ns / 1'000'000,
-                      .value = world_->value(event.channel),
-                      .message = std::move(event.message)});
-  }
-  return alarms;
-}
-
 bool SimulatorGenerator::step(std::vector<Reading>& out) {
   std::size_t index = 0;
   for (std::size_t i = 1; i < channels_.size(); ++i) {

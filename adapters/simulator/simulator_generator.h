@@ -8,7 +8,6 @@
 
 #include "adapters/simulator/simulation_random.h"
 #include "adapters/simulator/simulator_options.h"
-#include "gateway/model/alarm.h"
 #include "gateway/model/reading.h"
 #include "gateway/model/series.h"
 
@@ -46,8 +45,6 @@ class SimulatorGenerator {
   /// Takes the next scheduled sample; appends it unless it is an unchanged change-only value.
   /// Returns whether it appended.
   bool step(std::vector<Reading>& out);
-  /// Alarms for the world's events (a theft) up to the last generated reading, oldest first.
-  std::vector<Alarm> take_alarms();
   /// Unix time in nanoseconds of the next scheduled sample (emitted or not).
   std::int64_t next_scheduled_ns() const;
   /// Readings a second of this profile yields at this rate_scale, not counting

@@ -38,6 +38,10 @@ struct AlarmView {
   std::string message;
   bool acked = false;      ///< acknowledged by a local operator (state "acked", else "open")
   bool published = false;  ///< the broker acknowledged its publish
+  std::string alarm_state = "raised";  ///< "raised" | "cleared": the excursion's own state
+  std::string severity = "warning";
+  std::optional<double> threshold{};
+  std::int64_t first_ts_ms = 0;
 };
 
 /// What the HTTP API needs from the running gateway. The gateway implements it; tests fake it.

@@ -39,7 +39,11 @@ json::object alarm_json(const AlarmView& alarm) {
           {"value", alarm.value},
           {"message", alarm.message},
           {"state", alarm.acked ? "acked" : "open"},
-          {"published", alarm.published}};
+          {"published", alarm.published},
+          {"alarm_state", alarm.alarm_state},
+          {"severity", alarm.severity},
+          {"threshold", alarm.threshold ? json::value(*alarm.threshold) : json::value(nullptr)},
+          {"first_ts_ms", alarm.first_ts_ms}};
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -477,6 +478,35 @@ void check_adapters(GatewayConfig& config, const toml::table& root, Problems& pr
   });
 }
 
+void check_rules(GatewayConfig& config, const toml::table& root, Problems& problems) {
+  std::vector<std::int64_t> rule_lines;
+  for_each_array_table(root, "rules", problems, [&](const toml::table& table) {
+    // all_of is a list of names in the file; the option table holds it as one string.
+    toml::table flat = table;
+    if (const auto* names = table.get_as<toml::array>("all_of")) {
+      std::string joined;
+      for (const auto& name : *names) {
+        if (!name.is_string()) {
+          problems.add(line_of(*names), "rules.all_of must be a list of rule names");
+          continue;
+        }
+        joined += (joined.empty() ? "" : ",") + name.as_string()->get();
+      }
+      flat.insert_or_assign("all_of", joined);
+    }
+    rules::RuleOptions rule;
+    bind_table(flat, "rules", rules::rule_option_table(), rule, problems);
+    if (const auto shape = rules::rule_shape(rule); !shape.error.empty() && !rule.name.empty()) {
+      problems.add(line_of(table), "rules \"" + rule.name + "\" " + shape.error);
+    }
+    rule_lines.push_back(line_of(table));
+    config.rules.push_back(std::move(rule));
+  });
+  for (const auto& [index, message] : rules::check_rules(config.rules)) {
+    problems.add(rule_lines[index], message);
+  }
+}
+
 void check_consistency(const GatewayConfig& config, Problems& problems) {
   try {
     if (resolve_profile(config).payload_budget_bytes() < 256) {
@@ -503,7 +533,7 @@ void check_consistency(const GatewayConfig& config, Problems& problems) {
 GatewayConfig build_config(const toml::table& root, Problems& problems) {
   GatewayConfig config;
   static const std::set<std::string, std::less<>> kSections = {
-      "storage", "bundle", "uplink", "api", "ingest", "series", "adapters"};
+      "storage", "bundle", "uplink", "api", "ingest", "series", "adapters", "rules"};
   for (const auto& [key, node] : root) {
     const auto* array = node.as_array();
     bool section = node.is_table() || (array && array->is_array_of_tables());
@@ -560,6 +590,7 @@ GatewayConfig build_config(const toml::table& root, Problems& problems) {
     config.series.push_back(std::move(series));
   });
   check_adapters(config, root, problems);
+  check_rules(config, root, problems);
   check_consistency(config, problems);
   return config;
 }
@@ -595,7 +626,19 @@ template <class T>
 boost::json::object options_to_json(const T& values, const OptionTable<T>& table) {
   boost::json::object out;
   for (const auto& option : table) {
-    std::visit([&](auto member) { out[option.key] = values.*member; }, option.member);
+    std::visit(
+        [&](auto member) {
+          const auto& value = values.*member;
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, double>) {
+            // NaN means "not set" (an optional threshold): JSON says that with null.
+            if (std::isnan(value)) {
+              out[option.key] = nullptr;
+              return;
+            }
+          }
+          out[option.key] = value;
+        },
+        option.member);
   }
   return out;
 }
@@ -632,6 +675,11 @@ std::string config_to_json(const GatewayConfig& config) {
     adapters.push_back(std::move(entry));
   }
   doc["adapters"] = std::move(adapters);
+  boost::json::array rules;
+  for (const auto& rule : config.rules) {
+    rules.push_back(options_to_json(rule, rules::rule_option_table()));
+  }
+  doc["rules"] = std::move(rules);
   return boost::json::serialize(doc);
 }
 
@@ -697,6 +745,14 @@ std::string render_config_reference() {
           std::string(list.summary), list.options);
     }
   }
+  render_section(out, "[[rules]]",
+                 "Optional, one table per rule; the gateway decides alarms from what the sensors "
+                 "read. The keys a rule has decide its kind: above/below (threshold, with "
+                 "clear_below/clear_above and for_s), drop/rise with within_s (change), "
+                 "stale_after_s (no reading), adapter + offline_after_s (adapter down), all_of "
+                 "with within_s (other rules together, e.g. weight_drop + motion = theft). Each "
+                 "excursion publishes one alarm when raised and one when cleared.",
+                 describe_options(rules::rule_option_table()));
   return out.str();
 }
 

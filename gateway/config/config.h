@@ -8,6 +8,7 @@
 
 #include "gateway/billing/metering.h"
 #include "gateway/model/option_table.h"
+#include "gateway/rules/rule_options.h"
 #include "storage/sqlite_buffer.h"
 
 namespace edgegw {
@@ -114,7 +115,7 @@ struct AdapterConfig {
   std::map<std::string, OptionValue> values;  ///< every key but `type`
   /// Its nested lists of tables by key (`[[adapters.registers]]`), each table's values in file
   /// order: the registry's AdapterOptionLists.
-  std::map<std::string, std::vector<std::map<std::string, OptionValue>>> lists;
+  std::map<std::string, std::vector<std::map<std::string, OptionValue>>> lists{};
 };
 
 /// The whole config file, parsed once at start-up.
@@ -130,6 +131,7 @@ struct GatewayConfig {
   IngestOptions ingest;
   std::vector<SeriesOptions> series;
   std::vector<AdapterConfig> adapters;
+  std::vector<rules::RuleOptions> rules;  ///< [[rules]]: what raises alarms
 
   /// A topic template with {gateway_id} filled in.
   std::string expand_topic(const std::string& topic_template) const;

@@ -21,8 +21,19 @@ class AlarmBoard {
 
   explicit AlarmBoard(std::size_t capacity = 200) : capacity_(capacity) {}
 
+  /// One entry per excursion: a raise adds one, its clear updates it (state, time, value).
   void add(Alarm alarm) {
     std::lock_guard lock(mutex_);
+    if (alarm.state == AlarmState::cleared) {
+      for (auto& entry : entries_) {
+        if (entry.alarm.id != alarm.alarm_id) continue;
+        entry.alarm.state = AlarmState::cleared;
+        entry.alarm.ts_ms = alarm.ts_ms;
+        entry.alarm.last_ts_ms = alarm.last_ts_ms;
+        entry.alarm.value = alarm.value;
+        return;
+      }
+    }
     entries_.push_back({std::move(alarm), false, false});
     if (entries_.size() > capacity_) entries_.pop_front();
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 namespace edgegw {
@@ -27,9 +28,30 @@ std::string_view reject_reason_name(RejectReason reason) {
   return "unknown";
 }
 
+namespace {
+
+// The setting that keeps `armed` across restarts.
+constexpr const char* kArmedSetting = "armed";
+
+}  // namespace
+
 Ingest::Ingest(SqliteBuffer& buffer, const Clock& clock, std::int64_t max_future_ms,
-               std::int64_t max_past_ms)
-    : buffer_(buffer), clock_(clock), max_future_ms_(max_future_ms), max_past_ms_(max_past_ms) {}
+               std::int64_t max_past_ms, const std::vector<rules::RuleOptions>& rules)
+    : buffer_(buffer),
+      clock_(clock),
+      max_future_ms_(max_future_ms),
+      max_past_ms_(max_past_ms),
+      rules_(
+          rules,
+          [&buffer](SeriesId id) -> std::optional<std::string> {
+            if (auto info = buffer.catalog().find(id)) return info->spec.name;
+            return std::nullopt;
+          },
+          [this](Alarm alarm) { return store_alarm(std::move(alarm)); }) {
+  const bool armed = buffer_.setting(kArmedSetting).value_or("true") == "true";
+  armed_.store(armed, std::memory_order_relaxed);
+  rules_.set_armed(armed, clock_.wall_ms());
+}
 
 std::optional<RejectReason> Ingest::check_value(std::optional<SeriesId> series, double value,
                                                 std::int64_t ts_ms) const {
@@ -80,15 +102,11 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
       done(SubmitResult::failed);
       return;
     }
-    const auto n = readings.size();
-    recent_.add(readings);
-    bool queued = buffer_.append(
-        std::move(readings), [this, n, done](AppendStatus status, std::int64_t, std::int64_t) {
-          count_append(status, n);
-          done(status == AppendStatus::accepted       ? SubmitResult::accepted
-               : status == AppendStatus::storage_full ? SubmitResult::storage_full
-                                                      : SubmitResult::failed);
-        });
+    bool queued = accept(std::move(readings), [done](AppendStatus status) {
+      done(status == AppendStatus::accepted       ? SubmitResult::accepted
+           : status == AppendStatus::storage_full ? SubmitResult::storage_full
+                                                  : SubmitResult::failed);
+    });
     if (!queued) {
       refused_batches_.fetch_add(1, std::memory_order_relaxed);
       done(SubmitResult::busy);
@@ -96,23 +114,58 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
   });
 }
 
-void Ingest::raise_alarm(Alarm alarm) {
-  if (!armed()) {
-    alarms_suppressed_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+bool Ingest::accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done) {
+  // The callback needs the readings after the commit; the buffer owns the batch until then.
+  auto committed = std::make_shared<const std::vector<Reading>>(valid);
+  return buffer_.append(std::move(valid), [this, committed, done = std::move(done)](
+                                              AppendStatus status, std::int64_t, std::int64_t) {
+    count_append(status, committed->size());
+    if (status == AppendStatus::accepted) {
+      recent_.add(*committed);
+      rules_.on_readings(*committed);
+    }
+    if (done) done(status);
+  });
+}
+
+std::int64_t Ingest::store_alarm(Alarm alarm) {
+  if (alarm.first_ts_ms == 0) alarm.first_ts_ms = alarm.ts_ms;
+  if (alarm.last_ts_ms == 0) alarm.last_ts_ms = alarm.ts_ms;
   alarm.id = buffer_.add_alarm(alarm);
   if (alarm.id == 0) {
     spdlog::error("alarm {} could not be stored: the buffer is full and holds nothing to shed",
                   alarm.kind);
-    return;
+    return 0;
   }
-  {
+  if (alarm.state == AlarmState::raised) {
+    alarm.alarm_id = alarm.id;
     std::lock_guard lock(alarm_kinds_mutex_);
     ++alarms_by_kind_[alarm.kind];
   }
+  const std::int64_t id = alarm.id;
   alarm_board_.add(std::move(alarm));
   if (alarm_listener_) alarm_listener_();
+  return id;
+}
+
+void Ingest::raise_alarm(Alarm alarm) {
+  store_alarm(std::move(alarm));
+}
+
+void Ingest::tick() {
+  buffer_.post([this] { rules_.on_tick(clock_.wall_ms(), adapter_up_); });
+}
+
+void Ingest::set_armed(bool armed) {
+  armed_.store(armed, std::memory_order_relaxed);
+  // On the storage thread, like every other touch of the rules; whatever is queued after this
+  // (a reading, an alarm) sees the new state.
+  buffer_.post([this, armed] {
+    if (!buffer_.store_setting(kArmedSetting, armed ? "true" : "false")) {
+      spdlog::error("ingest: armed = {} holds until a restart only: storage refused it", armed);
+    }
+    rules_.set_armed(armed, clock_.wall_ms());
+  });
 }
 
 void Ingest::count_append(AppendStatus status, std::uint64_t n) {
@@ -142,13 +195,7 @@ bool Ingest::offer(std::span<const Reading> readings) {
     }
   }
   if (!valid.empty()) {
-    auto count = valid.size();
-    bool queued =
-        buffer_.append(valid, [this, count](AppendStatus status, std::int64_t, std::int64_t) {
-          count_append(status, count);
-        });
-    if (queued) recent_.add(valid);
-    if (!queued) {
+    if (!accept(std::move(valid), {})) {
       // Back-pressure: nothing was taken, so nothing is counted; the adapter offers again.
       refused_batches_.fetch_add(1, std::memory_order_relaxed);
       return false;

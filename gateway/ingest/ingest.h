@@ -16,6 +16,7 @@
 #include "gateway/ingest/alarm_board.h"
 #include "gateway/ingest/recent_readings.h"
 #include "gateway/model/clock.h"
+#include "gateway/rules/rules_engine.h"
 #include "storage/sqlite_buffer.h"
 
 namespace edgegw {
@@ -60,12 +61,14 @@ struct SeriesLimits {
   double max = 1e308;
 };
 
-/// The front door of the pipeline: validates readings, counts what it rejects and why, and
-/// hands the rest to the buffer, where they become accepted once committed.
+/// The front door of the pipeline, one path for adapters and posted batches alike: validate,
+/// hand to the buffer, and once committed (on the storage thread, which owns the rules' state)
+/// show the readings on the recent-readings ring and run the rules, which raise and clear
+/// alarms. Counts what it rejects and why.
 class Ingest final : public ReadingSink {
  public:
   Ingest(SqliteBuffer& buffer, const Clock& clock, std::int64_t max_future_ms,
-         std::int64_t max_past_ms);
+         std::int64_t max_past_ms, const std::vector<rules::RuleOptions>& rules = {});
 
   void set_limits(SeriesId series, SeriesLimits limits) { limits_[series] = limits; }
 
@@ -73,7 +76,16 @@ class Ingest final : public ReadingSink {
   std::optional<RejectReason> check(const Reading& reading) const;
 
   bool offer(std::span<const Reading> readings) override;
-  void raise_alarm(Alarm alarm) override;
+  /// Stores an alarm decided elsewhere (a test, later a cloud command) as it is and publishes
+  /// it. Blocks until stored; not for the storage thread's own callers.
+  void raise_alarm(Alarm alarm);
+  /// Lets time-based rules (stale series, offline adapters) look at the clock; the gateway
+  /// calls it once a second. Never blocks: the rules run on the storage thread.
+  void tick();
+  /// How offline rules learn whether an adapter is up. Set before the first tick.
+  void set_adapter_up(rules::RulesEngine::AdapterUp adapter_up) {
+    adapter_up_ = std::move(adapter_up);
+  }
 
   /// Called after each alarm is stored, to publish it at once. Set before adapters start.
   void set_alarm_listener(std::function<void()> listener) { alarm_listener_ = std::move(listener); }
@@ -87,12 +99,10 @@ class Ingest final : public ReadingSink {
     for (const auto& [kind, count] : alarms_raised_by_kind()) total += count;
     return total;
   }
-  /// Alarms raised while disarmed are dropped here (counted): the owner is at the box.
-  void set_armed(bool armed) { armed_.store(armed, std::memory_order_relaxed); }
+  /// Armed: rules marked armed_only count. Disarming (the owner is at the box) clears their
+  /// alarms. Persisted: a restart keeps it. Never blocks: stored on the storage thread.
+  void set_armed(bool armed);
   bool armed() const { return armed_.load(std::memory_order_relaxed); }
-  std::uint64_t alarms_suppressed() const {
-    return alarms_suppressed_.load(std::memory_order_relaxed);
-  }
   /// Whether the buffer took the last batch it was given (for readiness).
   bool storage_ok() const { return storage_ok_.load(std::memory_order_relaxed); }
 
@@ -118,6 +128,12 @@ class Ingest final : public ReadingSink {
  private:
   std::optional<RejectReason> check_value(std::optional<SeriesId> series, double value,
                                           std::int64_t ts_ms) const;
+  /// The one way into the buffer: appends `valid`, and once it is committed counts it, shows it
+  /// and runs the rules on it (storage thread); then `done`. False: the queue was full.
+  bool accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done);
+  /// Stores an alarm, shows it on the board and wakes the uplink; returns its id (0: not
+  /// stored). Runs on the storage thread, or blocks until it has.
+  std::int64_t store_alarm(Alarm alarm);
   /// Counts a batch's fate once the buffer has decided it.
   void count_append(AppendStatus status, std::uint64_t n);
   void count_rejected(RejectReason reason, std::uint64_t n) {
@@ -134,12 +150,13 @@ class Ingest final : public ReadingSink {
   std::atomic<std::uint64_t> refused_batches_{0};
   mutable std::mutex alarm_kinds_mutex_;
   std::map<std::string, std::uint64_t> alarms_by_kind_;
-  std::atomic<std::uint64_t> alarms_suppressed_{0};
   std::atomic<bool> armed_{true};
   std::atomic<bool> storage_ok_{true};
   RecentReadings recent_;
   AlarmBoard alarm_board_;
   std::function<void()> alarm_listener_;
+  rules::RulesEngine::AdapterUp adapter_up_ = [](const std::string&) { return true; };
+  rules::RulesEngine rules_;  // touched only on the storage thread
 };
 
 }  // namespace edgegw

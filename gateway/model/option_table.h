@@ -175,7 +175,8 @@ std::vector<OptionDoc> describe_options(const OptionTable<T>& table) {
             doc.default_value = std::to_string(v);
           } else if constexpr (std::is_same_v<Field, double>) {
             doc.type = "number";
-            doc.default_value = option_detail::format_number(v);
+            // NaN is how a struct says "not set": the key is optional and has no value.
+            doc.default_value = std::isnan(v) ? "(none)" : option_detail::format_number(v);
           } else {
             doc.type = "string";
             doc.default_value = "\"" + v + "\"";

@@ -18,12 +18,18 @@ constexpr std::size_t kMaxFetch = std::size_t{1} << 17;
 std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
   boost::json::object doc;
   doc["gateway_id"] = gateway_id;
-  doc["alarm_id"] = alarm.id;
+  // The excursion's id: its raise and its clear carry the same one.
+  doc["alarm_id"] = alarm.alarm_id != 0 ? alarm.alarm_id : alarm.id;
   doc["kind"] = alarm.kind;
   doc["series"] = alarm.series;
   doc["ts_ms"] = alarm.ts_ms;
   doc["value"] = alarm.value;
   doc["message"] = alarm.message;
+  doc["state"] = alarm_state_name(alarm.state);
+  doc["severity"] = severity_name(alarm.severity);
+  doc["threshold"] = alarm.threshold ? boost::json::value(*alarm.threshold) : nullptr;
+  doc["first_ts_ms"] = alarm.first_ts_ms;
+  doc["last_ts_ms"] = alarm.last_ts_ms;
   return boost::json::serialize(doc);
 }
 

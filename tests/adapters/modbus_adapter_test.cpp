@@ -23,8 +23,6 @@ class CountingSink final : public ReadingSink {
     taken_.insert(taken_.end(), readings.begin(), readings.end());
     return true;
   }
-  // No override: builds whether or not ReadingSink still has raise_alarm (it is leaving it).
-  void raise_alarm(Alarm) {}
   std::vector<Reading> taken() const {
     std::lock_guard lock(mutex_);
     return taken_;

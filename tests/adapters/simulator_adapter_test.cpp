@@ -24,17 +24,9 @@ class RefusingSink final : public ReadingSink {
     taken_.insert(taken_.end(), readings.begin(), readings.end());
     return true;
   }
-  void raise_alarm(Alarm alarm) override {
-    std::lock_guard lock(mutex_);
-    alarms_.push_back(std::move(alarm));
-  }
   std::vector<Reading> taken() const {
     std::lock_guard lock(mutex_);
     return taken_;
-  }
-  std::vector<Alarm> alarms() const {
-    std::lock_guard lock(mutex_);
-    return alarms_;
   }
   int offers() const {
     std::lock_guard lock(mutex_);
@@ -46,7 +38,6 @@ class RefusingSink final : public ReadingSink {
   int refusals_left_;
   int offers_ = 0;
   std::vector<Reading> taken_;
-  std::vector<Alarm> alarms_;
 };
 
 /// Polls `done` until it holds or a generous real-time deadline passes (no timing assertion:

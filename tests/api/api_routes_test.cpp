@@ -353,7 +353,8 @@ TEST_F(ApiRouterRoutesTest, AlarmsListsAllByDefault) {
   const auto alarms = body_of(response).at("alarms").as_array();
   ASSERT_EQ(alarms.size(), 2u);
   EXPECT_EQ(alarms[0], json::parse(R"({"id":2,"kind":"motion","series":"box.pir","ts_ms":20,
-      "value":1.0,"message":"motion while armed","state":"open","published":true})"));
+      "value":1.0,"message":"motion while armed","state":"open","published":true,
+      "alarm_state":"raised","severity":"warning","threshold":null,"first_ts_ms":0})"));
   EXPECT_EQ(alarms[1].at("state"), "acked");
   EXPECT_EQ(dispatch(open_router(), request("GET", "/api/v1/alarms?state=all")).body,
             response.body);

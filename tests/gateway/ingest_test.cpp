@@ -61,29 +61,85 @@ TEST_F(IngestTest, EachInvalidReadingIsCountedByReasonAndNotStored) {
   EXPECT_EQ(buffer_->stats().readings, 1);
 }
 
-TEST_F(IngestTest, AlarmsAreStoredAndCountedByKindUnlessDisarmed) {
+TEST_F(IngestTest, AlarmsAreStoredAndCountedByKindAndTheUplinkHearsOfEach) {
   int heard = 0;
   ingest_->set_alarm_listener([&] { ++heard; });
   const auto alarm = [&](std::string kind) {
-    return Alarm{.id = 0,
-                 .kind = std::move(kind),
-                 .series = "",
-                 .ts_ms = clock_.wall_ms(),
-                 .value = 0,
-                 .message = "test"};
+    return Alarm{.kind = std::move(kind), .ts_ms = clock_.wall_ms(), .message = "test"};
   };
   ingest_->raise_alarm(alarm("theft"));
   ingest_->raise_alarm(alarm("theft"));
   ingest_->raise_alarm(alarm("high_wind"));
-  ingest_->set_armed(false);
-  ingest_->raise_alarm(alarm("theft"));  // the owner is at the box
 
   EXPECT_EQ(ingest_->alarms_raised(), 3u);
   const std::map<std::string, std::uint64_t> expected = {{"high_wind", 1}, {"theft", 2}};
   EXPECT_EQ(ingest_->alarms_raised_by_kind(), expected);
-  EXPECT_EQ(ingest_->alarms_suppressed(), 1u);
   EXPECT_EQ(buffer_->stats().alarms_pending, 3);
   EXPECT_EQ(heard, 3) << "the uplink hears of every stored alarm";
+}
+
+rules::RuleOptions high_wind() {
+  rules::RuleOptions rule;
+  rule.name = "high_wind";
+  rule.series = "wind_speed_ms";
+  rule.above = 20;
+  rule.clear_below = 15;
+  rule.armed_only = true;
+  return rule;
+}
+
+TEST_F(IngestTest, RulesSeeOnlyAcceptedReadingsAndRaiseOneAlarmPerExcursion) {
+  ingest_ = std::make_unique<Ingest>(*buffer_, clock_, 300'000, 86'400'000,
+                                     std::vector<rules::RuleOptions>{high_wind()});
+  ingest_->set_limits(wind_, {.min = 0, .max = 80});
+  std::vector<Reading> refused = {wind(95)};  // out of range: rejected, so no alarm
+  ASSERT_TRUE(ingest_->offer(refused));
+  std::vector<Reading> gusts;
+  for (int i = 0; i < 20; ++i) gusts.push_back(wind(25 + i % 3, i));
+  ASSERT_TRUE(ingest_->offer(gusts));
+  ASSERT_TRUE(wait_for([&] { return ingest_->accepted() == 20; }));
+  buffer_->wait_for_queued_appends();
+  const auto alarms = buffer_->pending_alarms(10);
+  ASSERT_EQ(alarms.size(), 1u) << "twenty readings above, one excursion";
+  EXPECT_EQ(alarms[0].kind, "high_wind");
+  EXPECT_EQ(alarms[0].state, AlarmState::raised);
+  EXPECT_EQ(alarms[0].threshold, 20);
+  ASSERT_EQ(ingest_->recent().latest().size(), 1u);
+  EXPECT_EQ(ingest_->recent().latest().front().value, 25 + 19 % 3) << "only accepted readings";
+
+  std::vector<Reading> calm = {wind(10, 100)};
+  ASSERT_TRUE(ingest_->offer(calm));
+  ASSERT_TRUE(wait_for([&] { return buffer_->stats().alarms_pending == 2; }));
+  const auto both = buffer_->pending_alarms(10);
+  EXPECT_EQ(both[1].state, AlarmState::cleared);
+  EXPECT_EQ(both[1].alarm_id, both[0].id);
+  const auto board = ingest_->alarm_board().entries();
+  ASSERT_EQ(board.size(), 1u) << "the board shows the excursion once";
+  EXPECT_EQ(board[0].alarm.state, AlarmState::cleared);
+}
+
+TEST_F(IngestTest, DisarmedRulesCountNothingAndArmedSurvivesARestart) {
+  ingest_ = std::make_unique<Ingest>(*buffer_, clock_, 300'000, 86'400'000,
+                                     std::vector<rules::RuleOptions>{high_wind()});
+  ingest_->set_armed(false);
+  std::vector<Reading> gusts = {wind(30)};
+  ASSERT_TRUE(ingest_->offer(gusts));
+  ASSERT_TRUE(wait_for([&] { return ingest_->accepted() == 1; }));
+  buffer_->wait_for_queued_appends();
+  EXPECT_EQ(buffer_->stats().alarms_pending, 0) << "the owner is at the box";
+
+  ingest_.reset();
+  buffer_.reset();
+  StorageOptions options;
+  options.path = (dir_.path() / "buffer.db").string();
+  buffer_ = SqliteBuffer::open(options, clock_);
+  ingest_ = std::make_unique<Ingest>(*buffer_, clock_, 300'000, 86'400'000,
+                                     std::vector<rules::RuleOptions>{high_wind()});
+  EXPECT_FALSE(ingest_->armed()) << "disarmed before the restart, disarmed after";
+  ingest_->set_armed(true);
+  std::vector<Reading> more = {wind(31, 1)};
+  ASSERT_TRUE(ingest_->offer(more));
+  ASSERT_TRUE(wait_for([&] { return buffer_->stats().alarms_pending == 1; }));
 }
 
 TEST_F(IngestTest, RejectReasonsHaveStableMetricLabels) {

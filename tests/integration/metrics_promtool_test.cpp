@@ -5,6 +5,7 @@
 
 #include "gateway/gateway.h"
 #include "tests/http_client.h"
+#include "tests/integration/demo_rules.h"
 #include "tests/integration/local_gateway_config.h"
 #include "tests/missing_package.h"
 #include "tests/run_command.h"
@@ -26,6 +27,7 @@ TEST(MetricsEndpoint, ALiveScrapePassesPromtool) {
       {.type = "simulator",
        .name = "chocolate",
        .values = {{"profile", std::string("chocolate")}, {"theft_interval_s", 1.0}}});
+  config.rules = demo_rules();  // the theft alarm comes from the demo's rules
   SystemClock clock;
   Gateway gateway(config, clock);
   gateway.start();

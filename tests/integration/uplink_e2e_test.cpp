@@ -18,6 +18,7 @@
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/demo_rules.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/integration/local_gateway_config.h"
 #include "tests/integration/tcp_proxy.h"
@@ -308,6 +309,104 @@ TEST(UplinkEndToEnd, AzureMessagesWithTheirPropertiesAndStampsFitOneBlockAndEach
             static_cast<double>(messages.size()))
       << "every message is one billable block, and each is counted\n"
       << metrics;
+}
+
+/// Alarm messages of one kind as they arrived: (arrival index, document).
+std::vector<std::pair<std::size_t, boost::json::object>> alarms_of(
+    const MqttTestSubscriber& subscriber, const std::string& kind) {
+  std::vector<std::pair<std::size_t, boost::json::object>> out;
+  for (const auto& message : subscriber.messages()) {
+    if (!message.topic.ends_with("/alarms")) continue;
+    auto doc = boost::json::parse(message.payload).as_object();
+    if (doc.at("kind").as_string() == kind) out.emplace_back(message.index, std::move(doc));
+  }
+  return out;
+}
+
+TEST(UplinkEndToEnd, ASimulatedTheftRaisesOneTheftAlarmAheadOfItsReadingsAndClearsItOnce) {
+  MosquittoBroker broker;
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  TempDir dir;
+  GatewayConfig config = in_process_config(broker, dir);
+  // One theft: the box is not put back, so there is nothing left to steal.
+  config.adapters.push_back({.type = "simulator",
+                             .name = "chocolate",
+                             .values = {{"profile", std::string("chocolate")},
+                                        {"theft_interval_s", 3.0},
+                                        {"refill_after_s", 3600.0}}});
+  config.rules = demo_rules();
+  SystemClock clock;
+  {
+    Gateway gateway(config, clock);
+    gateway.start();
+    ASSERT_TRUE(wait_for([&] { return alarms_of(subscriber, "theft").size() >= 2; }, 90s))
+        << "a theft raised and cleared: " << gateway.status_line();
+    gateway.stop();
+  }
+  drain_buffer(config, clock);
+
+  const auto thefts = alarms_of(subscriber, "theft");
+  ASSERT_EQ(thefts.size(), 2u) << "one raise, one clear";
+  const auto& [raised_at, raised] = thefts[0];
+  const auto& [cleared_at, cleared] = thefts[1];
+  EXPECT_EQ(raised.at("state").as_string(), "raised");
+  EXPECT_EQ(raised.at("severity").as_string(), "critical");
+  EXPECT_EQ(raised.at("message").as_string(), "the box of chocolate was lifted off the scale");
+  EXPECT_EQ(cleared.at("state").as_string(), "cleared");
+  EXPECT_EQ(cleared.at("alarm_id"), raised.at("alarm_id")) << "the clear names its raise";
+  EXPECT_GT(cleared_at, raised_at);
+
+  // The readings around the theft (the fall of the load) went out in bundles after the alarm.
+  const std::int64_t theft_ms = raised.at("ts_ms").as_int64();
+  std::size_t around = 0;
+  for (const auto& message : subscriber.messages()) {
+    if (message.topic.ends_with("/alarms")) continue;
+    for (const auto& r : decode_bundle(message.payload).readings) {
+      if (r.series != "chocolate.load_g" || r.ts_ms < theft_ms - 500 || r.ts_ms > theft_ms) {
+        continue;
+      }
+      ++around;
+      EXPECT_GT(message.index, raised_at)
+          << "a bundle with a reading at " << r.ts_ms << " arrived before the theft alarm";
+    }
+  }
+  EXPECT_GT(around, 0u);
+}
+
+TEST(UplinkEndToEnd, AThresholdExcursionOverManyReadingsRaisesOneAlarmAndOneClear) {
+  MosquittoBroker broker;
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  TempDir dir;
+  GatewayConfig config = in_process_config(broker, dir);
+  config.rules = demo_rules();  // overload: crane.load_kg above 5000, clear below 4800
+  SystemClock clock;
+  {
+    Gateway gateway(config, clock);
+    gateway.start();
+    std::string body = "{\"readings\":[";
+    const std::int64_t start = clock.wall_ms() - 10'000;
+    for (int i = 0; i < 200; ++i) {
+      // 150 readings over the chart (5001..5300, then down to 4900: still within the
+      // hysteresis), then 50 back under 4800.
+      const double load = i < 100 ? 5001 + i * 3 : i < 150 ? 4900 : 4000;
+      body += (i ? "," : "") + std::string("{\"series\":\"crane.load_kg\",\"ts_ms\":") +
+              std::to_string(start + i * 50) + ",\"value\":" + std::to_string(load) + "}";
+    }
+    body += "]}";
+    ASSERT_EQ(
+        http_request(gateway.api_port(), boost::beast::http::verb::post, "/api/v1/readings", body)
+            .status,
+        200);
+    ASSERT_TRUE(wait_for([&] { return alarms_of(subscriber, "overload").size() >= 2; }))
+        << gateway.status_line();
+    gateway.stop();
+  }
+  const auto overloads = alarms_of(subscriber, "overload");
+  ASSERT_EQ(overloads.size(), 2u);
+  EXPECT_EQ(overloads[0].second.at("state").as_string(), "raised");
+  EXPECT_EQ(overloads[0].second.at("threshold").as_double(), 5000);
+  EXPECT_EQ(overloads[1].second.at("state").as_string(), "cleared");
+  EXPECT_EQ(overloads[1].second.at("threshold").as_double(), 4800);
 }
 
 TEST(UplinkEndToEnd, ABrokerThatNeverAcksKeepsInFlightBoundedAndTheDataBuffered) {

@@ -433,6 +433,9 @@ function renderAlarms(alarms) {
     const row = el('tr', { className: state }, [
       el('td', { textContent: fmtTime(pick(a, ['ts_ms'])) }),
       el('td', { textContent: String(pick(a, ['kind']) ?? '') }),
+      // raised | cleared: the excursion itself, apart from whether someone acknowledged it.
+      el('td', { textContent: `${pick(a, ['alarm_state']) ?? 'raised'}, ${pick(a, ['severity']) ?? ''}`,
+                 className: 'condition' }),
       el('td', { textContent: String(pick(a, ['series']) ?? '') }),
       el('td', { textContent: fmtValue(pick(a, ['value'])) }),
       el('td', { textContent: String(pick(a, ['message']) ?? '') }),

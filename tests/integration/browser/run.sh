@@ -91,6 +91,9 @@ refill_after_s = 5
 type = "simulator"
 profile = "crane"
 TOML
+# The theft alarm the page shows is decided by the demo's own rules: everything from the first
+# [[rules]] of deploy/config/demo.toml on.
+sed -n '/^\[\[rules\]\]/,$p' "$here/../../../deploy/config/demo.toml" >> "$work/edgegw.toml"
 
 "$edgegw" run --config "$work/edgegw.toml" > "$out/edgegw.log" 2>&1 &
 gateway_pid=$!

@@ -23,8 +23,6 @@ class LatestSink final : public ReadingSink {
     count_ += readings.size();
     return true;
   }
-  // No override: builds whether or not ReadingSink still has raise_alarm (it is leaving it).
-  void raise_alarm(Alarm) {}
   std::map<SeriesId, double> latest() const {
     std::lock_guard lock(mutex_);
     return latest_;
