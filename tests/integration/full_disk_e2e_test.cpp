@@ -87,8 +87,8 @@ class FullDiskEndToEnd : public ::testing::Test {
               std::to_string(next_ts_) + ",\"value\":" + std::to_string(next_ts_ % 977) + "}";
     }
     body += "]}";
-    const auto response = http_request(gateway.api_port(), boost::beast::http::verb::post,
-                                       "/api/v1/readings", body);
+    const auto response =
+        http_request(gateway.api_port(), boost::beast::http::verb::post, "/api/v1/readings", body);
     if (response.status == 200) accepted_ += kBatch;
     return response.status;
   }
@@ -147,8 +147,8 @@ TEST_F(FullDiskEndToEnd, ABacklogThatFilledTheDiskIsDeliveredOnceTheLinkHeals) {
 
   // The drain freed room inside the database; some of it goes back to the filesystem, so the
   // reserve is held again; new readings are accepted again, none shed.
-  EXPECT_TRUE(wait_for(
-      [&] { return gateway.status().buffer.reserve_bytes_held == kReserveBytes; }, 10s));
+  EXPECT_TRUE(
+      wait_for([&] { return gateway.status().buffer.reserve_bytes_held == kReserveBytes; }, 10s));
   for (int i = 0; i < 10; ++i) ASSERT_EQ(post_batch(gateway), 200) << i;
   EXPECT_EQ(dropped(gateway), shed);
   ASSERT_TRUE(wait_for([&] { return drained(gateway); }, 60s)) << gateway.status_line();
@@ -181,9 +181,8 @@ TEST_F(FullDiskEndToEnd, FilledBySomeoneElseTheGatewayDrainsSendsAnAlarmAndAccep
   ASSERT_TRUE(wait_for([&] { return gateway.status().alarms_published == 1; }, 10s))
       << "the alarm raised while full reaches the broker: " << gateway.status_line();
   ASSERT_TRUE(wait_for([&] { return drained(gateway); }, 60s)) << gateway.status_line();
-  ASSERT_TRUE(wait_for([&] {
-    return static_cast<std::int64_t>(delivered(subscriber_).readings.size()) >= held;
-  }));
+  ASSERT_TRUE(wait_for(
+      [&] { return static_cast<std::int64_t>(delivered(subscriber_).readings.size()) >= held; }));
   const Delivered got = delivered(subscriber_);
   EXPECT_EQ(static_cast<std::int64_t>(got.readings.size()), held) << "all of it, none shed";
   EXPECT_EQ(dropped(gateway), 0);
@@ -193,8 +192,8 @@ TEST_F(FullDiskEndToEnd, FilledBySomeoneElseTheGatewayDrainsSendsAnAlarmAndAccep
   // Space freed: readings are accepted again straight away, and the reserve comes back.
   fs_->remove("other.log");
   for (int i = 0; i < 5; ++i) EXPECT_EQ(post_batch(gateway), 200) << i;
-  EXPECT_TRUE(wait_for([&] { return gateway.status().buffer.reserve_bytes_held == kReserveBytes; },
-                       10s));
+  EXPECT_TRUE(
+      wait_for([&] { return gateway.status().buffer.reserve_bytes_held == kReserveBytes; }, 10s));
   ASSERT_TRUE(wait_for([&] { return drained(gateway); }, 60s)) << gateway.status_line();
   gateway.stop();
 }
