@@ -15,6 +15,7 @@
 
 #include "adapters/simulator/simulator_generator.h"
 #include "gateway/billing/cost_model.h"
+#include "gateway/ingest/ingest.h"
 #include "gateway/model/clock.h"
 #include "proto/bundle_packer.h"
 #include "storage/sqlite_buffer.h"
@@ -131,6 +132,71 @@ IngestResult measure_ingest(const char* synchronous, std::size_t rows_count, int
   return {median(raw), median(buffered)};
 }
 
+/// Readings per second through the whole ingest path (validate, buffer, then the rules on the
+/// storage thread), synchronous=NORMAL so the rules' share is not hidden behind fsyncs.
+double ingest_path_rows_per_s(const std::filesystem::path& path, const std::vector<Reading>& rows,
+                              const std::vector<rules::RuleOptions>& rules) {
+  StorageOptions options;
+  options.path = path.string();
+  options.synchronous = "normal";
+  options.max_bytes = 0;
+  options.max_age_s = 0;
+  ManualClock clock(rows.back().ts_ms);
+  auto buffer = SqliteBuffer::open(options, clock);
+  for (int i = 1; i <= 16; ++i)
+    buffer->register_series({.name = "s" + std::to_string(i), .unit = "", .resolution = 0.1});
+  Ingest ingest(*buffer, clock, 86'400'000, 86'400'000, rules);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < rows.size(); i += 100) {
+    const auto batch = std::span(rows).subspan(i, std::min<std::size_t>(100, rows.size() - i));
+    while (!ingest.offer(batch)) std::this_thread::yield();  // back-pressure
+  }
+  while (ingest.accepted() < rows.size()) std::this_thread::yield();
+  return static_cast<double>(rows.size()) /
+         Seconds(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Twenty rules over the synthetic series that look at every reading and never raise, so what
+/// is measured is their evaluation, not the storing of alarms: thresholds, drops within a
+/// window, and stale checks (which cost nothing per reading).
+std::vector<rules::RuleOptions> twenty_quiet_rules() {
+  std::vector<rules::RuleOptions> out;
+  for (int i = 0; i < 20; ++i) {
+    rules::RuleOptions rule;
+    rule.name = "rule" + std::to_string(i);
+    rule.series = "s" + std::to_string(1 + i % 16);
+    if (i % 4 == 3) {
+      rule.stale_after_s = 3600;
+    } else if (i % 2 == 0) {
+      rule.above = 1e6;
+      rule.for_s = 5;
+    } else {
+      rule.drop = 1e6;
+      rule.within_s = 10;
+    }
+    out.push_back(rule);
+  }
+  return out;
+}
+
+struct RulesResult {
+  double none = 0, twenty = 0;
+};
+
+RulesResult measure_rules(std::size_t rows_count, int runs) {
+  const auto rows = synthetic_rows(rows_count);
+  const auto rules = twenty_quiet_rules();
+  std::vector<double> none, twenty;
+  for (int run = 0; run < runs; ++run) {
+    auto dir = scratch_dir();
+    // Alternated, so that a noisy neighbour spoils both sides alike.
+    none.push_back(ingest_path_rows_per_s(dir / "none.db", rows, {}));
+    twenty.push_back(ingest_path_rows_per_s(dir / "twenty.db", rows, rules));
+    std::filesystem::remove_all(dir);
+  }
+  return {median(none), median(twenty)};
+}
+
 struct PackResult {
   double readings_per_bundle = 0;
   double fill_ratio = 0;      // mean payload / budget over full bundles
@@ -179,6 +245,7 @@ int run(int argc, char** argv) {
   const std::size_t ingest_rows = quick ? 50'000 : 200'000;
   IngestResult full = measure_ingest("full", ingest_rows, runs);
   IngestResult normal = measure_ingest("normal", ingest_rows, runs);
+  RulesResult rules = measure_rules(ingest_rows, runs);
 
   // (b), (c): a mixed chocolate + crane stream, as one gateway would see it
   MixedSimulatorStream mix(1'700'000'000'000);
@@ -219,6 +286,11 @@ int run(int argc, char** argv) {
   row("  SqliteBuffer group commit, synchronous=NORMAL", normal.buffer, "/s", "", true);
   ratio_row("  buffer / raw, NORMAL", normal.buffer / normal.raw, ">= 50%",
             normal.buffer >= 0.5 * normal.raw);
+  std::printf("(a2) the ingest path (validate, buffer, rules), synchronous=NORMAL\n");
+  row("  no rules", rules.none, "/s", "", true);
+  row("  20 rules evaluating every reading", rules.twenty, "/s", "", true);
+  ratio_row("  20 rules / none", rules.twenty / rules.none, ">= 90%",
+            rules.twenty / rules.none >= 0.9);
   std::printf("(b) readings per 5 KB unit, chocolate + crane stream (%zu readings, budget %zu B)\n",
               stream.size(), budget);
   row("  proto", proto.readings_per_bundle, "", ">= 1600", proto.readings_per_bundle >= 1600);
@@ -236,13 +308,14 @@ int run(int argc, char** argv) {
 
   std::printf(
       "\n{\"ingest_full_raw\":%.0f,\"ingest_full_buffer\":%.0f,\"ingest_normal_raw\":%.0f,"
-      "\"ingest_normal_buffer\":%.0f,\"readings_per_unit_proto\":%.1f,"
+      "\"ingest_normal_buffer\":%.0f,\"ingest_no_rules\":%.0f,\"ingest_20_rules\":%.0f,"
+      "\"readings_per_unit_proto\":%.1f,"
       "\"readings_per_unit_zstd\":%.1f,\"readings_per_unit_json_array\":%lld,"
       "\"fill_ratio_proto\":%.4f,\"fill_ratio_zstd\":%.4f,\"pack_proto_per_s\":%.0f,"
       "\"pack_zstd_per_s\":%.0f}\n",
-      full.raw, full.buffer, normal.raw, normal.buffer, proto.readings_per_bundle,
-      zstd.readings_per_bundle, static_cast<long long>(json_array), proto.fill_ratio,
-      zstd.fill_ratio, proto.readings_per_s, zstd.readings_per_s);
+      full.raw, full.buffer, normal.raw, normal.buffer, rules.none, rules.twenty,
+      proto.readings_per_bundle, zstd.readings_per_bundle, static_cast<long long>(json_array),
+      proto.fill_ratio, zstd.fill_ratio, proto.readings_per_s, zstd.readings_per_s);
   return 0;
 }
 

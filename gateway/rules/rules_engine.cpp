@@ -243,13 +243,15 @@ RulesEngine::RulesEngine(const std::vector<RuleOptions>& rules, SeriesName serie
 }
 
 const std::vector<std::size_t>& RulesEngine::rules_for(SeriesId series) {
-  auto known = by_series_id_.find(series);
-  if (known != by_series_id_.end()) return known->second;
-  std::vector<std::size_t> matching;
-  if (auto name = series_name_(series)) {
-    if (auto at = by_series_name_.find(*name); at != by_series_name_.end()) matching = at->second;
+  if (series >= by_series_id_.size()) by_series_id_.resize(series + 1);
+  auto& known = by_series_id_[series];
+  if (!known) {
+    known.emplace();
+    if (auto name = series_name_(series)) {
+      if (auto at = by_series_name_.find(*name); at != by_series_name_.end()) *known = at->second;
+    }
   }
-  return by_series_id_.emplace(series, std::move(matching)).first->second;
+  return *known;
 }
 
 void RulesEngine::on_readings(std::span<const Reading> readings) {

@@ -101,7 +101,9 @@ class RulesEngine {
   std::vector<Entry> entries_;
   std::vector<Rule*> rules_;  // same order as entries_
   std::unordered_map<std::string, std::vector<std::size_t>> by_series_name_;
-  std::unordered_map<SeriesId, std::vector<std::size_t>> by_series_id_;
+  // By series id, filled on first sight: ids are small and dense (the buffer hands them out in
+  // order), and this lookup runs for every accepted reading.
+  std::vector<std::optional<std::vector<std::size_t>>> by_series_id_;
   SeriesName series_name_;
   AlarmSink sink_;
   bool armed_ = true;
