@@ -1,6 +1,6 @@
 // The shipped deploy/config/crane.toml, through the whole gateway, against a pymodbus server
 // holding its register map: every register arrives as the series "<adapter name>.<register>"
-// with the value the server holds.
+// with the value the server holds, and each of its [[rules]] watches one of those series.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -122,6 +122,14 @@ TEST(ModbusCraneConfig, EveryRegisterOfTheShippedCraneMapArrivesWithTheValueTheS
     EXPECT_DOUBLE_EQ(found->second, e.value) << e.series;
   }
   EXPECT_EQ(latest.size(), expected.size()) << "series the map does not name arrived";
+  // check-config does not know which series the adapters produce: a rule on a misspelt
+  // series would never raise (or, stale, always). Each of the file's rules watches one that
+  // arrived.
+  for (const auto& rule : config.rules) {
+    if (!rule.series.empty()) {
+      EXPECT_TRUE(latest.contains(rule.series)) << rule.name << " watches " << rule.series;
+    }
+  }
   EXPECT_EQ(health.errors, 0u) << health.last_error;
   for (const auto& [reason, count] : status.readings_rejected) {
     EXPECT_EQ(count, 0u) << "readings rejected: " << reason;
