@@ -1,5 +1,7 @@
 #include "adapters/registry.h"
 
+#include "adapters/gpio/libgpiod_lines.h"
+#include "adapters/hx711/hx711_adapter.h"
 #include "adapters/modbus/libmodbus_client.h"
 #include "adapters/modbus/modbus_adapter.h"
 #include "adapters/simulator/simulator_adapter.h"
@@ -80,6 +82,39 @@ AdapterType modbus_type() {
   };
 }
 
+AdapterType hx711_type() {
+  return {
+      .type = "hx711",
+      .summary =
+          "An HX711 load-cell ADC on two GPIO lines (DOUT, PD_SCK), bit-banged through libgpiod "
+          "on its own thread: each reading is the median of N conversions in grams from "
+          "offset and scale. A pulse held high too long (the part powers down at 60 us) drops "
+          "the frame; a DOUT that never falls counts as an error. Series \"<name>.weight_g\".",
+      .options = describe_options(hx711_option_table()),
+      .lists = {},
+      .check =
+          [](const AdapterOptionValues& values, const AdapterOptionLists&) {
+            Hx711Options options;
+            AdapterCheck check;
+            check.errors = parse_hx711_options(values, options);
+            check.name = options.name;
+            return check;
+          },
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&, Clock& clock,
+                   OptionErrors& errors) -> std::unique_ptr<Adapter> {
+        Hx711Options options;
+        OptionErrors found = parse_hx711_options(values, options);
+        if (!found.empty()) {
+          errors.insert(errors.end(), found.begin(), found.end());
+          return nullptr;
+        }
+        Hx711Hardware hardware{.lines = std::make_unique<gpio::LibgpiodLineOpener>(),
+                               .pulse_clock = std::make_unique<hx711::SteadyPulseClock>()};
+        return std::make_unique<Hx711Adapter>(std::move(options), clock, std::move(hardware));
+      },
+  };
+}
+
 /// Nested lists the type does not declare, as errors on their keys.
 OptionErrors undeclared_lists(const AdapterType& type, const AdapterOptionLists& lists) {
   OptionErrors errors;
@@ -107,7 +142,7 @@ std::pair<std::string, std::string> unknown_type(std::string_view type) {
 }  // namespace
 
 const std::vector<AdapterType>& adapter_types() {
-  static const std::vector<AdapterType> types = {simulator_type(), modbus_type()};
+  static const std::vector<AdapterType> types = {simulator_type(), modbus_type(), hx711_type()};
   return types;
 }
 
