@@ -171,6 +171,7 @@ void Uplink::delete_acked() {
               std::to_string(seqs.front()) + " could not be deleted");
   }
   for (const auto& entry : acked_) {
+    packed_readings_.erase(entry.bundle.bundle_seq);
     ++local_.bundles_acked;
     local_.readings_acked += entry.readings;
     local_.payload_bytes_acked += entry.bundle.payload.size();
@@ -184,7 +185,7 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
   entry.sent_at = clock_.monotonic();
   shaper_.take(payload.size(), entry.sent_at);
   const bool bundle = entry.kind == Kind::bundle;
-  const std::size_t readings = entry.readings;
+  const std::size_t readings = entry.resend ? 0 : entry.readings;
   outstanding_.emplace(token, std::move(entry));
   if (!transport_.publish(topic, payload, token)) {
     outstanding_.erase(token);
@@ -195,6 +196,9 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
         {.topic = topic, .payload_bytes = payload.size(), .readings = readings, .alarm = !bundle});
   }
   if (bundle) {
+    if (auto packed = packed_readings_.find(token); packed != packed_readings_.end()) {
+      packed->second.published = true;
+    }
     ++outstanding_bundles_;
     ++local_.bundles_published;
   }
@@ -217,8 +221,8 @@ bool Uplink::publish_alarms() {
       alarms_dirty_ = true;
       break;
     }
-    if (!send({.kind = Kind::alarm, .bundle = {}, .readings = 0}, token, options_.alarm_topic,
-              alarm_payload(packer_.options().gateway_id, alarm))) {
+    if (!send({.kind = Kind::alarm, .bundle = {}, .readings = 0, .resend = false}, token,
+              options_.alarm_topic, alarm_payload(packer_.options().gateway_id, alarm))) {
       alarms_dirty_ = true;
       break;
     }
@@ -237,8 +241,14 @@ std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
       return wait;
     }
     std::string payload = bundle.payload;
-    if (!send({.kind = Kind::bundle, .bundle = bundle, .readings = 0}, bundle.bundle_seq,
-              options_.telemetry_topic, payload)) {
+    // Packed by this process: its count is known; packed before a restart: it was counted then.
+    const auto packed = packed_readings_.find(bundle.bundle_seq);
+    const bool known = packed != packed_readings_.end();
+    if (!send({.kind = Kind::bundle,
+               .bundle = bundle,
+               .readings = known ? packed->second.readings : 0,
+               .resend = !known || packed->second.published},
+              bundle.bundle_seq, options_.telemetry_topic, payload)) {
       return kIdleTick;
     }
     resend_.pop_front();
@@ -294,8 +304,10 @@ std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
     return kIdleTick;
   }
   const std::string payload = bundle.payload;
+  packed_readings_[seq] = {.readings = packed.reading_count, .published = false};
   if (!send({.kind = Kind::bundle, .bundle = bundle, .readings = packed.reading_count}, seq,
             options_.telemetry_topic, payload)) {
+    // Not published: its readings are counted when it first goes out.
     resend_.push_back(std::move(bundle));
     return kIdleTick;
   }

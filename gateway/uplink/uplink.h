@@ -103,8 +103,9 @@ class Uplink {
   enum class Kind { bundle, alarm };
   struct Outstanding {
     Kind kind;
-    InflightBundle bundle;  // for Kind::bundle
-    std::size_t readings = 0;
+    InflightBundle bundle;     // for Kind::bundle
+    std::size_t readings = 0;  // 0 when unknown: a bundle packed before a restart
+    bool resend = false;       // published before: billed again, its readings already counted
     std::chrono::steady_clock::time_point sent_at{};
   };
   struct Event {
@@ -145,6 +146,13 @@ class Uplink {
   std::size_t outstanding_bundles_ = 0;
   std::vector<Outstanding> acked_;  // acknowledged, rows not yet deleted
   std::deque<InflightBundle> resend_;
+  // Readings in each bundle this process packed and the far side has not acknowledged yet, so
+  // that a bundle re-sent after a reconnect still counts its readings once acknowledged.
+  struct PackedCount {
+    std::size_t readings = 0;
+    bool published = false;  // went out at least once (billed, readings counted)
+  };
+  std::map<std::uint64_t, PackedCount> packed_readings_;
   std::size_t fetch_size_ = 4096;
   bool alarms_dirty_ = true;
   bool flush_pending_ = false;

@@ -109,6 +109,36 @@ class UplinkTest : public ::testing::Test {
   std::unique_ptr<Uplink> uplink_;
 };
 
+TEST_F(UplinkTest, ABundleResentAfterAReconnectCountsItsReadingsOnceAndIsBilledForEachSend) {
+  std::vector<Uplink::Published> published;
+  close();
+  StorageOptions storage;
+  storage.path = dir_.file("buffer.db");
+  storage.synchronous = "normal";
+  buffer_ = SqliteBuffer::open(storage, clock_);
+  packer_ = std::make_unique<BundlePacker>(
+      PackerOptions{
+          .gateway_id = "gw-test", .budget_bytes = 512, .encoding = BundleEncoding::proto},
+      buffer_->catalog());
+  uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, transport_, clock_, default_options(),
+                                     [&](const Uplink::Published& p) { published.push_back(p); });
+  uplink_->connect();
+  transport_.up();
+  append(10);
+  uplink_->request_flush();
+  ASSERT_EQ(settle(), 1u);
+  transport_.down();  // the PUBACK never came
+  transport_.up();
+  ASSERT_EQ(settle(), 1u) << "the same bundle again";
+  transport_.ack(transport_.published.back().token);
+  settle();
+  ASSERT_EQ(published.size(), 2u) << "each publish is billed";
+  EXPECT_EQ(published[0].readings, 10u) << "the readings are counted at the first send";
+  EXPECT_EQ(published[1].readings, 0u) << "and not again at the resend";
+  EXPECT_EQ(uplink_->stats().readings_acked, 10u) << "the resent bundle's readings, acknowledged";
+  EXPECT_EQ(uplink_->stats().bundles_acked, 1u);
+}
+
 TEST_F(UplinkTest, HoldsAPartialBundleUntilItsOldestReadingHasWaitedMaxLatency) {
   transport_.up();
   append(10);
