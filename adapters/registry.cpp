@@ -4,6 +4,7 @@
 #include "adapters/hx711/hx711_adapter.h"
 #include "adapters/modbus/libmodbus_client.h"
 #include "adapters/modbus/modbus_adapter.h"
+#include "adapters/pir/pir_adapter.h"
 #include "adapters/simulator/simulator_adapter.h"
 
 namespace edgegw {
@@ -115,6 +116,37 @@ AdapterType hx711_type() {
   };
 }
 
+AdapterType gpio_pir_type() {
+  return {
+      .type = "gpio_pir",
+      .summary =
+          "A PIR motion sensor on one GPIO line through libgpiod: both edges with the kernel's "
+          "timestamps, waited for on the line's event file descriptor, debounced, sent as "
+          "\"<name>.motion\" (1/0) on each change and as a heartbeat.",
+      .options = describe_options(pir_option_table()),
+      .lists = {},
+      .check =
+          [](const AdapterOptionValues& values, const AdapterOptionLists&) {
+            PirOptions options;
+            AdapterCheck check;
+            check.errors = parse_pir_options(values, options);
+            check.name = options.name;
+            return check;
+          },
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&, Clock& clock,
+                   OptionErrors& errors) -> std::unique_ptr<Adapter> {
+        PirOptions options;
+        OptionErrors found = parse_pir_options(values, options);
+        if (!found.empty()) {
+          errors.insert(errors.end(), found.begin(), found.end());
+          return nullptr;
+        }
+        return std::make_unique<PirAdapter>(std::move(options), clock,
+                                            std::make_unique<gpio::LibgpiodLineOpener>());
+      },
+  };
+}
+
 /// Nested lists the type does not declare, as errors on their keys.
 OptionErrors undeclared_lists(const AdapterType& type, const AdapterOptionLists& lists) {
   OptionErrors errors;
@@ -142,7 +174,8 @@ std::pair<std::string, std::string> unknown_type(std::string_view type) {
 }  // namespace
 
 const std::vector<AdapterType>& adapter_types() {
-  static const std::vector<AdapterType> types = {simulator_type(), modbus_type(), hx711_type()};
+  static const std::vector<AdapterType> types = {simulator_type(), modbus_type(), hx711_type(),
+                                                 gpio_pir_type()};
   return types;
 }
 
