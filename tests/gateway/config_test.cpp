@@ -156,7 +156,7 @@ TEST(Config, SeriesTablesCarryUnitResolutionAndRange) {
 }
 
 TEST(Config, ShippedConfigsAreValid) {
-  for (const char* name : {"demo.toml"}) {
+  for (const char* name : {"demo.toml", "chocolate.toml"}) {
     SCOPED_TRACE(name);
     EXPECT_NO_THROW(load_config_file(std::string(EDGEGW_SOURCE_DIR "/deploy/config/") + name));
   }
