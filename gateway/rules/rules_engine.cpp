@@ -172,16 +172,23 @@ class AllOfRule final : public Rule {
     }
     if (raised_) {
       if (any_raised) return std::nullopt;
+      cleared_at_ms_ = ts_ms;
       return enter(AlarmState::cleared, ts_ms, value, std::nullopt,
                    options_.all_of + ": all cleared");
     }
     if (!all_ever || last - first > window_ms_ || ts_ms != last) return std::nullopt;
+    // Every part must have raised anew since the last excursion ended: a pass-by after a theft
+    // is not a second theft.
+    if (cleared_at_ms_ && first <= *cleared_at_ms_) return std::nullopt;
     return enter(AlarmState::raised, ts_ms, value, std::nullopt,
                  options_.all_of + " within " + number(options_.within_s) + " s");
   }
 
  private:
+  void forget() override { cleared_at_ms_.reset(); }
+
   const std::int64_t window_ms_;
+  std::optional<std::int64_t> cleared_at_ms_;
 };
 
 }  // namespace

@@ -271,6 +271,24 @@ TEST(AllOfRule, RaisesWhenEveryPartRaisedWithinTheWindowAndClearsWhenNoneIsRaise
   EXPECT_EQ(h.alarms[1].alarm_id, h.alarms[0].id);
 }
 
+TEST(AllOfRule, APartRaisingAgainAfterTheClearNeedsTheOthersAnewToRaiseAgain) {
+  Harness h(theft_rules(30));
+  h.read(kMotion, 0, 1);
+  h.read(kLoad, 25'000, 500);
+  h.read(kLoad, 30'000, 300);  // theft
+  h.read(kMotion, 31'000, 0);
+  h.read(kLoad, 40'001, 300);  // both parts clear: the theft clears
+  ASSERT_EQ(h.alarms.size(), 2u);
+  h.read(kMotion, 45'000, 1);  // someone passes by, 15 s after the drop
+  EXPECT_EQ(h.alarms.size(), 2u) << "the old drop is not evidence of a new theft";
+  h.read(kMotion, 46'000, 0);
+  h.read(kLoad, 50'000, 300);
+  h.read(kMotion, 51'000, 1);
+  h.read(kLoad, 52'000, 100);  // a new drop of 200 with new motion: a new theft
+  ASSERT_EQ(h.alarms.size(), 3u);
+  EXPECT_EQ(h.alarms[2].state, AlarmState::raised);
+}
+
 TEST(AllOfRule, PartsFurtherApartThanTheWindowRaiseNothing) {
   Harness h(theft_rules(30));
   h.read(kMotion, 0, 1);
