@@ -2,20 +2,9 @@
 
 #include <cmath>
 
+#include "adapters/adapter_name.h"
+
 namespace edgegw {
-namespace {
-
-bool valid_name(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                         (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    if (!allowed) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 const OptionTable<Hx711Options>& hx711_option_table() {
   static const OptionTable<Hx711Options> table = {
@@ -94,9 +83,8 @@ const OptionTable<Hx711Options>& hx711_option_table() {
 OptionErrors parse_hx711_options(const std::map<std::string, OptionValue>& values,
                                  Hx711Options& out) {
   OptionErrors errors = fill_options(out, hx711_option_table(), values);
-  if (!out.name.empty() && !valid_name(out.name)) {
-    errors.emplace_back(
-        "name", "is \"" + out.name + "\", may only contain letters, digits, '_', '-' and '.'");
+  if (auto problem = series_name_problem(out.name); problem && !out.name.empty()) {
+    errors.emplace_back("name", *problem);
   }
   if (out.data_rate_sps != 10 && out.data_rate_sps != 80) {
     errors.emplace_back("data_rate_sps",

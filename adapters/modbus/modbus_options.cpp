@@ -2,22 +2,9 @@
 
 #include <set>
 
+#include "adapters/adapter_name.h"
+
 namespace edgegw {
-namespace {
-
-bool valid_name(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                         (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    if (!allowed) return false;
-  }
-  return true;
-}
-
-constexpr const char* kNameRule = "may only contain letters, digits, '_', '-' and '.'";
-
-}  // namespace
 
 const OptionTable<ModbusOptions>& modbus_option_table() {
   static const OptionTable<ModbusOptions> table = {
@@ -153,8 +140,8 @@ OptionErrors parse_modbus_options(const std::map<std::string, OptionValue>& valu
                                   const std::vector<std::map<std::string, OptionValue>>& registers,
                                   ModbusOptions& out) {
   OptionErrors errors = fill_options(out, modbus_option_table(), values);
-  if (!out.name.empty() && !valid_name(out.name)) {
-    errors.emplace_back("name", "is \"" + out.name + "\", " + kNameRule);
+  if (auto problem = series_name_problem(out.name); problem && !out.name.empty()) {
+    errors.emplace_back("name", *problem);
   }
   if (out.transport == "rtu" && out.device.empty()) {
     errors.emplace_back("device", "is required with transport = \"rtu\"");
@@ -186,8 +173,8 @@ OptionErrors parse_modbus_options(const std::map<std::string, OptionValue>& valu
         .offset = entry.offset,
         .unit = entry.unit};
     bool ok = true;
-    if (!valid_name(point.name)) {
-      errors.emplace_back(prefix + "name", "is \"" + point.name + "\", " + kNameRule);
+    if (auto problem = series_name_problem(point.name)) {
+      errors.emplace_back(prefix + "name", *problem);
       ok = false;
     } else if (!names.insert(point.name).second) {
       errors.emplace_back(prefix + "name", "\"" + point.name + "\" is used twice");

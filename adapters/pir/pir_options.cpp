@@ -1,19 +1,8 @@
 #include "adapters/pir/pir_options.h"
 
+#include "adapters/adapter_name.h"
+
 namespace edgegw {
-namespace {
-
-bool valid_name(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                         (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    if (!allowed) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 const OptionTable<PirOptions>& pir_option_table() {
   static const OptionTable<PirOptions> table = {
@@ -59,9 +48,8 @@ const OptionTable<PirOptions>& pir_option_table() {
 
 OptionErrors parse_pir_options(const std::map<std::string, OptionValue>& values, PirOptions& out) {
   OptionErrors errors = fill_options(out, pir_option_table(), values);
-  if (!out.name.empty() && !valid_name(out.name)) {
-    errors.emplace_back(
-        "name", "is \"" + out.name + "\", may only contain letters, digits, '_', '-' and '.'");
+  if (auto problem = series_name_problem(out.name); problem && !out.name.empty()) {
+    errors.emplace_back("name", *problem);
   }
   if (out.heartbeat_s > 0 && out.heartbeat_s < 0.001) {
     errors.emplace_back("heartbeat_s", "must be 0 (off) or at least 0.001");

@@ -7,33 +7,19 @@
 #include "adapters/registry.h"
 #include "tests/adapters/fake_gpio.h"
 #include "tests/adapters/fake_hx711.h"
+#include "tests/adapters/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
+
+using edgegw::testing::RecordingSink;
 
 using hx711::FakeHx711;
 using hx711::FakePulseClock;
 
 constexpr unsigned kDout = 5;
 constexpr unsigned kSck = 6;
-
-class CollectingSink final : public ReadingSink {
- public:
-  bool offer(std::span<const Reading> readings) override {
-    std::lock_guard lock(mutex_);
-    taken_.insert(taken_.end(), readings.begin(), readings.end());
-    return true;
-  }
-  std::vector<Reading> taken() const {
-    std::lock_guard lock(mutex_);
-    return taken_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<Reading> taken_;
-};
 
 /// The adapter owns its pulse clock; this one lends it the test's, which the fake part shares.
 class LentPulseClock final : public hx711::PulseClock {
@@ -146,7 +132,7 @@ class Hx711AdapterTest : public ::testing::Test {
   FakePulseClock pulse_clock_;
   FakeHx711 part_{pulse_clock_};
   std::unique_ptr<gpio::FakeLineOpener> lines_ = std::make_unique<gpio::FakeLineOpener>();
-  CollectingSink sink_;
+  RecordingSink sink_;
 };
 
 TEST_F(Hx711AdapterTest, EmitsGramsAndRawCountsOnItsSeries) {

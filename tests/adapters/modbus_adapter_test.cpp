@@ -5,34 +5,13 @@
 #include <mutex>
 
 #include "tests/adapters/fake_modbus_client.h"
+#include "tests/adapters/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
 
-/// Refuses the first `refusals` offers, then takes everything.
-class CountingSink final : public ReadingSink {
- public:
-  explicit CountingSink(int refusals) : refusals_left_(refusals) {}
-  bool offer(std::span<const Reading> readings) override {
-    std::lock_guard lock(mutex_);
-    if (refusals_left_ > 0) {
-      --refusals_left_;
-      return false;
-    }
-    taken_.insert(taken_.end(), readings.begin(), readings.end());
-    return true;
-  }
-  std::vector<Reading> taken() const {
-    std::lock_guard lock(mutex_);
-    return taken_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  int refusals_left_;
-  std::vector<Reading> taken_;
-};
+using edgegw::testing::RecordingSink;
 
 ModbusOptions options() {
   ModbusOptions o;
@@ -50,7 +29,7 @@ TEST(ModbusAdapter, ARefusedOfferIsOfferedAgainWithNothingLostOrDoubled) {
   auto client = std::make_unique<modbus::FakeModbusClient>();
   client->holding = {{0, 7}, {1, 8}};
   ModbusAdapter adapter(options(), clock, std::move(client));
-  CountingSink sink(25);
+  RecordingSink sink(25);
   adapter.start(sink, {1, 2});
   ASSERT_TRUE(wait_for([&] { return sink.taken().size() >= 20; }));
   adapter.stop();
@@ -68,7 +47,7 @@ TEST(ModbusAdapter, ARefusedOfferIsOfferedAgainWithNothingLostOrDoubled) {
 TEST(ModbusAdapter, HealthIsUpWhileRunningAndDownAfterStop) {
   SystemClock clock;
   ModbusAdapter adapter(options(), clock, std::make_unique<modbus::FakeModbusClient>());
-  CountingSink sink(0);
+  RecordingSink sink(0);
   EXPECT_FALSE(adapter.health().up);
   adapter.start(sink, {1, 2});
   ASSERT_TRUE(wait_for([&] { return adapter.health().up; }));

@@ -6,10 +6,13 @@
 #include "adapters/pir/pir_adapter.h"
 #include "adapters/registry.h"
 #include "tests/adapters/fake_gpio.h"
+#include "tests/adapters/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
+
+using edgegw::testing::RecordingSink;
 
 using namespace std::chrono_literals;
 using pir::MotionDebouncer;
@@ -140,23 +143,6 @@ TEST(PirOptions, KeysAndErrors) {
   EXPECT_EQ(check.errors[0].first, "bias");
 }
 
-class CollectingSink final : public ReadingSink {
- public:
-  bool offer(std::span<const Reading> readings) override {
-    std::lock_guard lock(mutex_);
-    taken_.insert(taken_.end(), readings.begin(), readings.end());
-    return true;
-  }
-  std::vector<Reading> taken() const {
-    std::lock_guard lock(mutex_);
-    return taken_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<Reading> taken_;
-};
-
 TEST(PirAdapter, EdgesOnTheEventFdBecomeMotionReadingsAndStopWakesThePoll) {
   SystemClock clock;
   gpio::FakeInputLine line;
@@ -171,7 +157,7 @@ TEST(PirAdapter, EdgesOnTheEventFdBecomeMotionReadingsAndStopWakesThePoll) {
   options.bias = "pull-down";
   PirAdapter adapter(options, clock, std::move(lines));
   EXPECT_EQ(adapter.series()[0].name, "pir.motion");
-  CollectingSink sink;
+  RecordingSink sink;
   adapter.start(sink, {3});
   ASSERT_TRUE(wait_for([&] { return sink.taken().size() == 1; }));
   EXPECT_EQ(sink.taken()[0].value, 0);
@@ -204,7 +190,7 @@ TEST(PirAdapter, ALineThatCannotBeRequestedIsCountedInHealth) {
   options.name = "pir";
   options.line = 17;
   PirAdapter adapter(options, clock, std::move(lines));
-  CollectingSink sink;
+  RecordingSink sink;
   adapter.start(sink, {3});
   ASSERT_TRUE(wait_for([&] { return adapter.health().errors >= 1; }));
   EXPECT_NE(adapter.health().last_error.find("busy"), std::string::npos);

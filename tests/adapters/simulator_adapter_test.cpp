@@ -6,39 +6,12 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/adapters/recording_sink.h"
+
 namespace edgegw {
 namespace {
 
-/// Refuses the first `refusals` offers, then takes everything.
-class RefusingSink final : public ReadingSink {
- public:
-  explicit RefusingSink(int refusals) : refusals_left_(refusals) {}
-
-  bool offer(std::span<const Reading> readings) override {
-    std::lock_guard lock(mutex_);
-    ++offers_;
-    if (refusals_left_ > 0) {
-      --refusals_left_;
-      return false;
-    }
-    taken_.insert(taken_.end(), readings.begin(), readings.end());
-    return true;
-  }
-  std::vector<Reading> taken() const {
-    std::lock_guard lock(mutex_);
-    return taken_;
-  }
-  int offers() const {
-    std::lock_guard lock(mutex_);
-    return offers_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  int refusals_left_;
-  int offers_ = 0;
-  std::vector<Reading> taken_;
-};
+using edgegw::testing::RecordingSink;
 
 /// Polls `done` until it holds or a generous real-time deadline passes (no timing assertion:
 /// the deadline only keeps a broken build from hanging).
@@ -66,7 +39,7 @@ TEST(SimulatorAdapter, RetriesRefusedBatchesWithoutLosingOrDuplicatingReadings) 
   const std::int64_t start_ms = clock.wall_ms();
   const auto options = crane_options();
   SimulatorAdapter adapter(options, clock);
-  RefusingSink sink(7);
+  RecordingSink sink(7);
   const std::vector<SeriesId> ids = {11, 12, 13, 14, 15, 16, 17, 18};
   adapter.start(sink, ids);
   clock.advance(std::chrono::seconds(10));
@@ -86,7 +59,7 @@ TEST(SimulatorAdapter, RetriesRefusedBatchesWithoutLosingOrDuplicatingReadings) 
 TEST(SimulatorAdapter, ProducesNothingUntilTheClockMoves) {
   ManualClock clock;
   SimulatorAdapter adapter(crane_options(), clock);
-  RefusingSink sink(0);
+  RecordingSink sink(0);
   adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_EQ(sink.offers(), 0);
@@ -98,7 +71,7 @@ TEST(SimulatorAdapter, ProducesNothingUntilTheClockMoves) {
 TEST(SimulatorAdapter, StopReturnsWhileTheSinkKeepsRefusing) {
   ManualClock clock;
   SimulatorAdapter adapter(crane_options(), clock);
-  RefusingSink sink(1'000'000);
+  RecordingSink sink(1'000'000);
   adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
   clock.advance(std::chrono::seconds(5));
   EXPECT_TRUE(eventually([&] { return adapter.refused_offers() >= 3; }));
@@ -113,7 +86,7 @@ TEST(SimulatorAdapter, IsUpFromStartToStop) {
   ManualClock clock;
   SimulatorAdapter adapter(crane_options(), clock);
   EXPECT_FALSE(adapter.health().up) << "not started";
-  RefusingSink sink(0);
+  RecordingSink sink(0);
   adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
   EXPECT_TRUE(adapter.health().up);
   EXPECT_EQ(adapter.health().errors, 0u);
