@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <iomanip>
 #include <sstream>
 
@@ -156,7 +157,8 @@ void Gateway::stop() {
   started_ = false;
   for (auto& adapter : adapters_) adapter->stop();
   api_->stop();
-  rule_tick_.cancel();
+  // The rule tick's timer belongs to the io_context thread; cancelled there, not from here.
+  boost::asio::post(io_, [this] { rule_tick_.cancel(); });
   buffer_->wait_for_queued_appends();
   uplink_->stop();
   io_work_.reset();
