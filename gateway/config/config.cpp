@@ -669,8 +669,21 @@ std::string config_to_json(const GatewayConfig& config) {
     boost::json::object entry;
     entry["type"] = adapter.type;
     entry["name"] = adapter.name;
-    for (const auto& [key, value] : adapter.values) {
-      std::visit([&](const auto& v) { entry[key] = v; }, value);
+    auto put_values = [](boost::json::object& out, const auto& values) {
+      for (const auto& [key, value] : values) {
+        std::visit([&](const auto& v) { out[key] = v; }, value);
+      }
+    };
+    put_values(entry, adapter.values);
+    // Nested lists ([[adapters.registers]]) as arrays of objects, in file order.
+    for (const auto& [key, tables] : adapter.lists) {
+      boost::json::array list;
+      for (const auto& table : tables) {
+        boost::json::object item;
+        put_values(item, table);
+        list.push_back(std::move(item));
+      }
+      entry[key] = std::move(list);
     }
     adapters.push_back(std::move(entry));
   }

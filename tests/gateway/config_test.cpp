@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -160,6 +161,20 @@ TEST(Config, ShippedConfigsAreValid) {
     SCOPED_TRACE(name);
     EXPECT_NO_THROW(load_config_file(std::string(EDGEGW_SOURCE_DIR "/deploy/config/") + name));
   }
+}
+
+TEST(Config, TheEffectiveConfigShowsAnAdaptersRegisterMapAndTheRules) {
+  const auto config = load_config_file(EDGEGW_SOURCE_DIR "/deploy/config/crane.toml");
+  const auto doc = boost::json::parse(config_to_json(config)).as_object();
+  const auto& adapter = doc.at("adapters").as_array().at(0).as_object();
+  EXPECT_EQ(adapter.at("type").as_string(), "modbus");
+  const auto& registers = adapter.at("registers").as_array();
+  ASSERT_EQ(registers.size(), config.adapters[0].lists.at("registers").size());
+  EXPECT_EQ(registers.at(0).as_object().at("name").as_string(),
+            std::get<std::string>(config.adapters[0].lists.at("registers")[0].at("name")));
+  EXPECT_EQ(doc.at("rules").as_array().size(), config.rules.size());
+  EXPECT_TRUE(doc.at("rules").as_array().at(0).as_object().at("below").is_null())
+      << "an unset threshold is null, not NaN";
 }
 
 TEST(Config, TheReferenceDocumentMatchesTheParsersTables) {
