@@ -3,18 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "gateway/config/config.h"
+#include "tests/gateway/config_error_of.h"
 
 namespace edgegw {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    load_config_text(text, "test.toml");
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "";
-}
+using edgegw::testing::error_of;
 
 constexpr const char* kHead = R"(gateway_id = "gw"
 [uplink]

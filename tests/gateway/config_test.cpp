@@ -6,17 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/gateway/config_error_of.h"
+
 namespace edgegw {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    load_config_text(text, "test.toml");
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "";
-}
+using edgegw::testing::error_of;
 
 constexpr const char* kMinimal = R"(gateway_id = "gw-01"
 [uplink]

@@ -17,26 +17,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/child_process.h"
+
 namespace edgegw {
 namespace {
 
-// Binding port 0 asks the kernel for a free port; mosquitto binds it again right after
-// (with SO_REUSEADDR, so a restart on the same port works too).
-int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot bind a loopback port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using testing::free_loopback_port;
 
 bool port_accepts(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -97,30 +83,9 @@ void MosquittoBroker::write_config() const {
 
 void MosquittoBroker::start() {
   if (pid_ > 0) return;
-  // Everything the child needs is built before fork(): only async-signal-safe calls after it.
-  std::string program = EDGEGW_MOSQUITTO;
-  std::vector<std::string> args{program, "-c", config_file_};
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
   // mosquitto's own stdout/stderr (start-up warnings) go to a file next to its log.
-  std::string output_file = dir_.file("mosquitto.out");
-  int output = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // The broker must not outlive a test binary that crashed.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-    if (output >= 0) {
-      ::dup2(output, STDOUT_FILENO);
-      ::dup2(output, STDERR_FILENO);
-    }
-    ::execv(program.c_str(), argv.data());
-    ::_exit(127);
-  }
-  if (output >= 0) ::close(output);
-  if (pid < 0) throw std::runtime_error("fork failed");
+  const pid_t pid = testing::spawn_child({EDGEGW_MOSQUITTO, "-c", config_file_},
+                                         dir_.file("mosquitto.out"), /*append=*/true);
   pid_ = pid;
   paused_ = false;
   wait_until_accepting();

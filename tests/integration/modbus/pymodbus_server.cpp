@@ -17,8 +17,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/integration/child_process.h"
+
 namespace edgegw {
 namespace {
+
+using testing::free_loopback_port;
 
 constexpr const char* kPython = "/usr/bin/python3";
 
@@ -27,45 +31,6 @@ std::string read_file(const std::string& path) {
   std::stringstream text;
   text << file.rdbuf();
   return text.str();
-}
-
-// The kernel's pick of a free port; the server binds it again right after (SO_REUSEADDR).
-int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot bind a loopback port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-/// Forks and execs `args` with stdout and stderr into `output_file`; the child dies with us.
-pid_t spawn(std::vector<std::string> args, const std::string& output_file) {
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  int output = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-    if (output >= 0) {
-      ::dup2(output, STDOUT_FILENO);
-      ::dup2(output, STDERR_FILENO);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  if (output >= 0) ::close(output);
-  if (pid < 0) throw std::runtime_error("fork failed");
-  return pid;
 }
 
 void kill_and_reap(pid_t& pid) {
@@ -146,7 +111,7 @@ void PymodbusServer::start() {
   } else {
     args.insert(args.end(), {"--serial", serial_device_, "--baud", std::to_string(baud_)});
   }
-  pid_ = spawn(std::move(args), output_file_);
+  pid_ = testing::spawn_child(std::move(args), output_file_);
   wait_until([&] { return read_file(output_file_).find("ready") != std::string::npos; }, pid_,
              "the pymodbus server", output_file_);
 }
@@ -165,9 +130,9 @@ bool PtyPair::available() {
 
 PtyPair::PtyPair() : first_(dir_.file("ttyV0")), second_(dir_.file("ttyV1")) {
   const std::string log = dir_.file("socat.out");
-  pid_ = spawn({"/usr/bin/socat", "-d", "-d", "pty,raw,echo=0,link=" + first_,
-                "pty,raw,echo=0,link=" + second_},
-               log);
+  pid_ = testing::spawn_child({"/usr/bin/socat", "-d", "-d", "pty,raw,echo=0,link=" + first_,
+                               "pty,raw,echo=0,link=" + second_},
+                              log);
   wait_until(
       [&] {
         // socat logs "starting data transfer loop" once both ends exist.
