@@ -96,7 +96,8 @@ double buffer_rows_per_s(const std::filesystem::path& path, const std::vector<Re
         rows.begin() + static_cast<std::ptrdiff_t>(i),
         rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), i + offer)));
     auto n = batch.size();
-    auto done = [&accepted, n](AppendStatus status, std::int64_t, std::int64_t) {
+    auto done = [&accepted, n](AppendStatus status, std::int64_t, std::int64_t,
+                               std::span<const edgegw::Reading>) {
       if (status == AppendStatus::accepted) accepted += n;
     };
     while (!buffer->append(batch, done)) std::this_thread::yield();  // back-pressure

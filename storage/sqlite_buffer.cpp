@@ -157,7 +157,7 @@ void SqliteBuffer::commit_group(std::vector<PendingAppend>& group) {
   for (std::size_t i = 0; i < group.size(); ++i) {
     auto range = status == AppendStatus::accepted ? ranges[i] : BufferStore::SeqRange{0, -1};
     try {
-      group[i].done(status, range.first, range.last);
+      group[i].done(status, range.first, range.last, group[i].readings);
     } catch (const std::exception& error) {
       // A throwing callback must not take the storage thread (and every later commit) with it.
       spdlog::error("storage: append callback threw: {}", error.what());
@@ -257,9 +257,8 @@ AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch, bool flush_no
   }
   std::promise<AppendStatus> promise;
   auto result = promise.get_future();
-  auto done = [&promise](AppendStatus status, std::int64_t, std::int64_t) {
-    promise.set_value(status);
-  };
+  auto done = [&promise](AppendStatus status, std::int64_t, std::int64_t,
+                         std::span<const Reading>) { promise.set_value(status); };
   {
     std::unique_lock lock(mutex_);
     queue_space_.wait(lock, [&] {

@@ -70,10 +70,11 @@ struct BufferStats {
   std::int64_t reserve_bytes_held = 0;
 };
 
-/// Called on the storage thread once a batch's transaction committed (or failed).
-/// The seq range is meaningful only for `accepted` (an empty batch gets last_seq < first_seq).
-using AppendCallback =
-    std::function<void(AppendStatus status, std::int64_t first_seq, std::int64_t last_seq)>;
+/// Called on the storage thread once a batch's transaction committed (or failed), with the
+/// batch itself, so a caller that acts on what was accepted need not keep a copy. The seq range
+/// is meaningful only for `accepted` (an empty batch gets last_seq < first_seq).
+using AppendCallback = std::function<void(AppendStatus status, std::int64_t first_seq,
+                                          std::int64_t last_seq, std::span<const Reading> batch)>;
 
 class BufferStore;
 

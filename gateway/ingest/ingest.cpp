@@ -115,14 +115,13 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
 }
 
 bool Ingest::accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done) {
-  // The callback needs the readings after the commit; the buffer owns the batch until then.
-  auto committed = std::make_shared<const std::vector<Reading>>(valid);
-  return buffer_.append(std::move(valid), [this, committed, done = std::move(done)](
-                                              AppendStatus status, std::int64_t, std::int64_t) {
-    count_append(status, committed->size());
+  return buffer_.append(std::move(valid), [this, done = std::move(done)](
+                                              AppendStatus status, std::int64_t, std::int64_t,
+                                              std::span<const Reading> committed) {
+    count_append(status, committed.size());
     if (status == AppendStatus::accepted) {
-      recent_.add(*committed);
-      rules_.on_readings(*committed);
+      recent_.add(committed);
+      rules_.on_readings(committed);
     }
     if (done) done(status);
   });

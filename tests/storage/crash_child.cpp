@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
     }
     const std::int64_t last_id = next_id - 1;
     bool queued = buffer->append(
-        std::move(batch),
-        [&, first_id, last_id](edgegw::AppendStatus status, std::int64_t, std::int64_t) {
+        std::move(batch), [&, first_id, last_id](edgegw::AppendStatus status, std::int64_t,
+                                                 std::int64_t, std::span<const edgegw::Reading>) {
           if (status != edgegw::AppendStatus::accepted) std::_Exit(4);
           const std::int64_t record[2] = {first_id, last_id};
           write_all(report_fd, record, sizeof record);

@@ -31,11 +31,11 @@ class SqliteBufferTest : public testing::BufferTest {
                                            std::int64_t first_ts, int count) {
     std::promise<std::pair<std::int64_t, std::int64_t>> range;
     auto batch = make_readings(series, first_ts, count);
-    EXPECT_TRUE(
-        buffer.append(batch, [&](AppendStatus status, std::int64_t first, std::int64_t last) {
-          EXPECT_EQ(status, AppendStatus::accepted);
-          range.set_value({first, last});
-        }));
+    EXPECT_TRUE(buffer.append(batch, [&](AppendStatus status, std::int64_t first, std::int64_t last,
+                                         std::span<const edgegw::Reading>) {
+      EXPECT_EQ(status, AppendStatus::accepted);
+      range.set_value({first, last});
+    }));
     auto [first, last] = range.get_future().get();
     EXPECT_EQ(last - first + 1, count);
     std::vector<StoredReading> out;
@@ -213,7 +213,8 @@ TEST_F(SqliteBufferTest, GroupCommitGivesEachBatchItsOwnConsecutiveSeqRange) {
   std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
   for (int i = 0; i < kBatches; ++i) {
     ASSERT_TRUE(buffer->append(make_readings(1, i * 10, 10),
-                               [&](AppendStatus status, std::int64_t first, std::int64_t last) {
+                               [&](AppendStatus status, std::int64_t first, std::int64_t last,
+                                   std::span<const edgegw::Reading>) {
                                  EXPECT_EQ(status, AppendStatus::accepted);
                                  std::lock_guard lock(mutex);
                                  ranges.emplace_back(first, last);
@@ -244,14 +245,16 @@ TEST_F(SqliteBufferTest, AppendRefusesWhenTheQueueIsFullAndQueuesNothing) {
   std::promise<void> release;
   auto release_future = release.get_future();
   // The first callback holds the storage thread, so later appends stay queued.
-  ASSERT_TRUE(buffer->append(make_readings(1, 0, 5), [&](AppendStatus, std::int64_t, std::int64_t) {
+  ASSERT_TRUE(buffer->append(make_readings(1, 0, 5), [&](AppendStatus, std::int64_t, std::int64_t,
+                                                         std::span<const edgegw::Reading>) {
     entered.set_value();
     release_future.wait();
   }));
   entered.get_future().wait();
 
   std::atomic<int> accepted{0};
-  auto count = [&](AppendStatus status, std::int64_t, std::int64_t) {
+  auto count = [&](AppendStatus status, std::int64_t, std::int64_t,
+                   std::span<const edgegw::Reading>) {
     if (status == AppendStatus::accepted) ++accepted;
   };
   EXPECT_TRUE(buffer->append(make_readings(1, 100, 10), count));
@@ -274,10 +277,11 @@ TEST_F(SqliteBufferTest, DestructorCommitsEveryQueuedAppend) {
   {
     auto buffer = open();
     for (int i = 0; i < 50; ++i) {
-      ASSERT_TRUE(buffer->append(make_readings(1, i * 4, 4),
-                                 [&](AppendStatus status, std::int64_t, std::int64_t) {
-                                   if (status == AppendStatus::accepted) ++accepted;
-                                 }));
+      ASSERT_TRUE(buffer->append(
+          make_readings(1, i * 4, 4),
+          [&](AppendStatus status, std::int64_t, std::int64_t, std::span<const edgegw::Reading>) {
+            if (status == AppendStatus::accepted) ++accepted;
+          }));
     }
   }
   EXPECT_EQ(accepted.load(), 50);
@@ -290,10 +294,11 @@ TEST_F(SqliteBufferTest, WaitForQueuedAppendsReturnsAfterEveryEarlierCallback) {
   auto buffer = open();
   std::atomic<int> accepted{0};
   for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(buffer->append(make_readings(1, i * 4, 4),
-                               [&](AppendStatus status, std::int64_t, std::int64_t) {
-                                 if (status == AppendStatus::accepted) ++accepted;
-                               }));
+    ASSERT_TRUE(buffer->append(
+        make_readings(1, i * 4, 4),
+        [&](AppendStatus status, std::int64_t, std::int64_t, std::span<const edgegw::Reading>) {
+          if (status == AppendStatus::accepted) ++accepted;
+        }));
   }
   buffer->wait_for_queued_appends();
   EXPECT_EQ(accepted.load(), 50);
