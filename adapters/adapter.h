@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/model/alarm.h"
+#include "adapters/weigher.h"
 #include "gateway/model/reading.h"
 #include "gateway/model/series.h"
 
@@ -28,8 +28,9 @@ struct AdapterHealth {
   std::string last_error;    ///< what the last failed read said; empty if none
 };
 
-/// A source of readings (a simulator, a GPIO sensor, a Modbus device). It only reads its
-/// source: timers, buffering, retries and delivery belong to the gateway.
+/// A source of readings (a simulator, a GPIO sensor, a Modbus device) as the gateway sees it.
+/// Every adapter type builds an AdapterRunner (adapters/adapter_runner.h) over its Source: the
+/// source only reads; pacing, back-pressure, retries and health belong to the runner.
 class Adapter {
  public:
   virtual ~Adapter() = default;
@@ -44,6 +45,8 @@ class Adapter {
   virtual void stop() = 0;
   /// Callable from any thread at any time.
   virtual AdapterHealth health() const = 0;
+  /// The load cell behind this adapter, for tare and calibration; null for other sources.
+  virtual Weigher* weigher() { return nullptr; }
 };
 
 }  // namespace edgegw

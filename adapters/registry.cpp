@@ -1,14 +1,20 @@
 #include "adapters/registry.h"
 
+#include "adapters/adapter_runner.h"
 #include "adapters/gpio/libgpiod_lines.h"
-#include "adapters/hx711/hx711_adapter.h"
+#include "adapters/hx711/hx711_source.h"
 #include "adapters/modbus/libmodbus_client.h"
-#include "adapters/modbus/modbus_adapter.h"
-#include "adapters/pir/pir_adapter.h"
-#include "adapters/simulator/simulator_adapter.h"
+#include "adapters/modbus/modbus_source.h"
+#include "adapters/pir/pir_source.h"
+#include "adapters/simulator/simulator_source.h"
 
 namespace edgegw {
 namespace {
+
+/// Every adapter is its source under the core runner.
+std::unique_ptr<Adapter> run(std::unique_ptr<Source> source, const AdapterContext& context) {
+  return std::make_unique<AdapterRunner>(std::move(source), context.clock);
+}
 
 AdapterType simulator_type() {
   return {
@@ -26,7 +32,8 @@ AdapterType simulator_type() {
             check.name = options.name;
             return check;
           },
-      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&, Clock& clock,
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&,
+                   const AdapterContext& context,
                    OptionErrors& errors) -> std::unique_ptr<Adapter> {
         SimulatorOptions options;
         OptionErrors found = parse_simulator_options(values, options);
@@ -34,7 +41,7 @@ AdapterType simulator_type() {
           errors.insert(errors.end(), found.begin(), found.end());
           return nullptr;
         }
-        return std::make_unique<SimulatorAdapter>(std::move(options), clock);
+        return run(std::make_unique<SimulatorSource>(std::move(options), context.clock), context);
       },
   };
 }
@@ -68,7 +75,8 @@ AdapterType modbus_type() {
             check.name = options.name;
             return check;
           },
-      .create = [](const AdapterOptionValues& values, const AdapterOptionLists& lists, Clock& clock,
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists& lists,
+                   const AdapterContext& context,
                    OptionErrors& errors) -> std::unique_ptr<Adapter> {
         ModbusOptions options;
         OptionErrors found =
@@ -77,8 +85,10 @@ AdapterType modbus_type() {
           errors.insert(errors.end(), found.begin(), found.end());
           return nullptr;
         }
-        auto client = std::make_unique<modbus::LibmodbusClient>(options);
-        return std::make_unique<ModbusAdapter>(std::move(options), clock, std::move(client));
+        auto client = context.hardware.modbus(options);
+        return run(std::make_unique<modbus::ModbusSource>(std::move(options), context.clock,
+                                                          std::move(client)),
+                   context);
       },
   };
 }
@@ -101,7 +111,8 @@ AdapterType hx711_type() {
             check.name = options.name;
             return check;
           },
-      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&, Clock& clock,
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&,
+                   const AdapterContext& context,
                    OptionErrors& errors) -> std::unique_ptr<Adapter> {
         Hx711Options options;
         OptionErrors found = parse_hx711_options(values, options);
@@ -109,9 +120,11 @@ AdapterType hx711_type() {
           errors.insert(errors.end(), found.begin(), found.end());
           return nullptr;
         }
-        Hx711Hardware hardware{.lines = std::make_unique<gpio::LibgpiodLineOpener>(),
-                               .pulse_clock = std::make_unique<hx711::SteadyPulseClock>()};
-        return std::make_unique<Hx711Adapter>(std::move(options), clock, std::move(hardware));
+        Hx711Hardware hardware{.lines = context.hardware.gpio(),
+                               .pulse_clock = context.hardware.pulse_clock()};
+        return run(
+            std::make_unique<Hx711Source>(std::move(options), context.clock, std::move(hardware)),
+            context);
       },
   };
 }
@@ -133,7 +146,8 @@ AdapterType gpio_pir_type() {
             check.name = options.name;
             return check;
           },
-      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&, Clock& clock,
+      .create = [](const AdapterOptionValues& values, const AdapterOptionLists&,
+                   const AdapterContext& context,
                    OptionErrors& errors) -> std::unique_ptr<Adapter> {
         PirOptions options;
         OptionErrors found = parse_pir_options(values, options);
@@ -141,8 +155,9 @@ AdapterType gpio_pir_type() {
           errors.insert(errors.end(), found.begin(), found.end());
           return nullptr;
         }
-        return std::make_unique<PirAdapter>(std::move(options), clock,
-                                            std::make_unique<gpio::LibgpiodLineOpener>());
+        return run(
+            std::make_unique<PirSource>(std::move(options), context.clock, context.hardware.gpio()),
+            context);
       },
   };
 }
@@ -173,6 +188,16 @@ std::pair<std::string, std::string> unknown_type(std::string_view type) {
 
 }  // namespace
 
+AdapterHardware system_hardware() {
+  return {
+      .gpio = [] { return std::make_unique<gpio::LibgpiodLineOpener>(); },
+      .pulse_clock = [] { return std::make_unique<hx711::SteadyPulseClock>(); },
+      .modbus = [](const ModbusOptions& options) -> std::unique_ptr<modbus::ModbusClient> {
+        return std::make_unique<modbus::LibmodbusClient>(options);
+      },
+  };
+}
+
 const std::vector<AdapterType>& adapter_types() {
   static const std::vector<AdapterType> types = {simulator_type(), modbus_type(), hx711_type(),
                                                  gpio_pir_type()};
@@ -187,8 +212,8 @@ const AdapterType* find_adapter_type(std::string_view type) {
 }
 
 std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
-                                        const AdapterOptionLists& lists, Clock& clock,
-                                        OptionErrors& errors) {
+                                        const AdapterOptionLists& lists,
+                                        const AdapterContext& context, OptionErrors& errors) {
   const AdapterType* found = find_adapter_type(type);
   if (!found) {
     errors.push_back(unknown_type(type));
@@ -199,12 +224,12 @@ std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOpti
     errors.insert(errors.end(), undeclared.begin(), undeclared.end());
     return nullptr;
   }
-  return found->create(values, lists, clock, errors);
+  return found->create(values, lists, context, errors);
 }
 
 std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
-                                        Clock& clock, OptionErrors& errors) {
-  return create_adapter(type, values, {}, clock, errors);
+                                        const AdapterContext& context, OptionErrors& errors) {
+  return create_adapter(type, values, {}, context, errors);
 }
 
 AdapterCheck check_adapter(std::string_view type, const AdapterOptionValues& values,

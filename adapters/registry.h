@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
-#include "adapters/simulator/simulator_options.h"
+#include "adapters/adapter_context.h"
 #include "gateway/model/clock.h"
 #include "gateway/model/option_table.h"
 
@@ -45,9 +45,10 @@ struct AdapterType {
   std::vector<AdapterOptionListDoc> lists;  ///< nested lists of tables it accepts, if any
   /// Validates options without building anything: for check-config.
   std::function<AdapterCheck(const AdapterOptionValues&, const AdapterOptionLists&)> check;
-  /// Builds the adapter (not started); returns null and fills `errors` if options are bad.
+  /// Builds the adapter (not started) on the context's clock and hardware; returns null and
+  /// fills `errors` if options are bad.
   std::function<std::unique_ptr<Adapter>(const AdapterOptionValues&, const AdapterOptionLists&,
-                                         Clock&, OptionErrors& errors)>
+                                         const AdapterContext&, OptionErrors& errors)>
       create;
 };
 
@@ -61,11 +62,11 @@ const AdapterType* find_adapter_type(std::string_view type);
 /// Builds an adapter of `type`; an unknown type is reported as an error on the key "type", a
 /// nested list the type does not declare as an error on the list's key.
 std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
-                                        const AdapterOptionLists& lists, Clock& clock,
-                                        OptionErrors& errors);
+                                        const AdapterOptionLists& lists,
+                                        const AdapterContext& context, OptionErrors& errors);
 /// The same for an adapter without nested lists.
 std::unique_ptr<Adapter> create_adapter(std::string_view type, const AdapterOptionValues& values,
-                                        Clock& clock, OptionErrors& errors);
+                                        const AdapterContext& context, OptionErrors& errors);
 
 /// Checks an adapter's options without building it; an unknown type is an error on "type".
 AdapterCheck check_adapter(std::string_view type, const AdapterOptionValues& values,

@@ -37,13 +37,14 @@ double registers_per_s(const PymodbusServer& server, int registers, int block, d
     map.push_back({{"name", "r" + std::to_string(i)}, {"address", std::int64_t{i}}});
   }
   SystemClock clock;
+  const AdapterHardware hardware = system_hardware();
   OptionErrors errors;
   auto adapter = create_adapter("modbus",
                                 {{"name", std::string("bench")},
                                  {"port", std::int64_t{server.port()}},
                                  {"poll_interval_ms", std::int64_t{1}},
                                  {"max_block_registers", std::int64_t{block}}},
-                                {{"registers", map}}, clock, errors);
+                                {{"registers", map}}, AdapterContext{clock, hardware}, errors);
   if (!adapter) throw std::runtime_error("cannot build the bench adapter");
   std::vector<SeriesId> ids(map.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<SeriesId>(i + 1);

@@ -10,12 +10,13 @@
 #include "gateway/api/api_routes.h"
 #include "gateway/api/auth.h"
 #include "gateway/process_stats.h"
+#include "gateway/scale/calibration_setting.h"
 #include "gateway/uplink/directory_transport.h"
 #include "gateway/uplink/mqtt_transport.h"
 
 namespace edgegw {
 
-Gateway::Gateway(GatewayConfig config, Clock& clock)
+Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
     : config_(std::move(config)),
       profile_(resolve_profile(config_)),
       clock_(clock),
@@ -27,7 +28,7 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
   for (const auto& adapter_config : config_.adapters) {
     OptionErrors errors;
     auto adapter = create_adapter(adapter_config.type, adapter_config.values, adapter_config.lists,
-                                  clock_, errors);
+                                  AdapterContext{clock_, hardware}, errors);
     if (!adapter) {
       throw ConfigError("adapter " + adapter_config.name + ": " +
                         (errors.empty() ? "cannot be built"
@@ -37,6 +38,7 @@ Gateway::Gateway(GatewayConfig config, Clock& clock)
     adapters_.push_back(std::move(adapter));
   }
   register_series();
+  restore_calibrations();
   ingest_->set_adapter_up([this](const std::string& name) {
     for (const auto& adapter : adapters_) {
       if (adapter->name() == name) return adapter->health().up;
@@ -127,6 +129,56 @@ void Gateway::register_series() {
     }
     adapter_series_ids_.push_back(std::move(ids));
   }
+}
+
+void Gateway::restore_calibrations() {
+  for (const auto& adapter : adapters_) {
+    Weigher* weigher = adapter->weigher();
+    if (!weigher) continue;
+    const auto stored = buffer_->setting(calibration_setting_name(adapter->name()));
+    if (!stored) continue;
+    if (const auto calibration = parse_calibration_setting(*stored)) {
+      weigher->set_calibration(*calibration);
+      spdlog::info("adapter {}: stored calibration in use (offset {}, scale {} counts/g)",
+                   adapter->name(), calibration->offset, calibration->scale);
+    } else {
+      spdlog::warn(
+          "adapter {}: the stored calibration {} is unreadable; the configured offset "
+          "and scale are used until the next tare",
+          adapter->name(), *stored);
+    }
+  }
+}
+
+void Gateway::calibrate_scale(std::string_view name, std::optional<double> known_grams,
+                              std::function<void(api::ScaleReply)> done) {
+  using Status = api::ScaleReply::Status;
+  Adapter* adapter = nullptr;
+  for (const auto& candidate : adapters_) {
+    if (candidate->name() == name) adapter = candidate.get();
+  }
+  if (!adapter) return done({.status = Status::unknown_adapter, .outcome = {}});
+  Weigher* weigher = adapter->weigher();
+  if (!weigher) return done({.status = Status::not_a_scale, .outcome = {}});
+  api::ScaleReply reply{
+      .status = Status::done,
+      .outcome = known_grams ? weigher->calibrate(*known_grams) : weigher->tare()};
+  if (!reply.outcome.ok) {
+    reply.status = Status::refused;
+    return done(std::move(reply));
+  }
+  spdlog::info("adapter {}: {} (offset {}, scale {} counts/g)", name,
+               known_grams ? "calibrated" : "tared", reply.outcome.calibration.offset,
+               reply.outcome.calibration.scale);
+  // Stored on the storage thread, in the order the requests came; the answer waits for it.
+  buffer_->post([this, key = calibration_setting_name(name), reply = std::move(reply),
+                 done = std::move(done)]() mutable {
+    if (!buffer_->store_setting(key, calibration_setting_value(reply.outcome.calibration))) {
+      spdlog::error("{}: storage refused it; it holds until a restart only", key);
+      reply.status = api::ScaleReply::Status::not_stored;
+    }
+    done(std::move(reply));
+  });
 }
 
 void Gateway::start() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "adapters/adapter.h"
+#include "adapters/adapter_context.h"
 #include "gateway/api/api_backend.h"
 #include "gateway/api/http_server.h"
 #include "gateway/billing/cost_model.h"
@@ -31,9 +32,9 @@ namespace edgegw {
 /// the storage have threads of their own, so the io_context never waits for SQLite.
 class Gateway final : public api::ApiBackend {
  public:
-  /// Opens the buffer and builds every component. Throws on a config the gateway cannot run
-  /// with (StorageError, ConfigError).
-  Gateway(GatewayConfig config, Clock& clock);
+  /// Opens the buffer and builds every component, the adapters on `hardware` (tests pass
+  /// fakes). Throws on a config the gateway cannot run with (StorageError, ConfigError).
+  Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware = system_hardware());
   ~Gateway() override;
 
   void start();
@@ -61,6 +62,8 @@ class Gateway final : public api::ApiBackend {
   void flush() override { uplink_->request_flush(); }
   void set_armed(bool armed) override { ingest_->set_armed(armed); }
   std::string config_json() const override { return config_to_json(config_); }
+  void calibrate_scale(std::string_view adapter, std::optional<double> known_grams,
+                       std::function<void(api::ScaleReply)> done) override;
 
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }
@@ -72,6 +75,8 @@ class Gateway final : public api::ApiBackend {
 
  private:
   void register_series();
+  /// Puts the load cells' stored tare and calibration in use.
+  void restore_calibrations();
   std::unique_ptr<Transport> make_transport();
   /// Time-based rules (stale series, offline adapters) look at the clock once a second.
   void schedule_rule_tick();

@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "gateway/config/config.h"
+#include "gateway/config/config_warnings.h"
 #include "gateway/cost_report.h"
 #include "gateway/gateway.h"
 #include "gateway/uplink/cloud_profile.h"
@@ -28,6 +29,7 @@ int run_daemon(const std::string& config_path) {
   // Every line out at once: under systemd or a pipe stdout is block-buffered, and a crash
   // must not take the last lines with it.
   spdlog::flush_on(spdlog::level::trace);
+  for (const auto& warning : config_warnings(config)) spdlog::warn("config: {}", warning);
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
   // only the sigtimedwait() below ever sees them.
@@ -57,6 +59,9 @@ int run_daemon(const std::string& config_path) {
 
 int check_config(const std::string& path) {
   GatewayConfig config = load_config_file(path);
+  // Warnings do not fail the check: a rule may be waiting for an adapter still to be wired.
+  for (const auto& warning : config_warnings(config))
+    std::cout << path << ": warning: " << warning << "\n";
   std::cout << path << ": ok (gateway " << config.gateway.gateway_id << ", "
             << config.adapters.size() << " adapter(s), bundle budget "
             << resolve_profile(config).payload_budget_bytes() << " bytes)\n";

@@ -67,13 +67,14 @@ const OptionTable<ModbusOptions>& modbus_option_table() {
        .max = 60000},
       {.key = "reconnect_min_ms",
        .member = &ModbusOptions::reconnect_min_ms,
-       .description = "First wait before connecting again after the link failed; it doubles "
-                      "with every failed attempt up to reconnect_max_ms.",
+       .description = "Longest first wait before connecting again after the link failed: each "
+                      "wait is random between 0 and a cap that starts here and doubles with "
+                      "every failed attempt up to reconnect_max_ms.",
        .min = 1,
        .max = 3'600'000},
       {.key = "reconnect_max_ms",
        .member = &ModbusOptions::reconnect_max_ms,
-       .description = "Longest wait between connection attempts.",
+       .description = "The cap the waits between connection attempts stop doubling at.",
        .min = 1,
        .max = 3'600'000},
       {.key = "max_block_registers",

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/weigher.h"
 #include "gateway/ingest/ingest.h"
 #include "gateway/status.h"
 
@@ -44,6 +45,20 @@ struct AlarmView {
   std::int64_t first_ts_ms = 0;
 };
 
+/// What a tare or a calibration of a load cell came to (POST /api/v1/adapters/{name}/tare and
+/// /calibrate).
+struct ScaleReply {
+  enum class Status {
+    done,             ///< in use and stored: it survives a restart
+    unknown_adapter,  ///< 404
+    not_a_scale,      ///< the adapter does not weigh: 409
+    refused,          ///< the load cell could not do it now (outcome.error says why): 409
+    not_stored,       ///< in use, but storage refused it: it holds until a restart only (503)
+  };
+  Status status = Status::done;
+  CalibrationOutcome outcome;
+};
+
 /// What the HTTP API needs from the running gateway. The gateway implements it; tests fake it.
 /// Handlers call it on the io_context thread, so every call must return without blocking.
 class ApiBackend {
@@ -72,6 +87,10 @@ class ApiBackend {
   virtual void flush() = 0;
   /// Arms or disarms the alarm rules that depend on it.
   virtual void set_armed(bool armed) = 0;
+  /// Tares the load cell of adapter `adapter` (no `known_grams`) or calibrates it to the known
+  /// weight on it now, and stores the result; `done` may run on any thread, exactly once.
+  virtual void calibrate_scale(std::string_view adapter, std::optional<double> known_grams,
+                               std::function<void(ScaleReply)> done) = 0;
   /// The effective configuration as a JSON document, secrets redacted.
   virtual std::string config_json() const = 0;
 };

@@ -63,6 +63,14 @@ Router make_api_router(ApiBackend& backend, ApiRouterOptions options) {
   router.add_sync("PUT", "/api/v1/armed", [&backend](const HttpRequest& request) {
     return handle_put_armed(request, backend);
   });
+  router.add("POST", "/api/v1/adapters/{name}/tare",
+             [&backend](const HttpRequest& request, Reply reply) {
+               handle_tare(request, backend, std::move(reply));
+             });
+  router.add("POST", "/api/v1/adapters/{name}/calibrate",
+             [&backend](const HttpRequest& request, Reply reply) {
+               handle_calibrate(request, backend, std::move(reply));
+             });
   router.add_sync("GET", "/api/v1/config",
                   [&backend](const HttpRequest&) { return handle_config(backend); });
   return router;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -266,6 +267,76 @@ HttpResponse handle_put_armed(const HttpRequest& request, ApiBackend& backend) {
 
 HttpResponse handle_config(const ApiBackend& backend) {
   return json_response(200, backend.config_json());
+}
+
+namespace {
+
+/// The answer to a tare or a calibration, from what the backend made of it.
+HttpResponse scale_response(std::string_view adapter, const ScaleReply& reply) {
+  using Status = ScaleReply::Status;
+  const std::string name(adapter);
+  switch (reply.status) {
+    case Status::unknown_adapter:
+      return json_error(404, "unknown_adapter", "no adapter named \"" + name + "\"");
+    case Status::not_a_scale:
+      return json_error(409, "not_a_load_cell",
+                        "adapter \"" + name + "\" does not weigh: only load cells are tared");
+    case Status::refused:
+      return json_error(409, "calibration_refused", reply.outcome.error);
+    case Status::done:
+    case Status::not_stored:
+      break;
+  }
+  json::object body{{"adapter", name},
+                    {"offset", reply.outcome.calibration.offset},
+                    {"scale", reply.outcome.calibration.scale},
+                    {"raw_counts", reply.outcome.raw},
+                    {"stored", reply.status == Status::done}};
+  if (reply.status == Status::not_stored) {
+    body["error"] = json::object{
+        {"code", "not_stored"},
+        {"message", "in use, but storage refused to keep it: it holds until a restart only"}};
+    return json_response(503, json::serialize(body));
+  }
+  return json_ok(std::move(body));
+}
+
+void calibrate(const HttpRequest& request, ApiBackend& backend, std::optional<double> known_grams,
+               Reply reply) {
+  const std::string adapter(request.path_param("name").value_or(""));
+  backend.calibrate_scale(adapter, known_grams,
+                          [adapter, reply = std::move(reply)](ScaleReply result) {
+                            reply(scale_response(adapter, result));
+                          });
+}
+
+}  // namespace
+
+void handle_tare(const HttpRequest& request, ApiBackend& backend, Reply reply) {
+  calibrate(request, backend, std::nullopt, std::move(reply));
+}
+
+void handle_calibrate(const HttpRequest& request, ApiBackend& backend, Reply reply) {
+  if (!is_json_content_type(request.header("Content-Type").value_or(""))) {
+    reply(json_error(415, "unsupported_media_type", "send Content-Type: application/json"));
+    return;
+  }
+  json::error_code ec;
+  const auto body = json::parse(request.body, ec);
+  if (ec) {
+    reply(json_error(400, "malformed_json", "the body is not JSON: " + ec.message()));
+    return;
+  }
+  const auto* object = body.if_object();
+  const auto* grams = object ? object->if_contains("known_grams") : nullptr;
+  const double known = grams && grams->is_number() ? grams->to_number<double>() : 0.0;
+  if (!grams || !grams->is_number() || object->size() != 1 || !std::isfinite(known) ||
+      known <= 0.0) {
+    reply(json_error(400, "invalid_body",
+                     R"(the body must be {"known_grams": <the weight on the scale, above 0>})"));
+    return;
+  }
+  calibrate(request, backend, known, std::move(reply));
 }
 
 }  // namespace edgegw::api

@@ -31,6 +31,11 @@ HttpResponse handle_ack_alarm(const HttpRequest& request, ApiBackend& backend);
 HttpResponse handle_flush(ApiBackend& backend);
 /// PUT /api/v1/armed with {"armed": true|false}.
 HttpResponse handle_put_armed(const HttpRequest& request, ApiBackend& backend);
+/// POST /api/v1/adapters/{name}/tare: the load on the scale now reads 0 g from here on.
+void handle_tare(const HttpRequest& request, ApiBackend& backend, Reply reply);
+/// POST /api/v1/adapters/{name}/calibrate with {"known_grams": <g>}: the weight on the scale
+/// now reads as known_grams from here on.
+void handle_calibrate(const HttpRequest& request, ApiBackend& backend, Reply reply);
 /// GET /api/v1/config: the effective configuration, secrets redacted by the backend.
 HttpResponse handle_config(const ApiBackend& backend);
 

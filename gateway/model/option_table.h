@@ -48,13 +48,14 @@ struct OptionDoc {
   bool required = false;
 };
 
-namespace option_detail {
-
+/// A number as people read it in messages: shortest form, no trailing zeros ("4800", "0.5").
 inline std::string format_number(double v) {
   std::ostringstream out;
   out << v;
   return out.str();
 }
+
+namespace option_detail {
 
 template <class T>
 std::string constraint_text(const Option<T>& option) {
@@ -77,8 +78,7 @@ std::optional<std::string> set_option(T& target, const Option<T>& option,
   auto check_range = [&](double v) -> std::optional<std::string> {
     if (!std::isfinite(v)) return "must be a finite number";
     if (v < option.min || v > option.max) {
-      return "is " + option_detail::format_number(v) + ", must be " +
-             option_detail::constraint_text(option);
+      return "is " + format_number(v) + ", must be " + option_detail::constraint_text(option);
     }
     return std::nullopt;
   };
@@ -176,7 +176,7 @@ std::vector<OptionDoc> describe_options(const OptionTable<T>& table) {
           } else if constexpr (std::is_same_v<Field, double>) {
             doc.type = "number";
             // NaN is how a struct says "not set": the key is optional and has no value.
-            doc.default_value = std::isnan(v) ? "(none)" : option_detail::format_number(v);
+            doc.default_value = std::isnan(v) ? "(none)" : format_number(v);
           } else {
             doc.type = "string";
             doc.default_value = "\"" + v + "\"";

@@ -2,19 +2,14 @@
 
 #include <climits>
 #include <cmath>
-#include <sstream>
+
+#include "gateway/model/option_table.h"
 
 namespace edgegw::rules {
 namespace {
 
 std::int64_t to_ms(double seconds) {
   return std::llround(seconds * 1000.0);
-}
-
-std::string number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
 }
 
 /// above / below a level, with hysteresis and a hold time.
@@ -40,13 +35,14 @@ class ThresholdRule final : public Rule {
       if (ts_ms - *beyond_since_ < hold_ms_) return std::nullopt;
       beyond_since_.reset();
       return enter(AlarmState::raised, ts_ms, value, threshold_,
-                   options_.series + " " + number(value) + " " + side + " " + number(threshold_));
+                   options_.series + " " + format_number(value) + " " + side + " " +
+                       format_number(threshold_));
     }
     const bool back = upward_ ? value < clear_at_ : value > clear_at_;
     if (!back) return std::nullopt;
     return enter(AlarmState::cleared, ts_ms, value, clear_at_,
-                 options_.series + " " + number(value) + " back " +
-                     (upward_ ? "below " : "above ") + number(clear_at_));
+                 options_.series + " " + format_number(value) + " back " +
+                     (upward_ ? "below " : "above ") + format_number(clear_at_));
   }
 
  private:
@@ -81,8 +77,9 @@ class ChangeRule final : public Rule {
     if (changed) {
       const double level = falling_ ? extreme - amount_ : extreme + amount_;
       return enter(AlarmState::raised, ts_ms, value, level,
-                   options_.series + (falling_ ? " fell by " : " rose by ") + number(change) +
-                       " within " + number(options_.within_s) + " s");
+                   options_.series + (falling_ ? " fell by " : " rose by ") +
+                       format_number(change) + " within " + format_number(options_.within_s) +
+                       " s");
     }
     return enter(AlarmState::cleared, ts_ms, value, std::nullopt,
                  options_.series + " steady again");
@@ -113,10 +110,10 @@ class StaleRule final : public Rule {
   std::optional<Transition> on_tick(std::int64_t now_ms, bool) override {
     if (!last_ms_) last_ms_ = now_ms;  // never seen: counted from the first look
     if (raised_ || now_ms - *last_ms_ <= after_ms_) return std::nullopt;
-    return enter(
-        AlarmState::raised, now_ms, static_cast<double>(now_ms - *last_ms_) / 1000.0,
-        options_.stale_after_s,
-        "no reading of " + options_.series + " for " + number(options_.stale_after_s) + " s");
+    return enter(AlarmState::raised, now_ms, static_cast<double>(now_ms - *last_ms_) / 1000.0,
+                 options_.stale_after_s,
+                 "no reading of " + options_.series + " for " +
+                     format_number(options_.stale_after_s) + " s");
   }
 
  private:
@@ -141,7 +138,7 @@ class OfflineRule final : public Rule {
     if (raised_ || now_ms - *down_since_ < after_ms_) return std::nullopt;
     return enter(AlarmState::raised, now_ms, 0.0, options_.offline_after_s,
                  "adapter " + options_.adapter + " down for " +
-                     number(static_cast<double>(now_ms - *down_since_) / 1000.0) + " s");
+                     format_number(static_cast<double>(now_ms - *down_since_) / 1000.0) + " s");
   }
 
  private:
@@ -181,7 +178,7 @@ class AllOfRule final : public Rule {
     // is not a second theft.
     if (cleared_at_ms_ && first <= *cleared_at_ms_) return std::nullopt;
     return enter(AlarmState::raised, ts_ms, value, std::nullopt,
-                 options_.all_of + " within " + number(options_.within_s) + " s");
+                 options_.all_of + " within " + format_number(options_.within_s) + " s");
   }
 
  private:

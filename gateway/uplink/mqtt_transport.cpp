@@ -10,9 +10,9 @@
 #include <mutex>
 #include <optional>
 
+#include "gateway/model/reconnect_backoff.h"
 #include "gateway/uplink/azure_sas.h"
 #include "gateway/uplink/connection_probe.h"
-#include "gateway/uplink/reconnect_backoff.h"
 #include "gateway/uplink/secret_file.h"
 
 namespace edgegw {

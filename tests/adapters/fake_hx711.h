@@ -37,6 +37,17 @@ class FakePulseClock final : public PulseClock {
   std::chrono::nanoseconds now_{0};
 };
 
+/// The source owns its pulse clock; this one lends it the test's, which the fake part shares.
+class LentPulseClock final : public PulseClock {
+ public:
+  explicit LentPulseClock(PulseClock& to) : to_(to) {}
+  std::chrono::nanoseconds now() const override { return to_.now(); }
+  void wait(std::chrono::nanoseconds period) override { to_.wait(period); }
+
+ private:
+  PulseClock& to_;
+};
+
 class FakeHx711 {
  public:
   explicit FakeHx711(FakePulseClock& clock) : clock_(clock), sck_(*this), dout_(*this) {}

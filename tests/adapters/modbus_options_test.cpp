@@ -102,11 +102,12 @@ TEST(ModbusRegistry, ChecksTheNestedListAndRejectsUndeclaredOnes) {
 
 TEST(ModbusRegistry, BuildsAnAdapterWhoseSeriesArePrefixedByItsName) {
   ManualClock clock;
+  const AdapterHardware hardware = system_hardware();
   OptionErrors errors;
   Values wind = reg("wind_speed_ms", 3);
   wind["unit"] = std::string("m/s");
-  auto adapter =
-      create_adapter("modbus", device(), {{"registers", {reg("load_kg", 0), wind}}}, clock, errors);
+  auto adapter = create_adapter("modbus", device(), {{"registers", {reg("load_kg", 0), wind}}},
+                                AdapterContext{clock, hardware}, errors);
   ASSERT_NE(adapter, nullptr);
   auto series = adapter->series();
   ASSERT_EQ(series.size(), 2u);

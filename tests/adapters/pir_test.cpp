@@ -2,8 +2,9 @@
 
 #include <mutex>
 
+#include "adapters/adapter_runner.h"
 #include "adapters/pir/motion_debouncer.h"
-#include "adapters/pir/pir_adapter.h"
+#include "adapters/pir/pir_source.h"
 #include "adapters/registry.h"
 #include "tests/adapters/fake_gpio.h"
 #include "tests/adapters/recording_sink.h"
@@ -143,7 +144,7 @@ TEST(PirOptions, KeysAndErrors) {
   EXPECT_EQ(check.errors[0].first, "bias");
 }
 
-TEST(PirAdapter, EdgesOnTheEventFdBecomeMotionReadingsAndStopWakesThePoll) {
+TEST(PirSource, EdgesOnTheEventFdBecomeMotionReadingsAndStopWakesThePoll) {
   SystemClock clock;
   gpio::FakeInputLine line;
   auto lines = std::make_unique<gpio::FakeLineOpener>();
@@ -155,13 +156,13 @@ TEST(PirAdapter, EdgesOnTheEventFdBecomeMotionReadingsAndStopWakesThePoll) {
   options.debounce_ms = 5;
   options.heartbeat_s = 3600;  // no deadline to wake for but the debounce
   options.bias = "pull-down";
-  PirAdapter adapter(options, clock, std::move(lines));
+  AdapterRunner adapter(std::make_unique<PirSource>(options, clock, std::move(lines)), clock);
   EXPECT_EQ(adapter.series()[0].name, "pir.motion");
   RecordingSink sink;
   adapter.start(sink, {3});
   ASSERT_TRUE(wait_for([&] { return sink.taken().size() == 1; }));
   EXPECT_EQ(sink.taken()[0].value, 0);
-  EXPECT_TRUE(adapter.health().up);
+  EXPECT_TRUE(wait_for([&] { return adapter.health().up; }));
   ASSERT_EQ(opener->input_requests().size(), 1u);
   EXPECT_TRUE(opener->input_requests()[0].edges);
   EXPECT_EQ(opener->input_requests()[0].bias, gpio::Bias::pull_down);
@@ -182,14 +183,14 @@ TEST(PirAdapter, EdgesOnTheEventFdBecomeMotionReadingsAndStopWakesThePoll) {
   EXPECT_FALSE(adapter.health().up);
 }
 
-TEST(PirAdapter, ALineThatCannotBeRequestedIsCountedInHealth) {
+TEST(PirSource, ALineThatCannotBeRequestedIsCountedInHealth) {
   SystemClock clock;
   auto lines = std::make_unique<gpio::FakeLineOpener>();
   lines->refuse_requests = 100;
   PirOptions options;
   options.name = "pir";
   options.line = 17;
-  PirAdapter adapter(options, clock, std::move(lines));
+  AdapterRunner adapter(std::make_unique<PirSource>(options, clock, std::move(lines)), clock);
   RecordingSink sink;
   adapter.start(sink, {3});
   ASSERT_TRUE(wait_for([&] { return adapter.health().errors >= 1; }));

@@ -28,13 +28,14 @@ TEST(AdapterRegistry, ListsTheSimulatorWithItsOptionReference) {
 
 TEST(AdapterRegistry, BuildsASimulatorFromOptionValues) {
   ManualClock clock;
+  const AdapterHardware hardware = system_hardware();
   OptionErrors errors;
   auto adapter = create_adapter("simulator",
                                 {{"profile", std::string("crane")},
                                  {"name", std::string("tower-1")},
                                  {"seed", std::int64_t{42}},
                                  {"rate_scale", std::int64_t{2}}},
-                                clock, errors);
+                                AdapterContext{clock, hardware}, errors);
   EXPECT_TRUE(errors.empty());
   ASSERT_NE(adapter, nullptr);
   EXPECT_EQ(adapter->name(), "tower-1");
@@ -49,13 +50,14 @@ TEST(AdapterRegistry, NameDefaultsToTheProfile) {
 
 TEST(AdapterRegistry, ErrorsNameTheOffendingKeys) {
   ManualClock clock;
+  const AdapterHardware hardware = system_hardware();
   OptionErrors errors;
   auto adapter = create_adapter("simulator",
                                 {{"profile", std::string("toaster")},
                                  {"rate_scael", 2.0},
                                  {"seed", std::string("x")},
                                  {"name", std::string("has space")}},
-                                clock, errors);
+                                AdapterContext{clock, hardware}, errors);
   EXPECT_EQ(adapter, nullptr);
   auto keys = by_key(errors);
   EXPECT_EQ(keys.size(), 4u);
@@ -72,8 +74,9 @@ TEST(AdapterRegistry, MissingProfileIsAnError) {
 
 TEST(AdapterRegistry, UnknownTypeIsAnErrorOnTheTypeKey) {
   ManualClock clock;
+  const AdapterHardware hardware = system_hardware();
   OptionErrors errors;
-  EXPECT_EQ(create_adapter("toaster", {}, clock, errors), nullptr);
+  EXPECT_EQ(create_adapter("toaster", {}, AdapterContext{clock, hardware}, errors), nullptr);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].first, "type");
   EXPECT_NE(errors[0].second.find("simulator"), std::string::npos);

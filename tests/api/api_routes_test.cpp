@@ -72,7 +72,8 @@ TEST_F(ApiRouterRoutesTest, MutatingRoutesNeedTheTokenWhenOneIsSet) {
        std::vector<std::pair<std::string, std::string>>{{"POST", "/api/v1/readings"},
                                                         {"POST", "/api/v1/flush"},
                                                         {"PUT", "/api/v1/armed"},
-                                                        {"POST", "/api/v1/alarms/1/ack"}}) {
+                                                        {"POST", "/api/v1/alarms/1/ack"},
+                                                        {"POST", "/api/v1/adapters/scale/tare"}}) {
     const auto missing = dispatch(router, request(method, target));
     EXPECT_EQ(missing.status, 401) << method << " " << target;
     EXPECT_TRUE(missing.header("WWW-Authenticate")) << target;
@@ -120,7 +121,9 @@ TEST_F(ApiRouterRoutesTest, RouteListNamesEveryRouteWithItsAccess) {
   EXPECT_EQ(access_of("POST", "/api/v1/readings"), Access::mutate);
   EXPECT_EQ(access_of("PUT", "/api/v1/armed"), Access::mutate);
   EXPECT_EQ(access_of("GET", "/"), Access::open) << "the page asks for the token itself";
-  EXPECT_EQ(routes.size(), 16u);
+  EXPECT_EQ(access_of("POST", "/api/v1/adapters/{name}/tare"), Access::mutate);
+  EXPECT_EQ(access_of("POST", "/api/v1/adapters/{name}/calibrate"), Access::mutate);
+  EXPECT_EQ(routes.size(), 18u);
 }
 
 // ---- /readyz ----
@@ -418,6 +421,72 @@ TEST_F(ApiRouterRoutesTest, PutArmedRejectsBadBodies) {
   no_type.body = R"({"armed":true})";
   EXPECT_EQ(dispatch(open_router(), no_type).status, 415);
   EXPECT_TRUE(backend_.armed_calls().empty());
+}
+
+// ---- tare and calibrate ----
+
+ScaleReply scale_reply(ScaleReply::Status status, std::string error = {}) {
+  return {.status = status,
+          .outcome = {
+              .ok = status == ScaleReply::Status::done || status == ScaleReply::Status::not_stored,
+              .error = std::move(error),
+              .calibration = {.offset = 8123.5, .scale = -21.25},
+              .raw = 8123.5}};
+}
+
+TEST_F(ApiRouterRoutesTest, TareAsksTheNamedAdapterAndAnswersTheCalibrationInUse) {
+  backend_.set_scale_reply(scale_reply(ScaleReply::Status::done));
+  const auto response = dispatch(open_router(), request("POST", "/api/v1/adapters/scale/tare"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(body_of(response), json::parse(R"({"adapter":"scale","offset":8123.5,"scale":-21.25,)"
+                                           R"("raw_counts":8123.5,"stored":true})"));
+  ASSERT_EQ(backend_.scale_calls().size(), 1u);
+  EXPECT_EQ(backend_.scale_calls()[0].adapter, "scale");
+  EXPECT_EQ(backend_.scale_calls()[0].known_grams, std::nullopt);
+}
+
+TEST_F(ApiRouterRoutesTest, CalibrateHandsTheKnownWeightOn) {
+  backend_.set_scale_reply(scale_reply(ScaleReply::Status::done));
+  const auto response = dispatch(
+      open_router(), request("POST", "/api/v1/adapters/scale/calibrate", R"({"known_grams":500})"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  ASSERT_EQ(backend_.scale_calls().size(), 1u);
+  EXPECT_EQ(backend_.scale_calls()[0].known_grams, 500.0);
+}
+
+TEST_F(ApiRouterRoutesTest, CalibrateRejectsBadBodiesWithoutAskingTheBackend) {
+  for (const char* body :
+       {R"({"known_grams":0})", R"({"known_grams":-1})", R"({"known_grams":"500"})", R"({})",
+        R"({"known_grams":500,"x":1})", R"([500])", "{", R"({"known_grams":1e999})"}) {
+    const auto response =
+        dispatch(open_router(), request("POST", "/api/v1/adapters/scale/calibrate", body));
+    EXPECT_EQ(response.status, 400) << body;
+  }
+  auto no_type = request("POST", "/api/v1/adapters/scale/calibrate");
+  no_type.body = R"({"known_grams":500})";
+  EXPECT_EQ(dispatch(open_router(), no_type).status, 415);
+  EXPECT_TRUE(backend_.scale_calls().empty());
+}
+
+TEST_F(ApiRouterRoutesTest, ScaleErrorsHaveTheirOwnStatusAndCode) {
+  const auto tare = [&] {
+    return dispatch(open_router(), request("POST", "/api/v1/adapters/crane/tare"));
+  };
+  backend_.set_scale_reply(scale_reply(ScaleReply::Status::unknown_adapter));
+  EXPECT_EQ(tare().status, 404);
+  EXPECT_EQ(code_of(tare()), "unknown_adapter");
+  backend_.set_scale_reply(scale_reply(ScaleReply::Status::not_a_scale));
+  EXPECT_EQ(tare().status, 409);
+  EXPECT_EQ(code_of(tare()), "not_a_load_cell");
+  backend_.set_scale_reply(scale_reply(ScaleReply::Status::refused, "no weighing yet"));
+  EXPECT_EQ(tare().status, 409);
+  EXPECT_EQ(code_of(tare()), "calibration_refused");
+  EXPECT_EQ(body_of(tare()).at("error").at("message"), "no weighing yet");
+  backend_.set_scale_reply(scale_reply(ScaleReply::Status::not_stored));
+  EXPECT_EQ(tare().status, 503);
+  EXPECT_EQ(code_of(tare()), "not_stored");
+  EXPECT_EQ(body_of(tare()).at("stored"), false);
+  EXPECT_EQ(body_of(tare()).at("offset"), 8123.5) << "in use until a restart: say which";
 }
 
 TEST_F(ApiRouterRoutesTest, ConfigIsServedAsTheBackendGivesIt) {

@@ -95,6 +95,32 @@ class FakeApiBackend : public ApiBackend {
     return config_json_;
   }
 
+  void calibrate_scale(std::string_view adapter, std::optional<double> known_grams,
+                       std::function<void(ScaleReply)> done) override {
+    ScaleReply reply;
+    {
+      std::lock_guard lock(mutex_);
+      scale_calls_.push_back({std::string(adapter), known_grams});
+      reply = scale_reply_;
+    }
+    done(reply);
+  }
+
+  /// What calibrate_scale() was asked, in order.
+  struct ScaleCall {
+    std::string adapter;
+    std::optional<double> known_grams;
+  };
+  /// calibrate_scale() answers this, at once.
+  void set_scale_reply(ScaleReply reply) {
+    std::lock_guard lock(mutex_);
+    scale_reply_ = std::move(reply);
+  }
+  std::vector<ScaleCall> scale_calls() const {
+    std::lock_guard lock(mutex_);
+    return scale_calls_;
+  }
+
   /// What history() was asked, in order.
   struct HistoryCall {
     std::string series;
@@ -192,6 +218,8 @@ class FakeApiBackend : public ApiBackend {
   std::vector<bool> armed_calls_;
   std::string config_json_ = "{}";
   int flushes_ = 0;
+  ScaleReply scale_reply_;
+  std::vector<ScaleCall> scale_calls_;
 };
 
 /// Collects what a handler replies, for handler tests without a session.

@@ -151,9 +151,27 @@ TEST(Cli, CheckConfigReportsEveryProblemWithItsLine) {
       << result.output;
 }
 
-TEST(Cli, CheckConfigAcceptsTheDemoConfig) {
-  auto result = run_edgegw({"check-config", EDGEGW_SOURCE_DIR "/deploy/config/demo.toml"});
+TEST(Cli, CheckConfigAcceptsTheShippedConfigsWithoutAWarning) {
+  for (const char* shipped : {"demo.toml", "crane.toml", "chocolate.toml"}) {
+    auto result =
+        run_edgegw({"check-config", std::string(EDGEGW_SOURCE_DIR "/deploy/config/") + shipped});
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_EQ(result.output.find("warning"), std::string::npos) << result.output;
+  }
+}
+
+TEST(Cli, CheckConfigWarnsOfARuleThatCanNeverFire) {
+  TempDir dir;
+  auto path = dir.path() / "typo.toml";
+  std::ofstream(path) << "gateway_id = \"gw\"\n[[adapters]]\ntype = \"simulator\"\n"
+                         "profile = \"crane\"\n[[rules]]\nname = \"overload\"\n"
+                         "series = \"crane.load_kgs\"\nabove = 5000\n";
+  auto result = run_edgegw({"check-config", path.string()});
   EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("warning: rule overload: no adapter produces series "
+                               "\"crane.load_kgs\""),
+            std::string::npos)
+      << result.output;
 }
 
 TEST(Cli, CostComparesBundledWithOneReadingPerMessage) {

@@ -126,7 +126,8 @@ class ModbusTcpTest : public ::testing::Test {
         {"reconnect_max_ms", std::int64_t{200}}};
     for (auto& [key, value] : extra) values[key] = value;
     OptionErrors errors;
-    auto adapter = create_adapter("modbus", values, {{"registers", registers}}, clock_, errors);
+    auto adapter = create_adapter("modbus", values, {{"registers", registers}},
+                                  AdapterContext{clock_, hardware_}, errors);
     EXPECT_TRUE(errors.empty()) << errors.front().first << " " << errors.front().second;
     if (!adapter) return nullptr;
     std::vector<SeriesId> ids;
@@ -136,6 +137,7 @@ class ModbusTcpTest : public ::testing::Test {
   }
 
   SystemClock clock_;
+  const AdapterHardware hardware_ = system_hardware();
   LatestSink sink_;
 };
 
@@ -224,6 +226,7 @@ TEST(ModbusRtu, ReadsEveryTableOverASerialLine) {
       {.table = "coil", .address = 2, .type = "bool", .raw = 1}};
   PymodbusServer server(served, line.device_end(), 19200);
   SystemClock clock;
+  const AdapterHardware hardware = system_hardware();
   LatestSink sink;
   OptionErrors errors;
   auto adapter = create_adapter("modbus",
@@ -247,7 +250,7 @@ TEST(ModbusRtu, ReadsEveryTableOverASerialLine) {
                                     {"table", std::string("coil")},
                                     {"address", std::int64_t{2}},
                                     {"type", std::string("bool")}}}}},
-                                clock, errors);
+                                AdapterContext{clock, hardware}, errors);
   ASSERT_NE(adapter, nullptr) << errors.front().first << " " << errors.front().second;
   adapter->start(sink, {1, 2, 3});
   ASSERT_TRUE(wait_for([&] { return sink.latest().size() == 3; }))

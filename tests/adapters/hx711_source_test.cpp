@@ -1,9 +1,13 @@
-#include "adapters/hx711/hx711_adapter.h"
+#include "adapters/hx711/hx711_source.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <mutex>
+#include <optional>
 
+#include "adapters/adapter_runner.h"
 #include "adapters/registry.h"
 #include "tests/adapters/fake_gpio.h"
 #include "tests/adapters/fake_hx711.h"
@@ -17,20 +21,10 @@ using edgegw::testing::RecordingSink;
 
 using hx711::FakeHx711;
 using hx711::FakePulseClock;
+using hx711::LentPulseClock;
 
 constexpr unsigned kDout = 5;
 constexpr unsigned kSck = 6;
-
-/// The adapter owns its pulse clock; this one lends it the test's, which the fake part shares.
-class LentPulseClock final : public hx711::PulseClock {
- public:
-  explicit LentPulseClock(hx711::PulseClock& to) : to_(to) {}
-  std::chrono::nanoseconds now() const override { return to_.now(); }
-  void wait(std::chrono::nanoseconds period) override { to_.wait(period); }
-
- private:
-  hx711::PulseClock& to_;
-};
 
 std::map<std::string, OptionValue> valid_values() {
   return {{"name", std::string("scale")},
@@ -110,22 +104,24 @@ TEST(Hx711Scale, ANewCalibrationAppliesToTheNextWeighing) {
   EXPECT_EQ(scale.sample(driver).grams, 25);
 }
 
-class Hx711AdapterTest : public ::testing::Test {
+class Hx711SourceTest : public ::testing::Test {
  protected:
-  Hx711AdapterTest() {
+  Hx711SourceTest() {
     lines_->provide(kDout, part_.dout());
     lines_->provide(kSck, part_.pd_sck());
   }
 
-  std::unique_ptr<Hx711Adapter> make(Hx711Options options) {
+  std::unique_ptr<AdapterRunner> make(Hx711Options options) {
     options.name = "scale";
     options.dout_line = kDout;
     options.sck_line = kSck;
     options.data_rate_sps = 80;
-    return std::make_unique<Hx711Adapter>(
+    auto source = std::make_unique<Hx711Source>(
         options, clock_,
         Hx711Hardware{.lines = std::move(lines_),
                       .pulse_clock = std::make_unique<LentPulseClock>(pulse_clock_)});
+    source_ = source.get();
+    return std::make_unique<AdapterRunner>(std::move(source), clock_);
   }
 
   SystemClock clock_;
@@ -133,9 +129,10 @@ class Hx711AdapterTest : public ::testing::Test {
   FakeHx711 part_{pulse_clock_};
   std::unique_ptr<gpio::FakeLineOpener> lines_ = std::make_unique<gpio::FakeLineOpener>();
   RecordingSink sink_;
+  Hx711Source* source_ = nullptr;
 };
 
-TEST_F(Hx711AdapterTest, EmitsGramsAndRawCountsOnItsSeries) {
+TEST_F(Hx711SourceTest, EmitsGramsAndRawCountsOnItsSeries) {
   part_.deliver_forever(2500);
   Hx711Options options;
   options.rate_hz = 40;
@@ -150,7 +147,7 @@ TEST_F(Hx711AdapterTest, EmitsGramsAndRawCountsOnItsSeries) {
   adapter->start(sink_, {7, 8});
   ASSERT_TRUE(wait_for([&] { return sink_.taken().size() >= 4; }));
   EXPECT_TRUE(adapter->health().up);
-  adapter->set_calibration(0, 1);
+  adapter->weigher()->set_calibration({.offset = 0, .scale = 1});
   ASSERT_TRUE(wait_for([&] { return sink_.taken().back().value == 2500; }));
   adapter->stop();
   const auto taken = sink_.taken();
@@ -160,7 +157,7 @@ TEST_F(Hx711AdapterTest, EmitsGramsAndRawCountsOnItsSeries) {
   EXPECT_FALSE(adapter->health().up);
 }
 
-TEST_F(Hx711AdapterTest, ADoutThatNeverFallsIsCountedInHealth) {
+TEST_F(Hx711SourceTest, ADoutThatNeverFallsIsCountedInHealth) {
   Hx711Options options;  // nothing queued: the part never has data ready
   options.rate_hz = 40;
   options.samples = 1;
@@ -173,10 +170,10 @@ TEST_F(Hx711AdapterTest, ADoutThatNeverFallsIsCountedInHealth) {
   EXPECT_FALSE(health.up);
   EXPECT_NE(health.last_error.find("DOUT"), std::string::npos) << health.last_error;
   EXPECT_TRUE(sink_.taken().empty());
-  EXPECT_EQ(adapter->weighings(), 0u);
+  EXPECT_EQ(source_->weighings(), 0u);
 }
 
-TEST_F(Hx711AdapterTest, ABusyLineIsReportedAndStopDoesNotWaitOutTheBackoff) {
+TEST_F(Hx711SourceTest, ABusyLineIsReportedAndStopDoesNotWaitOutTheBackoff) {
   lines_->refuse_requests = 100;
   Hx711Options options;
   auto adapter = make(options);
@@ -187,6 +184,100 @@ TEST_F(Hx711AdapterTest, ABusyLineIsReportedAndStopDoesNotWaitOutTheBackoff) {
   const auto asked = std::chrono::steady_clock::now();
   adapter->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(500));
+}
+
+/// The source alone, read by the test on a manual clock: tare and calibration without a thread.
+class Hx711WeigherTest : public ::testing::Test {
+ protected:
+  Hx711WeigherTest() {
+    auto lines = std::make_unique<gpio::FakeLineOpener>();
+    lines->provide(kDout, part_.dout());
+    lines->provide(kSck, part_.pd_sck());
+    Hx711Options options;
+    options.name = "scale";
+    options.dout_line = kDout;
+    options.sck_line = kSck;
+    options.data_rate_sps = 80;
+    options.rate_hz = 2;  // a weighing counts as recent for 2 / 2 Hz + 1 s = 2 s
+    options.samples = 1;
+    source_.emplace(options, clock_,
+                    Hx711Hardware{.lines = std::move(lines),
+                                  .pulse_clock = std::make_unique<LentPulseClock>(pulse_clock_)});
+    source_->bind({1});
+    EXPECT_EQ(source_->open(), "");
+  }
+  /// One weighing of a part that now converts `raw` (the driver drops the first frame after a
+  /// power-up, so the part delivers it for as long as it is asked).
+  double weigh(std::int32_t raw) {
+    part_.deliver_forever(raw);
+    std::vector<Reading> out;
+    const auto result = source_->read(out, stop_);
+    EXPECT_TRUE(result.errors.empty());
+    return out.empty() ? NAN : out.front().value;
+  }
+
+  ManualClock clock_;
+  FakePulseClock pulse_clock_;
+  FakeHx711 part_{pulse_clock_};
+  EventStopSignal stop_;
+  std::optional<Hx711Source> source_;
+};
+
+TEST_F(Hx711WeigherTest, TareZeroesTheLoadAndCalibrationScalesToTheKnownWeight) {
+  const auto before = source_->tare();
+  EXPECT_FALSE(before.ok);
+  EXPECT_EQ(before.error, "no weighing yet");
+
+  EXPECT_EQ(weigh(1000), 1000);
+  const auto tared = source_->tare();
+  ASSERT_TRUE(tared.ok) << tared.error;
+  EXPECT_EQ(tared.raw, 1000);
+  EXPECT_EQ(tared.calibration, (ScaleCalibration{.offset = 1000, .scale = 1}));
+  EXPECT_EQ(weigh(1000), 0) << "the tared load reads 0 g";
+
+  EXPECT_EQ(weigh(3000), 2000);
+  const auto calibrated = source_->calibrate(500);
+  ASSERT_TRUE(calibrated.ok) << calibrated.error;
+  EXPECT_EQ(calibrated.calibration, (ScaleCalibration{.offset = 1000, .scale = 4}));
+  EXPECT_EQ(weigh(3000), 500) << "the known weight reads as itself";
+  EXPECT_EQ(weigh(1400), 100);
+  EXPECT_EQ(source_->calibration(), (ScaleCalibration{.offset = 1000, .scale = 4}));
+}
+
+TEST_F(Hx711WeigherTest, ACalibrationThatCannotBeRightIsRefusedAndChangesNothing) {
+  weigh(1000);
+  ASSERT_TRUE(source_->tare().ok);
+  for (double bad : {0.0, -5.0, std::numeric_limits<double>::quiet_NaN(),
+                     std::numeric_limits<double>::infinity()}) {
+    const auto outcome = source_->calibrate(bad);
+    EXPECT_FALSE(outcome.ok) << bad;
+    EXPECT_EQ(outcome.error, "known_grams must be a weight above 0 g");
+  }
+  const auto nothing_on = source_->calibrate(500);  // the tared load is still all there is
+  EXPECT_FALSE(nothing_on.ok);
+  EXPECT_EQ(nothing_on.error, "the load reads as the tare: is the known weight on the scale?");
+  EXPECT_EQ(source_->calibration(), (ScaleCalibration{.offset = 1000, .scale = 1}));
+}
+
+TEST_F(Hx711WeigherTest, AWeighingOlderThanTwoPeriodsAndASecondIsTooOldToTareOn) {
+  weigh(1000);
+  clock_.advance(std::chrono::milliseconds(2000));
+  EXPECT_TRUE(source_->tare().ok) << "exactly at the limit it still counts";
+  weigh(1200);
+  clock_.advance(std::chrono::milliseconds(2001));
+  const auto stale = source_->tare();
+  EXPECT_FALSE(stale.ok);
+  EXPECT_EQ(stale.error, "the latest weighing is too old to stand for the load now");
+  EXPECT_EQ(stale.calibration.offset, 1000) << "the earlier tare stays";
+}
+
+TEST_F(Hx711WeigherTest, AFailedWeighingSaysWhyThereIsNothingRecentToTareOn) {
+  std::vector<Reading> out;
+  const auto result = source_->read(out, stop_);  // nothing queued: DOUT never falls
+  ASSERT_EQ(result.errors.size(), 1u);
+  const auto outcome = source_->tare();
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.error, "no weighing yet: " + result.errors[0]);
 }
 
 }  // namespace

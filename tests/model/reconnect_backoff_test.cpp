@@ -1,4 +1,4 @@
-#include "gateway/uplink/reconnect_backoff.h"
+#include "gateway/model/reconnect_backoff.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "adapters/simulator/simulator_adapter.h"
+#include "adapters/simulator/simulator_source.h"
 
 #include <gtest/gtest.h>
 
@@ -6,24 +6,14 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/adapter_runner.h"
 #include "tests/adapters/recording_sink.h"
+#include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
 
 using edgegw::testing::RecordingSink;
-
-/// Polls `done` until it holds or a generous real-time deadline passes (no timing assertion:
-/// the deadline only keeps a broken build from hanging).
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 SimulatorOptions crane_options() {
   SimulatorOptions options;
@@ -34,11 +24,11 @@ SimulatorOptions crane_options() {
   return options;
 }
 
-TEST(SimulatorAdapter, RetriesRefusedBatchesWithoutLosingOrDuplicatingReadings) {
+TEST(SimulatorSource, RetriesRefusedBatchesWithoutLosingOrDuplicatingReadings) {
   ManualClock clock;
   const std::int64_t start_ms = clock.wall_ms();
   const auto options = crane_options();
-  SimulatorAdapter adapter(options, clock);
+  AdapterRunner adapter(std::make_unique<SimulatorSource>(options, clock), clock);
   RecordingSink sink(7);
   const std::vector<SeriesId> ids = {11, 12, 13, 14, 15, 16, 17, 18};
   adapter.start(sink, ids);
@@ -49,32 +39,32 @@ TEST(SimulatorAdapter, RetriesRefusedBatchesWithoutLosingOrDuplicatingReadings) 
   reference.generate_until(start_ms + 10'000 - 3, expected);  // adapter lags by jitter_ms
   ASSERT_GT(expected.size(), 400u);
 
-  EXPECT_TRUE(eventually([&] { return sink.taken().size() >= expected.size(); }));
+  EXPECT_TRUE(wait_for([&] { return sink.taken().size() >= expected.size(); }));
   adapter.stop();
   EXPECT_EQ(sink.taken(), expected);
   EXPECT_EQ(adapter.refused_offers(), 7u);
   EXPECT_EQ(adapter.delivered_readings(), expected.size());
 }
 
-TEST(SimulatorAdapter, ProducesNothingUntilTheClockMoves) {
+TEST(SimulatorSource, ProducesNothingUntilTheClockMoves) {
   ManualClock clock;
-  SimulatorAdapter adapter(crane_options(), clock);
+  AdapterRunner adapter(std::make_unique<SimulatorSource>(crane_options(), clock), clock);
   RecordingSink sink(0);
   adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_EQ(sink.offers(), 0);
   clock.advance(std::chrono::seconds(1));
-  EXPECT_TRUE(eventually([&] { return sink.taken().size() >= 40; }));
+  EXPECT_TRUE(wait_for([&] { return sink.taken().size() >= 40; }));
   adapter.stop();
 }
 
-TEST(SimulatorAdapter, StopReturnsWhileTheSinkKeepsRefusing) {
+TEST(SimulatorSource, StopReturnsWhileTheSinkKeepsRefusing) {
   ManualClock clock;
-  SimulatorAdapter adapter(crane_options(), clock);
+  AdapterRunner adapter(std::make_unique<SimulatorSource>(crane_options(), clock), clock);
   RecordingSink sink(1'000'000);
   adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
   clock.advance(std::chrono::seconds(5));
-  EXPECT_TRUE(eventually([&] { return adapter.refused_offers() >= 3; }));
+  EXPECT_TRUE(wait_for([&] { return adapter.refused_offers() >= 3; }));
   adapter.stop();
   const int offers_after_stop = sink.offers();
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -82,21 +72,21 @@ TEST(SimulatorAdapter, StopReturnsWhileTheSinkKeepsRefusing) {
   EXPECT_EQ(adapter.delivered_readings(), 0u);
 }
 
-TEST(SimulatorAdapter, IsUpFromStartToStop) {
+TEST(SimulatorSource, IsUpFromStartToStop) {
   ManualClock clock;
-  SimulatorAdapter adapter(crane_options(), clock);
+  AdapterRunner adapter(std::make_unique<SimulatorSource>(crane_options(), clock), clock);
   EXPECT_FALSE(adapter.health().up) << "not started";
   RecordingSink sink(0);
   adapter.start(sink, {1, 2, 3, 4, 5, 6, 7, 8});
-  EXPECT_TRUE(adapter.health().up);
+  EXPECT_TRUE(wait_for([&] { return adapter.health().up; }));
   EXPECT_EQ(adapter.health().errors, 0u);
   adapter.stop();
   EXPECT_FALSE(adapter.health().up);
 }
 
-TEST(SimulatorAdapter, DescribesItsSeriesBeforeStarting) {
+TEST(SimulatorSource, DescribesItsSeriesBeforeStarting) {
   ManualClock clock;
-  SimulatorAdapter adapter(crane_options(), clock);
+  AdapterRunner adapter(std::make_unique<SimulatorSource>(crane_options(), clock), clock);
   EXPECT_EQ(adapter.name(), "crane");
   ASSERT_EQ(adapter.series().size(), 8u);
   EXPECT_EQ(adapter.series()[4].name, "crane.wind_speed_ms");

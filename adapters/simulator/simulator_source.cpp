@@ -1,0 +1,34 @@
+#include "adapters/simulator/simulator_source.h"
+
+#include <cmath>
+
+namespace edgegw {
+namespace {
+
+// Real-time pacing of the reads. The generator catches up on whatever the clock says is due,
+// so this only sets latency and CPU use, never what is produced.
+constexpr std::chrono::milliseconds kReadPeriod{20};
+
+}  // namespace
+
+SimulatorSource::SimulatorSource(SimulatorOptions options, Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+void SimulatorSource::bind(std::vector<SeriesId> ids) {
+  generator_.emplace(options_, clock_.wall_ms(), std::move(ids));
+}
+
+SourceRead SimulatorSource::read(std::vector<Reading>& out, const StopSignal&) {
+  // Samples land up to jitter_ms after their schedule; generating only up to now - jitter keeps
+  // every timestamp in the past.
+  const auto lag_ms = static_cast<std::int64_t>(std::ceil(options_.jitter_ms));
+  const auto batch_max = static_cast<std::size_t>(options_.batch_max);
+  generator_->generate_until(clock_.wall_ms() - lag_ms, out, batch_max);
+  return {.errors = {}, .lost = false, .more = out.size() >= batch_max};
+}
+
+ReadDue SimulatorSource::next_read(std::chrono::steady_clock::time_point started) const {
+  return {.at = started + kReadPeriod, .fd = -1};
+}
+
+}  // namespace edgegw
