@@ -143,8 +143,8 @@ Result naive_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   std::condition_variable changed;
   std::size_t acked = 0;
   bool up = false;
-  transport.start({.on_acked =
-                       [&](std::uint64_t) {
+  transport.start({.on_result =
+                       [&](std::uint64_t, const PublishResult&) {
                          std::lock_guard lock(mutex);
                          ++acked;
                          changed.notify_all();

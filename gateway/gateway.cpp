@@ -64,7 +64,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
                       .alarm_window = 16,
                       .max_latency = std::chrono::seconds(config_.bundle.max_latency_s),
                       .max_publishes_per_s = profile_.max_publishes_per_s,
-                      .max_bytes_per_s = profile_.max_bytes_per_s},
+                      .max_bytes_per_s = profile_.max_bytes_per_s,
+                      .refused_retry = std::chrono::seconds(config_.uplink.refused_retry_s)},
       [this](const Uplink::Published& message) {
         const auto bytes = static_cast<std::int64_t>(message.payload_bytes);
         if (message.alarm) {
@@ -287,6 +288,9 @@ GatewayStatus Gateway::status() const {
   status.storage_ok = ingest_->storage_ok();
   status.armed = ingest_->armed();
   status.uplink_reconnects = uplink.reconnects;
+  status.publishes_refused = uplink.publishes_refused;
+  status.last_refusal = uplink.last_refusal;
+  status.mqtt_version = config_.uplink.directory.empty() ? profile_.mqtt_version : 0;
   status.inflight_bundles = uplink.inflight;
   status.bundle_bytes = uplink.bundle_bytes;
   status.bundle_latency_s = uplink.bundle_latency_s;

@@ -46,9 +46,12 @@ struct GatewayStatus {
   bool uplink_connected = false;
   std::string uplink_last_error;  ///< why the last connection attempt failed, if it did
   std::uint64_t uplink_reconnects = 0;
-  std::uint64_t inflight_bundles = 0;  ///< published, PUBACK not yet seen
-  Histogram bundle_bytes;              ///< payload sizes of acknowledged bundles
-  Histogram bundle_latency_s;          ///< publish to acknowledgement
+  std::uint64_t publishes_refused = 0;  ///< refused for good by the broker; kept and retried
+  std::string last_refusal;             ///< topic and reason of the latest refusal, if any
+  int mqtt_version = 0;                 ///< 4 (3.1.1) or 5; 0 for a directory uplink
+  std::uint64_t inflight_bundles = 0;   ///< published, PUBACK not yet seen
+  Histogram bundle_bytes;               ///< payload sizes of acknowledged bundles
+  Histogram bundle_latency_s;           ///< publish to acknowledgement
   Histogram alarm_latency_s;
   std::uint64_t alarms_raised = 0;
   std::map<std::string, std::uint64_t> alarms_raised_by_kind;

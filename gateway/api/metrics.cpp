@@ -214,6 +214,10 @@ std::string render_metrics(const GatewayStatus& s,
            s.uplink_connected ? 1 : 0);
   m.single("edgegw_uplink_reconnects_total", "counter", "Reconnects to the broker.",
            s.uplink_reconnects);
+  m.single("edgegw_publishes_refused_total", "counter",
+           "Publishes the broker refused for good (MQTT 5 reason code 0x80 or above); the "
+           "messages are kept and sent again after uplink.refused_retry_s.",
+           s.publishes_refused);
 
   m.family("edgegw_alarms_raised_total", "counter", "Alarms raised and stored, by kind.");
   for (const auto& [kind, count] : s.alarms_raised_by_kind) m.sample(count, {{"kind", kind}});

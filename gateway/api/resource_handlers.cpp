@@ -86,6 +86,12 @@ HttpResponse handle_status(const GatewayStatus& s) {
                       {"inflight_bundles", s.inflight_bundles}};
   uplink["last_error"] =
       s.uplink_last_error.empty() ? json::value(nullptr) : json::value(s.uplink_last_error);
+  uplink["mqtt_version"] = s.mqtt_version == 5   ? json::value("5")
+                           : s.mqtt_version == 4 ? json::value("3.1.1")
+                                                 : json::value(nullptr);
+  uplink["publishes_refused"] = s.publishes_refused;
+  uplink["last_refusal"] =
+      s.last_refusal.empty() ? json::value(nullptr) : json::value(s.last_refusal);
   const json::object root{
       {"version", s.version},
       {"gateway_id", s.gateway_id},

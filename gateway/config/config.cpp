@@ -101,6 +101,21 @@ const OptionTable<UplinkOptions>& uplink_option_table() {
        .description = "MQTT keep-alive interval.",
        .min = 5,
        .max = 1200},
+      {.key = "mqtt_version",
+       .member = &UplinkOptions::mqtt_version,
+       .description = "MQTT protocol version. auto: the provider's best, 5 for aws and generic "
+                      "(mosquitto 2, AWS IoT Core), 3.1.1 for azure (IoT Hub has no MQTT 5). "
+                      "Under 5 a broker can refuse a publish (a PUBACK reason code of 0x80 or "
+                      "above) and the gateway keeps the readings; under 3.1.1 a broker that will "
+                      "not take a publish acks and drops it (mosquitto) or disconnects (AWS).",
+       .choices = "auto 3.1.1 5"},
+      {.key = "refused_retry_s",
+       .member = &UplinkOptions::refused_retry_s,
+       .description = "After the broker refuses a publish for good (MQTT 5: not authorised, "
+                      "too large, ...), that lane (telemetry or alarms) waits this long before "
+                      "sending it again; the message is kept, never deleted.",
+       .min = 1,
+       .max = 86400},
       {.key = "reconnect_min_ms",
        .member = &UplinkOptions::reconnect_min_ms,
        .description = "First reconnect delay; each failure doubles it up to reconnect_max_ms, "

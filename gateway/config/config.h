@@ -40,6 +40,8 @@ struct UplinkOptions {
   std::string directory;
   std::int64_t inflight_window = 16;
   std::int64_t keepalive_s = 30;
+  std::string mqtt_version = "auto";  ///< "auto": the provider's best (azure 3.1.1, else 5)
+  std::int64_t refused_retry_s = 30;
   std::int64_t reconnect_min_ms = 1000;
   std::int64_t reconnect_max_ms = 60000;
   double max_publishes_per_s = -1;  ///< -1: the provider's limit; 0: unlimited

@@ -37,6 +37,10 @@ void fill_common(const GatewayConfig& config, CloudProfile& profile) {
   profile.username = uplink.username;
   profile.password_file = uplink.password_file;
   profile.keepalive_s = static_cast<int>(uplink.keepalive_s);
+  // IoT Hub speaks 3.1.1 only; mosquitto 2 and AWS IoT Core speak 5.
+  const bool azure = uplink.provider == "azure";
+  profile.mqtt_version =
+      uplink.mqtt_version == "3.1.1" || (uplink.mqtt_version == "auto" && azure) ? 4 : 5;
   profile.reconnect_min_ms = uplink.reconnect_min_ms;
   profile.reconnect_max_ms = uplink.reconnect_max_ms;
 }
@@ -78,6 +82,11 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
                    std::vector<std::string>& problems) {
   const auto& azure = config.azure;
   const auto& uplink = config.uplink;
+  if (uplink.mqtt_version == "5") {
+    problems.push_back(
+        "uplink.mqtt_version = \"5\" with provider azure: IoT Hub speaks MQTT 3.1.1 only; "
+        "leave it at \"auto\"");
+  }
   if (azure.hub.empty()) {
     problems.push_back(
         "uplink.provider = \"azure\" needs uplink.azure.hub (the part before "

@@ -43,6 +43,7 @@ struct CloudProfile {
   double max_publishes_per_s = 0;     ///< 0: unlimited
   double max_bytes_per_s = 0;         ///< 0: unlimited
 
+  int mqtt_version = 5;  ///< 4 (3.1.1) or 5
   int keepalive_s = 30;
   int connect_timeout_s = 10;
   std::int64_t reconnect_min_ms = 1000;

@@ -73,7 +73,7 @@ bool DirectoryTransport::publish(const std::string&, std::string_view payload,
   // A failed write (disk full) is refused like a publish while offline: the uplink keeps the
   // bundle in flight and tries again shortly.
   if (!write_durably(directory_ / name, payload)) return false;
-  handlers_.on_acked(token);
+  handlers_.on_result(token, {});
   return true;
 }
 

@@ -18,6 +18,8 @@ class DirectoryTransport final : public Transport {
   void start(Handlers handlers) override;
   void stop() override;
   bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
+  /// Nothing ever arrives in a directory: subscriptions are not kept.
+  void subscribe(std::string, MessageHandler) override {}
 
  private:
   std::filesystem::path directory_;

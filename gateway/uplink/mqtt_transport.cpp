@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "gateway/model/reconnect_backoff.h"
 #include "gateway/uplink/azure_sas.h"
@@ -55,8 +56,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
         renew_timer_(io),
         connect_listener_(*this, Operation::connect),
         publish_listener_(*this, Operation::publish),
-        disconnect_listener_(*this, Operation::disconnect) {
-    mqtt::create_options create(MQTTVERSION_3_1_1);
+        disconnect_listener_(*this, Operation::disconnect),
+        subscribe_listener_(*this, Operation::subscribe) {
+    mqtt::create_options create(paho_version());
     // Nothing is queued while offline: the SQLite buffer is the only store.
     create.set_send_while_disconnected(false);
     // No persistence object: Paho keeps nothing on disk (MQTTCLIENT_PERSISTENCE_NONE).
@@ -64,6 +66,13 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
         std::make_unique<mqtt::async_client>(profile_.server_uri(), profile_.client_id, create);
     client_->set_connection_lost_handler([this](const std::string& cause) {
       from_paho([cause](Core& core) { core.on_connection_lost(cause); });
+    });
+    client_->set_message_callback([this](mqtt::const_message_ptr message) {
+      if (!message) return;
+      from_paho([inbound = InboundMessage{.topic = message->get_topic(),
+                                          .payload = message->get_payload_str()}](Core& core) {
+        core.deliver(inbound);
+      });
     });
   }
 
@@ -125,6 +134,12 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
+  void subscribe(std::string filter, MessageHandler handler) {
+    std::lock_guard lock(mutex_);
+    subscriptions_.push_back({std::move(filter), std::move(handler)});
+    if (connected_) subscribe_one(subscriptions_.size() - 1);
+  }
+
   bool connected() const {
     std::lock_guard lock(mutex_);
     return connected_;
@@ -133,7 +148,24 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   const CloudProfile& profile() const { return profile_; }
 
  private:
-  enum class Operation { connect, publish, disconnect };
+  enum class Operation { connect, publish, disconnect, subscribe };
+
+  struct Subscription {
+    std::string filter;
+    MessageHandler handler;
+  };
+
+  int paho_version() const {
+    return profile_.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+  }
+
+  /// What Paho said of one operation: success or failure, its own return code, and the MQTT 5
+  /// reason code (0 under 3.1.1).
+  struct Result {
+    bool ok = false;
+    int rc = 0;
+    int reason_code = 0;
+  };
 
   // One listener per kind of operation; the token's user context says which one it was.
   class Listener final : public mqtt::iaction_listener {
@@ -145,9 +177,11 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
    private:
     void report(const mqtt::token& token, bool ok) {
       auto context = reinterpret_cast<std::uintptr_t>(token.get_user_context());
-      int rc = token.get_return_code();
+      const Result result{.ok = ok,
+                          .rc = token.get_return_code(),
+                          .reason_code = static_cast<int>(token.get_reason_code())};
       auto operation = operation_;
-      core_.from_paho([=](Core& core) { core.on_result(operation, context, ok, rc); });
+      core_.from_paho([=](Core& core) { core.on_result(operation, context, result); });
     }
     Core& core_;
     Operation operation_;
@@ -171,10 +205,16 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
 
   mqtt::connect_options make_connect_options() {
     mqtt::connect_options options;
-    options.set_mqtt_version(MQTTVERSION_3_1_1);
-    // The gateway re-sends its own in-flight bundles after every connect, so the broker need
-    // not remember anything for us.
-    options.set_clean_session(true);
+    options.set_mqtt_version(paho_version());
+    // The gateway re-sends its own in-flight bundles after every connect and subscribes again,
+    // so the broker need not remember anything for us: a clean session (3.1.1) or clean start
+    // with no session expiry (5).
+    if (profile_.mqtt_version == 5) {
+      options.set_clean_session(false);  // Paho refuses the 3.1.1 flag on a version 5 connect
+      options.set_clean_start(true);
+    } else {
+      options.set_clean_session(true);
+    }
     options.set_automatic_reconnect(false);
     options.set_keep_alive_interval(profile_.keepalive_s);
     options.set_connect_timeout(profile_.connect_timeout_s);
@@ -254,29 +294,71 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     });
   }
 
-  void on_result(Operation operation, std::uintptr_t context, bool ok, int rc) {
+  void on_result(Operation operation, std::uintptr_t context, const Result& result) {
     switch (operation) {
       case Operation::connect:
-        return on_connect_result(context, ok, rc);
+        return on_connect_result(context, result);
       case Operation::publish:
-        return on_publish_result(context, ok, rc);
+        return on_publish_result(context, result);
       case Operation::disconnect:
         return on_renewal_disconnected();
+      case Operation::subscribe:
+        return on_subscribe_result(context, result);
     }
   }
 
-  void on_connect_result(std::uintptr_t attempt, bool ok, int rc) {
+  void subscribe_one(std::size_t index) {
+    try {
+      client_->subscribe(subscriptions_[index].filter, 1, reinterpret_cast<void*>(index),
+                         subscribe_listener_);
+    } catch (const mqtt::exception& error) {
+      spdlog::error("mqtt: cannot subscribe to {}: {}", subscriptions_[index].filter, error.what());
+    }
+  }
+
+  void on_subscribe_result(std::uintptr_t index, const Result& result) {
+    if (index >= subscriptions_.size()) return;
+    const auto& filter = subscriptions_[index].filter;
+    // A SUBACK granting QoS 0, 1 or 2 is a subscription; 0x80 and above is a refusal.
+    if (result.ok && result.reason_code < 0x80) {
+      spdlog::debug("mqtt: subscribed to {}", filter);
+    } else {
+      spdlog::error("mqtt: the broker refused the subscription to {}: {}", filter,
+                    result.reason_code >= 0x80
+                        ? mqtt::exception::reason_code_str(result.reason_code)
+                        : mqtt::exception::error_str(result.rc));
+    }
+  }
+
+  void deliver(const InboundMessage& message) {
+    bool matched = false;
+    for (const auto& subscription : subscriptions_) {
+      if (!topic_matches(subscription.filter, message.topic)) continue;
+      matched = true;
+      subscription.handler(message);
+    }
+    if (!matched) spdlog::debug("mqtt: a message on {} that nothing subscribed to", message.topic);
+  }
+
+  void on_connect_result(std::uintptr_t attempt, const Result& result) {
     if (attempt != attempt_ || !connecting_) return;
     connecting_ = false;
-    if (ok) {
+    const int rc = result.rc;
+    if (result.ok) {
       connected_ = true;
       backoff_.connected();
-      spdlog::info("mqtt: connected to {} as {}", profile_.server_uri(), profile_.client_id);
+      spdlog::info("mqtt: connected to {} as {} (MQTT {})", profile_.server_uri(),
+                   profile_.client_id, profile_.mqtt_version == 5 ? "5" : "3.1.1");
+      // A clean session holds no subscriptions: every connect makes them again.
+      for (std::size_t i = 0; i < subscriptions_.size(); ++i) subscribe_one(i);
       schedule_sas_renewal();
       notify_connection(true, "connected to " + profile_.server_uri());
       return;
     }
-    auto reason = connack_reason(rc);
+    auto reason =
+        result.reason_code >= 0x80
+            ? "connection refused: " + mqtt::exception::reason_code_str(result.reason_code)
+            : connack_reason(rc);
     if (!reason.empty()) return attempt_failed(reason);
     // Paho reports TCP and TLS failures alike as "failure"; a probe of our own finds out which
     // (refused, unreachable, which certificate the handshake stumbled on). The attempt stays
@@ -292,22 +374,27 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
         });
   }
 
-  void on_publish_result(std::uintptr_t id, bool ok, int rc) {
+  void on_publish_result(std::uintptr_t id, const Result& result) {
     auto found = pending_.find(id);
     if (found == pending_.end()) {
       // From a connection that is gone; the uplink sends that bundle again anyway.
       spdlog::debug("mqtt: publish #{} of a lost connection {} (rc {})", id,
-                    ok ? "acked late" : "failed", rc);
+                    result.ok ? "acked late" : "failed", result.rc);
       return;
     }
     auto token = found->second;
     pending_.erase(found);
-    if (ok) {
-      if (handlers_.on_acked) handlers_.on_acked(token);
-    } else {
-      // Not acked: the uplink sends it again after the next connect.
-      spdlog::debug("mqtt: publish {} failed before its PUBACK (rc {})", token, rc);
+    const std::string detail =
+        result.reason_code >= 0x80
+            ? "reason code " + std::to_string(result.reason_code) + ": " +
+                  mqtt::exception::reason_code_str(result.reason_code)
+            : (result.ok ? std::string() : mqtt::exception::error_str(result.rc));
+    const PublishResult outcome = classify_publish(result.ok, result.reason_code, detail);
+    if (outcome.outcome == PublishResult::Outcome::retry && result.reason_code < 0x80) {
+      // Lost with its connection, most likely: the uplink sends it again after the next connect.
+      spdlog::debug("mqtt: publish {} failed before its PUBACK (rc {})", token, result.rc);
     }
+    if (handlers_.on_result) handlers_.on_result(token, outcome);
   }
 
   void on_connection_lost(const std::string& cause) {
@@ -384,9 +471,12 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   std::mutex gate_mutex_;
   bool gate_open_ = true;
 
+  std::vector<Subscription> subscriptions_;
+
   Listener connect_listener_;
   Listener publish_listener_;
   Listener disconnect_listener_;
+  Listener subscribe_listener_;
   std::unique_ptr<mqtt::async_client> client_;
 };
 
@@ -408,6 +498,10 @@ void MqttTransport::stop() {
 bool MqttTransport::publish(const std::string& topic, std::string_view payload,
                             std::uint64_t token) {
   return core_->publish(topic, payload, token);
+}
+
+void MqttTransport::subscribe(std::string filter, MessageHandler handler) {
+  core_->subscribe(std::move(filter), std::move(handler));
 }
 
 bool MqttTransport::connected() const {

@@ -9,7 +9,8 @@
 
 namespace edgegw {
 
-/// Transport over MQTT 3.1.1 (Paho C++ async_client): QoS 1, clean session, no Paho persistence
+/// Transport over MQTT 5 or 3.1.1 (profile.mqtt_version; Paho C++ async_client): QoS 1, a clean
+/// session (clean start under 5) that subscribes again on every connect, no Paho persistence
 /// and no offline buffering (the SQLite buffer is the only store), mutual TLS when the profile
 /// says so. It reconnects by itself with capped exponential backoff and full jitter; Paho's own
 /// reconnect is off. Paho's threads only post to `io`; every handler runs on `io`.
@@ -27,6 +28,9 @@ namespace edgegw {
 /// - Past the keep-alive without PINGRESP, Paho drops the connection; every QoS 1 publish
 ///   awaiting its PUBACK fails (MQTTASYNC_OPERATION_INCOMPLETE) and is never acked here. With a
 ///   clean session nothing is re-sent by Paho; the uplink re-sends after the next connect.
+/// - Under MQTT 5 a PUBACK with a reason code of 0x80 or above fails the publish (Paho calls
+///   on_failure with the code): classify_publish() makes it a refusal or a retry. mosquitto
+///   answers 135 (not authorised) for a topic its ACL denies; under 3.1.1 it acks and drops.
 /// - With SAS credentials the session is renewed (clean disconnect, connect with a new token)
 ///   at 80% of the token's lifetime, reported as on_connection(false, "renewing the SAS token").
 class MqttTransport final : public Transport {
@@ -41,6 +45,7 @@ class MqttTransport final : public Transport {
   /// including from inside a handler. Final: the transport cannot be started again.
   void stop() override;
   bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
+  void subscribe(std::string filter, MessageHandler handler) override;
 
   /// Whether the MQTT session is up right now.
   bool connected() const;

@@ -10,13 +10,46 @@ namespace edgegw {
 /// Publish tokens: a bundle's token is its bundle_seq; an alarm's is its id with this bit set.
 inline constexpr std::uint64_t kAlarmTokenBit = std::uint64_t{1} << 63;
 
-/// What the uplink publishes through: an MQTT client to the cloud, or a directory.
-/// Implementations deliver events from whatever thread they like; the handlers only enqueue.
+/// How one publish ended, as the uplink acts on it.
+struct PublishResult {
+  enum class Outcome {
+    acked,    ///< the far side holds it (MQTT: a PUBACK with a success reason code)
+    retry,    ///< not delivered for now (the connection went, the broker is busy): send again
+    refused,  ///< refused for good (not authorised, too large): keep it, do not hammer
+  };
+  Outcome outcome = Outcome::acked;
+  int reason_code = 0;  ///< the MQTT 5 PUBACK reason code; 0 under 3.1.1
+  std::string reason;   ///< for the log and /api/v1/status
+};
+
+/// The outcome of a QoS 1 publish from what the client library reported: whether it completed,
+/// and the PUBACK's reason code. Under MQTT 5 a reason code of 0x80 or above is not an
+/// acknowledgement: the broker did not take the message. Server busy (0x89) and quota exceeded
+/// (0x97) pass with time; every other such code (not authorised 0x87, topic name invalid 0x90,
+/// packet too large 0x95, payload format invalid 0x99, ...) is a refusal that sending again
+/// will not change. MQTT 3.1.1 has no way to refuse a publish: a broker that will not take it
+/// acknowledges and drops it (mosquitto) or closes the connection (AWS IoT Core).
+PublishResult classify_publish(bool completed, int reason_code, std::string_view detail);
+
+/// A message the broker delivered on a subscription.
+struct InboundMessage {
+  std::string topic;
+  std::string payload;
+};
+using MessageHandler = std::function<void(const InboundMessage&)>;
+
+/// Whether `topic` matches the MQTT topic filter `filter` ("+" one level, "#" the rest). Topics
+/// starting with "$" match only filters that name their first level (MQTT 4.7.2).
+bool topic_matches(std::string_view filter, std::string_view topic);
+
+/// What the uplink publishes through and listens on: an MQTT client to the cloud, or a
+/// directory. Implementations deliver events from whatever thread they like; the handlers
+/// only enqueue.
 class Transport {
  public:
   struct Handlers {
-    /// The publish identified by `token` is held by the far side (MQTT: its PUBACK arrived).
-    std::function<void(std::uint64_t token)> on_acked;
+    /// The publish identified by `token` ended (acked, to be sent again, or refused).
+    std::function<void(std::uint64_t token, const PublishResult& result)> on_result;
     /// The connection came up (true) or went down (false), with a reason for the log. Every
     /// publish not yet acknowledged when it goes down is lost and must be sent again.
     std::function<void(bool connected, const std::string& reason)> on_connection;
@@ -29,6 +62,11 @@ class Transport {
   /// Queues a QoS 1 publish. Returns false, and queues nothing, when it cannot take it now
   /// (not connected); the caller tries again later.
   virtual bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) = 0;
+  /// Subscribes to `filter` at QoS 1 on every connection from now on (the session is clean, so
+  /// each connect subscribes again) and hands each message that matches it to `handler`, on
+  /// the transport's event thread. Call before start(). A transport that receives nothing (a
+  /// directory) keeps nothing.
+  virtual void subscribe(std::string filter, MessageHandler handler) = 0;
 };
 
 }  // namespace edgegw

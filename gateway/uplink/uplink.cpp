@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace edgegw {
@@ -14,6 +15,8 @@ using namespace std::chrono_literals;
 // most this much after max_latency; acks, alarms and flushes wake the thread at once.
 constexpr std::chrono::nanoseconds kIdleTick = 100ms;
 constexpr std::size_t kMaxFetch = std::size_t{1} << 17;
+// How long a lane waits after the broker answered "server busy" or "quota exceeded".
+constexpr std::chrono::nanoseconds kBusyHold = 1s;
 
 std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
   boost::json::object doc;
@@ -62,9 +65,9 @@ void Uplink::start() {
 
 void Uplink::connect() {
   transport_started_ = true;
-  transport_.start({.on_acked =
-                        [this](std::uint64_t token) {
-                          post({Event::acked, token, {}, {}});
+  transport_.start({.on_result =
+                        [this](std::uint64_t token, const PublishResult& result) {
+                          post({Event::ended, token, result, {}, {}});
                         },
                     .on_connection =
                         [this](bool up, const std::string& reason) {
@@ -73,7 +76,7 @@ void Uplink::connect() {
                           } else {
                             spdlog::warn("uplink down: {}", reason);
                           }
-                          post({up ? Event::up : Event::down, 0, up ? "" : reason, {}});
+                          post({up ? Event::up : Event::down, 0, {}, up ? "" : reason, {}});
                         }});
 }
 
@@ -138,12 +141,18 @@ void Uplink::handle(const Event& event) {
       outstanding_bundles_ = 0;
       resend_.clear();
       return;
-    case Event::acked:
+    case Event::ended:
       break;
   }
   auto it = outstanding_.find(event.token);
-  if (it == outstanding_.end()) return;  // acked after the connection it belonged to ended
+  if (it == outstanding_.end()) return;  // ended after the connection it belonged to ended
   Outstanding& entry = it->second;
+  if (event.result.outcome != PublishResult::Outcome::acked) {
+    Outstanding taken = std::move(entry);
+    outstanding_.erase(it);
+    not_delivered(event.token, std::move(taken), event.result, event.at);
+    return;
+  }
   // Up to the transport's report, not to now: the uplink thread may have been busy since.
   const std::chrono::duration<double> latency = event.at - entry.sent_at;
   if (entry.kind == Kind::bundle) {
@@ -158,6 +167,45 @@ void Uplink::handle(const Event& event) {
     local_.alarm_latency_s.observe(latency.count());
   }
   outstanding_.erase(it);
+}
+
+void Uplink::requeue(InflightBundle bundle) {
+  auto at = std::find_if(resend_.begin(), resend_.end(), [&](const InflightBundle& queued) {
+    return queued.bundle_seq > bundle.bundle_seq;
+  });
+  resend_.insert(at, std::move(bundle));
+}
+
+void Uplink::not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
+                           std::chrono::steady_clock::time_point at) {
+  const bool bundle = entry.kind == Kind::bundle;
+  if (bundle) {
+    --outstanding_bundles_;
+    requeue(std::move(entry.bundle));
+  } else {
+    alarms_dirty_ = true;  // still pending in the buffer: picked up again
+  }
+  auto& hold = bundle ? telemetry_hold_until_ : alarm_hold_until_;
+  if (result.outcome == PublishResult::Outcome::retry) {
+    // A broker that said it is busy or over quota gets a moment; a lost PUBACK goes again now.
+    if (result.reason_code != 0) hold = at + kBusyHold;
+    return;
+  }
+  // Sending it again at once would be refused again: the lane holds off, the message stays.
+  hold = at + options_.refused_retry;
+  ++local_.publishes_refused;
+  const std::string& topic = bundle ? options_.telemetry_topic : options_.alarm_topic;
+  local_.last_refusal = topic + ": " + result.reason;
+  std::uint64_t held_back = 0;
+  if (refused_log_.should_log(at, held_back)) {
+    spdlog::error(
+        "uplink: the broker refused {} {} on {} ({}); it is kept and sent again in {} s{}",
+        bundle ? "bundle" : "alarm", bundle ? token : token & ~kAlarmTokenBit, topic, result.reason,
+        std::chrono::duration_cast<std::chrono::seconds>(options_.refused_retry).count(),
+        held_back == 0
+            ? std::string()
+            : " (" + std::to_string(held_back) + " more refusals since the last report)");
+  }
 }
 
 void Uplink::delete_acked() {
@@ -206,7 +254,7 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
 }
 
 bool Uplink::publish_alarms() {
-  if (!alarms_dirty_) return false;
+  if (!alarms_dirty_ || clock_.monotonic() < alarm_hold_until_) return false;
   std::size_t outstanding = outstanding_.size() - outstanding_bundles_;
   if (outstanding >= options_.alarm_window) return false;
   const std::size_t want = options_.alarm_window + outstanding;
@@ -234,6 +282,9 @@ bool Uplink::publish_alarms() {
 
 std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
   if (outstanding_bundles_ >= options_.inflight_window) return kIdleTick;  // an ack wakes us
+  if (const auto now = clock_.monotonic(); now < telemetry_hold_until_) {
+    return std::min<std::chrono::nanoseconds>(kIdleTick, telemetry_hold_until_ - now);
+  }
 
   if (!resend_.empty()) {
     InflightBundle& bundle = resend_.front();

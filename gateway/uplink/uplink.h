@@ -40,6 +40,9 @@ class Uplink {
     std::chrono::milliseconds max_latency{60'000};
     double max_publishes_per_s = 0;  ///< 0: unlimited
     double max_bytes_per_s = 0;      ///< 0: unlimited
+    /// How long a lane (telemetry or alarms) holds off after the broker refused one of its
+    /// publishes for good; the message is kept and sent again after it.
+    std::chrono::milliseconds refused_retry{30'000};
   };
   /// Bucket bounds of Stats::bundle_bytes: around the 4 KB (Azure) and 5 KB (AWS) units, so
   /// full bundles stand out from ones closed early by max_latency.
@@ -55,6 +58,10 @@ class Uplink {
     std::uint64_t payload_bytes_acked = 0;
     std::uint64_t alarms_acked = 0;
     std::uint64_t reconnects = 0;
+    /// Publishes the broker refused for good (MQTT 5 reason code 0x80 or above); kept, retried
+    /// after refused_retry.
+    std::uint64_t publishes_refused = 0;
+    std::string last_refusal;  ///< the topic and the broker's reason, of the latest refusal
     std::size_t inflight = 0;
     bool connected = false;
     std::string last_error;  ///< why the connection last went down or could not be made
@@ -109,13 +116,19 @@ class Uplink {
     std::chrono::steady_clock::time_point sent_at{};
   };
   struct Event {
-    enum { acked, up, down } what;
+    enum { ended, up, down } what;
     std::uint64_t token = 0;
+    PublishResult result;                        // for ended: how a publish ended
     std::string reason;                          // for down
     std::chrono::steady_clock::time_point at{};  // when the transport reported it
   };
 
   void handle(const Event& event);
+  /// A publish that did not end in an acknowledgement: sent again, now or after a hold-off.
+  void not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
+                     std::chrono::steady_clock::time_point at);
+  /// Puts a bundle back among those to re-send, in bundle_seq order.
+  void requeue(InflightBundle bundle);
   /// Deletes the rows of every bundle acknowledged since the last call, in one transaction.
   void delete_acked();
   bool publish_alarms();
@@ -138,6 +151,7 @@ class Uplink {
   AlarmAckedHook on_alarm_acked_;
   RateShaper shaper_;
   LogThrottle stuck_log_{std::chrono::seconds(30)};
+  LogThrottle refused_log_{std::chrono::seconds(30)};
 
   // Touched only by the thread running step().
   bool connected_ = false;
@@ -155,6 +169,9 @@ class Uplink {
   std::map<std::uint64_t, PackedCount> packed_readings_;
   std::size_t fetch_size_ = 4096;
   bool alarms_dirty_ = true;
+  // A lane whose publish the broker refused for good sends nothing until then.
+  std::chrono::steady_clock::time_point telemetry_hold_until_{};
+  std::chrono::steady_clock::time_point alarm_hold_until_{};
   bool flush_pending_ = false;
   Stats local_;
 

@@ -38,7 +38,16 @@ class FakeTransport final : public Transport {
     connected_ = false;
     handlers_.on_connection(false, "test");
   }
-  void ack(std::uint64_t token) { handlers_.on_acked(token); }
+  void ack(std::uint64_t token) { handlers_.on_result(token, {}); }
+  void refuse(std::uint64_t token) {
+    handlers_.on_result(token, {.outcome = PublishResult::Outcome::refused,
+                                .reason_code = 0x87,
+                                .reason = "reason code 135: Not authorized"});
+  }
+  void fail(std::uint64_t token, int reason_code) {
+    handlers_.on_result(token, classify_publish(false, reason_code, "test"));
+  }
+  void subscribe(std::string, MessageHandler) override {}
   void ack_all() {
     for (const auto& p : published) ack(p.token);
   }
@@ -248,6 +257,72 @@ TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged)
   settle();
   EXPECT_EQ(buffer_->stats().alarms_pending, 0);
   EXPECT_EQ(uplink_->stats().alarms_acked, 1u);
+}
+
+TEST_F(UplinkTest, ARefusedBundleIsKeptAndItsLaneHoldsOffUntilTheRetryTime) {
+  close();
+  auto options = default_options();
+  options.refused_retry = std::chrono::seconds(30);
+  open(options);
+  transport_.up();
+  append(10);
+  uplink_->request_flush();
+  ASSERT_EQ(settle(), 1u);
+  const auto refused = transport_.published[0];
+  transport_.refuse(refused.token);
+  EXPECT_EQ(settle(), 0u) << "not sent again at once";
+  EXPECT_EQ(buffer_->stats().readings, 10) << "its rows stay";
+  EXPECT_EQ(uplink_->stats().publishes_refused, 1u);
+  EXPECT_EQ(uplink_->stats().last_refusal, "t/telemetry: reason code 135: Not authorized");
+  EXPECT_EQ(uplink_->stats().bundles_acked, 0u);
+
+  append(10);
+  uplink_->request_flush();
+  clock_.advance(std::chrono::milliseconds(29'999));
+  EXPECT_EQ(settle(), 0u) << "the whole telemetry lane holds off, new bundles too";
+  clock_.advance(std::chrono::milliseconds(1));
+  ASSERT_EQ(settle(), 2u) << "at the retry time: the refused bundle first, then the new one";
+  EXPECT_EQ(transport_.published[1].token, refused.token);
+  EXPECT_EQ(transport_.published[1].payload, refused.payload) << "byte-identical";
+  transport_.ack_all();
+  settle();
+  EXPECT_EQ(buffer_->stats().readings, 0);
+  EXPECT_EQ(uplink_->stats().readings_acked, 20u);
+}
+
+TEST_F(UplinkTest, ARefusedAlarmStaysPendingWhileTelemetryGoesOn) {
+  transport_.up();
+  buffer_->add_alarm({.kind = "theft",
+                      .series = "load_g",
+                      .ts_ms = clock_.wall_ms(),
+                      .value = 1.5,
+                      .message = "box lifted"});
+  uplink_->alarm_raised();
+  ASSERT_EQ(settle(), 1u);
+  transport_.refuse(transport_.published[0].token);
+  append(10);
+  uplink_->request_flush();
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_EQ(transport_.published[1].topic, "t/telemetry") << "the other lane is not held";
+  EXPECT_EQ(buffer_->stats().alarms_pending, 1);
+  clock_.advance(default_options().refused_retry);
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_EQ(transport_.published[2].topic, "t/alarms");
+}
+
+TEST_F(UplinkTest, ABusyBrokerGetsASecondAndALostPubackGoesAgainAtOnce) {
+  transport_.up();
+  append(10);
+  uplink_->request_flush();
+  ASSERT_EQ(settle(), 1u);
+  transport_.fail(transport_.published[0].token, 0x89);  // server busy
+  EXPECT_EQ(settle(), 0u);
+  clock_.advance(std::chrono::seconds(1));
+  ASSERT_EQ(settle(), 1u);
+  transport_.fail(transport_.published[1].token, 0);  // no PUBACK, the connection holds
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_EQ(transport_.published[2].token, transport_.published[0].token);
+  EXPECT_EQ(uplink_->stats().publishes_refused, 0u);
 }
 
 TEST_F(UplinkTest, StatsRecordEachAcknowledgedBundlesSizeAndEachLanesLatency) {

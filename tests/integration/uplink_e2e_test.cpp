@@ -9,8 +9,10 @@
 #include <boost/json.hpp>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "gateway/gateway.h"
@@ -445,6 +447,119 @@ TEST(UplinkEndToEnd, ABrokerThatNeverAcksKeepsInFlightBoundedAndTheDataBuffered)
   ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked > acked_before + 4; }))
       << gateway.status_line();
   gateway.stop();
+}
+
+/// A mosquitto whose ACL lets the gateway's certificate (CN test-thing) publish alarms only,
+/// until the test grants it the telemetry topic too and reloads the broker.
+class AclBroker {
+ public:
+  AclBroker() {
+    write(false);
+    MosquittoOptions options;
+    options.use_identity_as_username = true;
+    options.extra_config = "acl_file " + acl_file_;
+    broker_.emplace(options);
+  }
+  void grant_telemetry() {
+    write(true);
+    broker_->reload();
+  }
+  MosquittoBroker& broker() { return *broker_; }
+
+ private:
+  void write(bool telemetry) {
+    std::ofstream(acl_file_) << "user test-thing\n"
+                             << "topic write edgegw/gw-e2e/alarms\n"
+                             << (telemetry ? "topic write edgegw/gw-e2e/telemetry\n" : "")
+                             << "user test-subscriber\ntopic read #\n";
+  }
+  TempDir dir_;
+  std::string acl_file_ = dir_.file("acl");
+  std::optional<MosquittoBroker> broker_;
+};
+
+SeriesOptions crane_load_series() {
+  SeriesOptions load;
+  load.name = "crane.load_kg";
+  load.unit = "kg";
+  return load;
+}
+
+/// Posts `count` readings of crane.load_kg, 10 ms apart, ending now; returns their timestamps.
+std::vector<std::int64_t> post_loads(const Gateway& gateway, const Clock& clock, int count) {
+  std::vector<std::int64_t> stamps;
+  std::string body = "{\"readings\":[";
+  const std::int64_t start = clock.wall_ms() - 10 * count;
+  for (int i = 0; i < count; ++i) {
+    stamps.push_back(start + 10 * i);
+    body += (i ? "," : "") + std::string("{\"series\":\"crane.load_kg\",\"ts_ms\":") +
+            std::to_string(stamps.back()) + ",\"value\":" + std::to_string(1000 + i) + "}";
+  }
+  body += "]}";
+  const auto posted =
+      http_request(gateway.api_port(), boost::beast::http::verb::post, "/api/v1/readings", body);
+  EXPECT_EQ(posted.status, 200) << posted.body;
+  return stamps;
+}
+
+TEST(UplinkEndToEnd, UnderMqtt5APublishTheAclDeniesKeepsItsRowsUntilTheAclIsFixed) {
+  AclBroker acl;
+  MqttTestSubscriber subscriber(acl.broker(), "edgegw/#");
+  TempDir dir;
+  GatewayConfig config = in_process_config(acl.broker(), dir);
+  config.uplink.refused_retry_s = 1;
+  config.series.push_back(crane_load_series());
+  SystemClock clock;
+  Gateway gateway(config, clock);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().uplink_connected; }));
+  EXPECT_EQ(gateway.status().mqtt_version, 5) << "mosquitto 2 speaks MQTT 5: the default";
+  const auto stamps = post_loads(gateway, clock, 500);
+  gateway.flush();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().publishes_refused >= 1; }))
+      << gateway.status_line();
+  const auto refused_at = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(3s);
+  auto status = gateway.status();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - refused_at).count();
+  EXPECT_LE(status.publishes_refused, static_cast<std::uint64_t>(waited) + 2)
+      << "one try per refused_retry_s, not a tight loop";
+  EXPECT_EQ(status.bundles_acked, 0u);
+  EXPECT_EQ(status.buffer.readings, 500) << "the refused rows stay";
+  EXPECT_NE(status.last_refusal.find("edgegw/gw-e2e/telemetry"), std::string::npos)
+      << status.last_refusal;
+  EXPECT_NE(status.last_refusal.find("135"), std::string::npos) << status.last_refusal;
+
+  acl.grant_telemetry();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().buffer.readings == 0; }))
+      << gateway.status_line();
+  gateway.stop();
+  const Received received = collect(subscriber);
+  for (const auto ts : stamps) {
+    EXPECT_TRUE(received.readings.contains({"crane.load_kg", ts})) << ts;
+  }
+  EXPECT_EQ(received.readings.size(), stamps.size());
+}
+
+TEST(UplinkEndToEnd, UnderMqtt311MosquittoAcksADeniedPublishAndDropsIt) {
+  // Why MQTT 5 is the default: 3.1.1 has no way to refuse a publish, and mosquitto acks it.
+  AclBroker acl;
+  MqttTestSubscriber subscriber(acl.broker(), "edgegw/#");
+  TempDir dir;
+  GatewayConfig config = in_process_config(acl.broker(), dir);
+  config.uplink.mqtt_version = "3.1.1";
+  config.series.push_back(crane_load_series());
+  SystemClock clock;
+  Gateway gateway(config, clock);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().uplink_connected; }));
+  post_loads(gateway, clock, 100);
+  gateway.flush();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().bundles_acked >= 1; }));
+  gateway.stop();
+  EXPECT_EQ(gateway.status().publishes_refused, 0u);
+  EXPECT_TRUE(collect(subscriber).readings.empty()) << "acknowledged, and nobody received it";
 }
 
 TEST(UplinkEndToEnd, ABrokerThatRefusesTheCertificateGetsNothingAndTheBufferKeepsEverything) {

@@ -118,7 +118,7 @@ TEST(MqttTransport, StopFromInsideAHandlerDoesNotDeadlock) {
   SystemClock clock;
   auto transport = std::make_unique<MqttTransport>(local_profile(), io.io(), clock);
   std::atomic<bool> stopped{false};
-  transport->start({.on_acked = {}, .on_connection = [&](bool, const std::string&) {
+  transport->start({.on_result = {}, .on_connection = [&](bool, const std::string&) {
                       transport->stop();
                       stopped = true;
                     }});

@@ -14,10 +14,11 @@ namespace edgegw {
 class TransportEvents {
  public:
   Transport::Handlers handlers() {
-    return {.on_acked =
-                [this](std::uint64_t token) {
+    return {.on_result =
+                [this](std::uint64_t token, const PublishResult& result) {
                   std::lock_guard lock(mutex_);
-                  acked_.push_back(token);
+                  results_.emplace_back(token, result);
+                  if (result.outcome == PublishResult::Outcome::acked) acked_.push_back(token);
                 },
             .on_connection =
                 [this](bool up, const std::string& reason) {
@@ -27,6 +28,11 @@ class TransportEvents {
   }
   std::size_t ups() const { return count(true); }
   std::size_t downs() const { return count(false); }
+  /// Every publish result, in order.
+  std::vector<std::pair<std::uint64_t, PublishResult>> results() const {
+    std::lock_guard lock(mutex_);
+    return results_;
+  }
   std::vector<std::uint64_t> acked() const {
     std::lock_guard lock(mutex_);
     return acked_;
@@ -61,6 +67,7 @@ class TransportEvents {
   mutable std::mutex mutex_;
   std::vector<std::pair<bool, std::string>> connections_;
   std::vector<std::uint64_t> acked_;
+  std::vector<std::pair<std::uint64_t, PublishResult>> results_;
 };
 
 }  // namespace edgegw

@@ -125,6 +125,10 @@ void MosquittoBroker::pause() {
   }
 }
 
+void MosquittoBroker::reload() {
+  if (pid_ > 0) ::kill(pid_, SIGHUP);
+}
+
 void MosquittoBroker::resume() {
   if (pid_ > 0 && paused_) {
     ::kill(pid_, SIGCONT);

@@ -43,6 +43,8 @@ class MosquittoBroker {
   /// Terminates mosquitto and waits for it to exit.
   void stop();
   void pause();
+  /// SIGHUP: mosquitto reads its config again, the acl_file with it.
+  void reload();
   void resume();
   bool running() const { return pid_ > 0; }
 

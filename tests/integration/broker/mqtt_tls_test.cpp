@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <numeric>
 #include <optional>
+#include <vector>
 
 #include "gateway/uplink/cloud_profile.h"
 #include "gateway/uplink/mqtt_transport.h"
@@ -89,6 +91,60 @@ TEST_F(MqttTls, ManyPublishesAreEachAckedOnceWithTheirOwnToken) {
   std::vector<std::uint64_t> expected(50);
   std::iota(expected.begin(), expected.end(), 1);
   EXPECT_EQ(acked, expected);
+}
+
+TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) {
+  MqttTransport listener(profile_for(broker), io.io(), clock);
+  std::mutex mutex;
+  std::vector<InboundMessage> commands;
+  std::size_t others = 0;
+  listener.subscribe("edgegw/gw-tls/commands/+", [&](const InboundMessage& message) {
+    std::lock_guard lock(mutex);
+    commands.push_back(message);
+  });
+  listener.subscribe("edgegw/gw-tls/other", [&](const InboundMessage&) {
+    std::lock_guard lock(mutex);
+    ++others;
+  });
+  listener.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return listener.connected(); })) << events.history();
+
+  // Another client of the broker sends the commands (a cloud service would).
+  auto sender_config = broker.gateway_config("cloud-side");
+  sender_config.tls = with_client_cert(broker, broker.make_device("cloud-side"));
+  sender_config.uplink.reconnect_min_ms = 50;
+  sender_config.uplink.reconnect_max_ms = 400;
+  TransportEvents sender_events;
+  MqttTransport sender(resolve_profile(sender_config), io.io(), clock);
+  sender.start(sender_events.handlers());
+  ASSERT_TRUE(wait_for([&] { return sender.connected(); })) << sender_events.history();
+  const auto count = [&] {
+    std::lock_guard lock(mutex);
+    return commands.size();
+  };
+  // The SUBACK may still be on its way: send until one arrives.
+  ASSERT_TRUE(wait_for([&] {
+    sender.publish("edgegw/gw-tls/commands/ping", R"({"id":"1"})", 1);
+    return wait_for([&] { return count() >= 1; }, milliseconds(200));
+  }));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(commands[0].topic, "edgegw/gw-tls/commands/ping");
+    EXPECT_EQ(commands[0].payload, R"({"id":"1"})");
+    EXPECT_EQ(others, 0u) << "only the handler whose filter matches";
+  }
+
+  broker.stop();
+  broker.start();
+  ASSERT_TRUE(wait_for([&] { return listener.connected() && sender.connected(); }))
+      << events.history();
+  const auto before = count();
+  ASSERT_TRUE(wait_for([&] {
+    sender.publish("edgegw/gw-tls/commands/status", R"({"id":"2"})", 2);
+    return wait_for([&] { return count() > before; }, milliseconds(200));
+  })) << "subscribed again on the new connection, with no help";
+  sender.stop();
+  listener.stop();
 }
 
 TEST_F(MqttTls, DeviceCertFromAnotherCaIsRefused) {
