@@ -11,6 +11,7 @@
 #include "gateway/api/auth.h"
 #include "gateway/process_stats.h"
 #include "gateway/scale/calibration_setting.h"
+#include "gateway/status_document.h"
 #include "gateway/uplink/directory_transport.h"
 #include "gateway/uplink/mqtt_transport.h"
 
@@ -68,7 +69,7 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
                       .refused_retry = std::chrono::seconds(config_.uplink.refused_retry_s)},
       [this](const Uplink::Published& message) {
         const auto bytes = static_cast<std::int64_t>(message.payload_bytes);
-        if (message.alarm) {
+        if (!message.bundle) {
           tally_->add_message(bytes, {.topic = message.topic});
         } else {
           tally_->add_bundle(bytes, {.topic = message.topic},
@@ -77,6 +78,7 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
       },
       [this](std::int64_t alarm_id) { ingest_->alarm_board().published(alarm_id); });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
+  listen_for_commands();
   api::ApiAuth auth = api::load_api_auth(config_.api);
   if (!auth.token) {
     spdlog::warn(
@@ -100,6 +102,23 @@ std::unique_ptr<Transport> Gateway::make_transport() {
     return std::make_unique<DirectoryTransport>(config_.uplink.directory);
   }
   return std::make_unique<MqttTransport>(profile_, io_, clock_);
+}
+
+void Gateway::listen_for_commands() {
+  if (profile_.command_filter.empty()) return;
+  commands_ = std::make_unique<cloud::CommandProcessor>(
+      cloud::CommandOptions{.dialect = profile_.provider == "azure"
+                                           ? cloud::CommandDialect::azure_methods
+                                           : cloud::CommandDialect::topic_json,
+                            .response_topic = profile_.response_topic},
+      cloud::CommandActions{
+          .status = [this] { return boost::json::value(status_document(status())); },
+          .set_armed = [this](bool armed) { set_armed(armed); },
+          .flush = [this] { flush(); }},
+      clock_);
+  transport_->subscribe(profile_.command_filter, [this](const InboundMessage& message) {
+    if (auto reply = commands_->handle(message)) uplink_->respond(reply->topic, reply->payload);
+  });
 }
 
 std::int64_t Gateway::naive_message_bytes() const {
@@ -289,6 +308,7 @@ GatewayStatus Gateway::status() const {
   status.armed = ingest_->armed();
   status.uplink_reconnects = uplink.reconnects;
   status.publishes_refused = uplink.publishes_refused;
+  if (commands_) status.commands = commands_->stats();
   status.last_refusal = uplink.last_refusal;
   status.mqtt_version = config_.uplink.directory.empty() ? profile_.mqtt_version : 0;
   status.inflight_bundles = uplink.inflight;

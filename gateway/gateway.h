@@ -14,6 +14,7 @@
 #include "gateway/api/api_backend.h"
 #include "gateway/api/http_server.h"
 #include "gateway/billing/cost_model.h"
+#include "gateway/cloud/commands.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
 #include "gateway/model/clock.h"
@@ -78,6 +79,8 @@ class Gateway final : public api::ApiBackend {
   /// Puts the load cells' stored tare and calibration in use.
   void restore_calibrations();
   std::unique_ptr<Transport> make_transport();
+  /// Subscribes the command processor to the provider's command topic.
+  void listen_for_commands();
   /// Time-based rules (stale series, offline adapters) look at the clock once a second.
   void schedule_rule_tick();
   static constexpr std::chrono::seconds kRuleTick{1};
@@ -99,6 +102,7 @@ class Gateway final : public api::ApiBackend {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<billing::BillingTally> tally_;
   std::unique_ptr<Uplink> uplink_;
+  std::unique_ptr<cloud::CommandProcessor> commands_;  // null when commands are off
   std::unique_ptr<api::HttpServer> api_;
   bool started_ = false;
 };

@@ -219,6 +219,18 @@ std::string render_metrics(const GatewayStatus& s,
            "messages are kept and sent again after uplink.refused_retry_s.",
            s.publishes_refused);
 
+  m.family("edgegw_commands_total", "counter",
+           "Commands from the cloud answered, by status (200, 400 malformed, 404 unknown, 500).");
+  for (const auto& [code, count] : s.commands.by_status) {
+    m.sample(count, {{"status", std::to_string(code)}});
+  }
+  m.single("edgegw_commands_duplicate_total", "counter",
+           "Command requests whose id was seen within five minutes: answered again, not run.",
+           s.commands.duplicates);
+  m.single("edgegw_commands_dropped_total", "counter",
+           "Command requests dropped unanswered: malformed, with no id to answer under.",
+           s.commands.dropped);
+
   m.family("edgegw_alarms_raised_total", "counter", "Alarms raised and stored, by kind.");
   for (const auto& [kind, count] : s.alarms_raised_by_kind) m.sample(count, {{"kind", kind}});
   m.single("edgegw_alarms_published_total", "counter", "Alarms the broker acknowledged.",

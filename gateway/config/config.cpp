@@ -86,6 +86,15 @@ const OptionTable<UplinkOptions>& uplink_option_table() {
       {.key = "alarm_topic",
        .member = &UplinkOptions::alarm_topic,
        .description = "Topic for alarms; {gateway_id} is replaced."},
+      {.key = "command_topic",
+       .member = &UplinkOptions::command_topic,
+       .description = "Topic filter the gateway takes commands on (ping, status, arm, disarm, "
+                      "flush), the command's name being the last level; {gateway_id} is "
+                      "replaced. Empty: no commands. Provider azure uses IoT Hub direct "
+                      "methods instead and ignores it."},
+      {.key = "response_topic",
+       .member = &UplinkOptions::response_topic,
+       .description = "Topic the answers to commands go to; {gateway_id} is replaced."},
       {.key = "directory",
        .member = &UplinkOptions::directory,
        .description = "If set, write each bundle as a file <bundle_seq>.bundle into this "

@@ -37,6 +37,8 @@ struct UplinkOptions {
   std::string password_file;
   std::string telemetry_topic = "edgegw/{gateway_id}/telemetry";
   std::string alarm_topic = "edgegw/{gateway_id}/alarms";
+  std::string command_topic = "edgegw/{gateway_id}/commands/+";  ///< "": no commands
+  std::string response_topic = "edgegw/{gateway_id}/responses";
   std::string directory;
   std::int64_t inflight_window = 16;
   std::int64_t keepalive_s = 30;

@@ -220,6 +220,12 @@ CloudProfile resolve_profile(const GatewayConfig& config) {
     profile.telemetry_topic = std::move(topics.telemetry_topic);
     profile.alarm_topic = std::move(topics.alarm_topic);
   }
+  if (provider == billing::Provider::azure) {
+    profile.command_filter = "$iothub/methods/POST/#";
+  } else if (!config.uplink.command_topic.empty()) {
+    profile.command_filter = config.expand_topic(config.uplink.command_topic);
+    profile.response_topic = config.expand_topic(config.uplink.response_topic);
+  }
   switch (provider.value_or(billing::Provider::generic)) {
     case billing::Provider::aws:
       resolve_aws(config, profile, problems);

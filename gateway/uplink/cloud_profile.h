@@ -37,6 +37,10 @@ struct CloudProfile {
 
   std::string telemetry_topic;
   std::string alarm_topic;
+  /// Where commands come from (an MQTT filter; empty: none) and their answers go; azure:
+  /// direct methods, answered on the topic each one names.
+  std::string command_filter;
+  std::string response_topic;
   /// How the provider meters every message sent to it.
   billing::MeteringModel metering = billing::MeteringModel::generic(5120);
   std::size_t max_payload_bytes = 0;  ///< the largest payload the provider accepts

@@ -9,6 +9,8 @@ namespace edgegw {
 
 /// Publish tokens: a bundle's token is its bundle_seq; an alarm's is its id with this bit set.
 inline constexpr std::uint64_t kAlarmTokenBit = std::uint64_t{1} << 63;
+/// A command's answer: a counter with this bit set.
+inline constexpr std::uint64_t kResponseTokenBit = std::uint64_t{1} << 62;
 
 /// How one publish ended, as the uplink acts on it.
 struct PublishResult {

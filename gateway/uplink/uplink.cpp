@@ -106,6 +106,50 @@ void Uplink::alarm_raised() {
   wake_.notify_all();
 }
 
+void Uplink::respond(std::string topic, std::string payload) {
+  {
+    std::lock_guard lock(mutex_);
+    if (responses_.size() >= kMaxResponsesQueued) responses_.pop_front();
+    responses_.push_back({std::move(topic), std::move(payload)});
+    response_added_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Uplink::publish_responses() {
+  std::deque<Response> responses;
+  {
+    std::lock_guard lock(mutex_);
+    responses.swap(responses_);
+  }
+  bool sent = false;
+  while (!responses.empty()) {
+    const Response& response = responses.front();
+    const auto now = clock_.monotonic();
+    if (shaper_.delay(response.payload.size(), now) > 0ns) break;
+    shaper_.take(response.payload.size(), now);
+    if (!transport_.publish(response.topic, response.payload,
+                            kResponseTokenBit | ++next_response_)) {
+      break;
+    }
+    if (on_published_) {
+      on_published_({.topic = response.topic,
+                     .payload_bytes = response.payload.size(),
+                     .readings = 0,
+                     .bundle = false});
+    }
+    responses.pop_front();
+    sent = true;
+  }
+  if (!responses.empty()) {
+    // Not sent yet: back in front of anything that came meanwhile.
+    std::lock_guard lock(mutex_);
+    responses_.insert(responses_.begin(), responses.begin(), responses.end());
+    while (responses_.size() > kMaxResponsesQueued) responses_.pop_front();
+  }
+  return sent;
+}
+
 void Uplink::post(Event event) {
   event.at = clock_.monotonic();
   {
@@ -241,7 +285,7 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
   }
   if (on_published_) {
     on_published_(
-        {.topic = topic, .payload_bytes = payload.size(), .readings = readings, .alarm = !bundle});
+        {.topic = topic, .payload_bytes = payload.size(), .readings = readings, .bundle = bundle});
   }
   if (bundle) {
     if (auto packed = packed_readings_.find(token); packed != packed_readings_.end()) {
@@ -372,14 +416,15 @@ std::chrono::nanoseconds Uplink::step() {
     events.swap(events_);
     if (alarm_raised_) alarms_dirty_ = true;
     if (flush_) flush_pending_ = true;
-    alarm_raised_ = flush_ = false;
+    alarm_raised_ = flush_ = response_added_ = false;
   }
   for (const auto& event : events) handle(event);
   delete_acked();  // every ack of this round in one transaction
 
   std::chrono::nanoseconds wait = kIdleTick;
   if (connected_) {
-    bool progressed = publish_alarms();
+    bool progressed = publish_responses();
+    progressed = publish_alarms() || progressed;
     auto bundle_wait = publish_bundle();
     wait = progressed || !bundle_wait ? 0ns : *bundle_wait;
   }
@@ -396,8 +441,9 @@ void Uplink::run() {
     std::unique_lock lock(mutex_);
     if (!running_) return;
     if (wait > 0ns) {
-      wake_.wait_for(lock, wait,
-                     [this] { return !running_ || !events_.empty() || flush_ || alarm_raised_; });
+      wake_.wait_for(lock, wait, [this] {
+        return !running_ || !events_.empty() || flush_ || alarm_raised_ || response_added_;
+      });
       if (!running_) return;
     }
   }

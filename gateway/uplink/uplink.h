@@ -75,8 +75,8 @@ class Uplink {
   struct Published {
     std::string_view topic;
     std::size_t payload_bytes = 0;
-    std::size_t readings = 0;  ///< of a bundle packed now; 0 for a resend or an alarm
-    bool alarm = false;
+    std::size_t readings = 0;  ///< of a bundle packed now; 0 for a resend or a single message
+    bool bundle = true;        ///< false: one message of its own (an alarm, a command's answer)
   };
   /// Called (on the uplink thread) for every message the transport took.
   using PublishedHook = std::function<void(const Published&)>;
@@ -98,6 +98,12 @@ class Uplink {
   void request_flush();
   /// An alarm was added to the buffer: publish it now.
   void alarm_raised();
+  /// Publishes a command's answer ahead of everything else, through the same rate shaper, at
+  /// most once: an answer lost with its connection is not sent again (the cloud asks again and
+  /// the command processor answers from memory). While the connection is down the newest
+  /// kMaxResponsesQueued wait. Callable from any thread.
+  void respond(std::string topic, std::string payload);
+  static constexpr std::size_t kMaxResponsesQueued = 64;
 
   /// Does what can be done now: handles transport events, publishes pending alarms, re-sends
   /// and publishes bundles while the window and the rate limits allow. Returns the time to
@@ -132,6 +138,7 @@ class Uplink {
   /// Deletes the rows of every bundle acknowledged since the last call, in one transaction.
   void delete_acked();
   bool publish_alarms();
+  bool publish_responses();
   /// Publishes one bundle if one is due (returns nothing: call again), else how long to wait.
   std::optional<std::chrono::nanoseconds> publish_bundle();
   bool send(Outstanding entry, std::uint64_t token, const std::string& topic,
@@ -180,6 +187,13 @@ class Uplink {
   std::deque<Event> events_;
   bool flush_ = false;
   bool alarm_raised_ = false;
+  struct Response {
+    std::string topic;
+    std::string payload;
+  };
+  std::deque<Response> responses_;
+  bool response_added_ = false;      // wakes the thread; responses_ may wait out the shaper
+  std::uint64_t next_response_ = 0;  // touched only by the thread running step()
   bool running_ = false;
   bool transport_started_ = false;
   Stats stats_;

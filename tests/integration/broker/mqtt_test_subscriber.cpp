@@ -73,6 +73,15 @@ bool MqttTestSubscriber::wait_until_subscribed(std::chrono::milliseconds deadlin
   return changed_.wait_for(lock, deadline, [&] { return subscribed_; });
 }
 
+bool MqttTestSubscriber::publish(const std::string& topic, const std::string& payload) {
+  try {
+    return client_->publish(topic, payload.data(), payload.size(), 1, false)
+        ->wait_for(std::chrono::seconds(10));
+  } catch (const mqtt::exception&) {
+    return false;
+  }
+}
+
 bool MqttTestSubscriber::subscribed() const {
   std::lock_guard lock(mutex_);
   return subscribed_;

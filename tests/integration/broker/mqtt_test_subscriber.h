@@ -38,6 +38,9 @@ class MqttTestSubscriber {
   /// Waits until connected and subscribed (after a broker restart, say).
   bool wait_until_subscribed(std::chrono::milliseconds deadline = std::chrono::seconds(20));
   bool subscribed() const;
+  /// Publishes at QoS 1 on the subscriber's own connection and waits for the PUBACK; false if
+  /// it did not come (not connected, say).
+  bool publish(const std::string& topic, const std::string& payload);
   std::vector<ReceivedMessage> messages() const;
   std::size_t count() const;
 

@@ -1,0 +1,73 @@
+#include "gateway/status_document.h"
+
+#include <boost/json.hpp>
+
+namespace edgegw {
+
+namespace json = boost::json;
+
+boost::json::object status_document(const GatewayStatus& s) {
+  json::object dropped;
+  for (const auto& [reason, count] : s.buffer.dropped) dropped[reason] = count;
+  json::object alarms_dropped;
+  for (const auto& [reason, count] : s.buffer.alarms_dropped) alarms_dropped[reason] = count;
+  json::object rejected;
+  for (const auto& [reason, count] : s.readings_rejected) rejected[reason] = count;
+  json::array adapters;
+  for (const auto& adapter : s.adapters) {
+    adapters.push_back(json::object{{"name", adapter.name},
+                                    {"type", adapter.type},
+                                    {"state", adapter.health.up ? "up" : "down"},
+                                    {"errors", adapter.health.errors},
+                                    {"last_error", adapter.health.last_error}});
+  }
+  const std::int64_t oldest_age_s = s.buffer.oldest_ts_ms > 0 && s.now_ms >= s.buffer.oldest_ts_ms
+                                        ? (s.now_ms - s.buffer.oldest_ts_ms) / 1000
+                                        : 0;
+  json::object by_status;
+  for (const auto& [code, count] : s.commands.by_status) by_status[std::to_string(code)] = count;
+  json::object commands{{"received", s.commands.received},
+                        {"answered", by_status},
+                        {"duplicates", s.commands.duplicates},
+                        {"dropped", s.commands.dropped}};
+  json::object uplink{{"provider", s.provider},
+                      {"connected", s.uplink_connected},
+                      {"reconnects", s.uplink_reconnects},
+                      {"inflight_bundles", s.inflight_bundles}};
+  uplink["last_error"] =
+      s.uplink_last_error.empty() ? json::value(nullptr) : json::value(s.uplink_last_error);
+  uplink["mqtt_version"] = s.mqtt_version == 5   ? json::value("5")
+                           : s.mqtt_version == 4 ? json::value("3.1.1")
+                                                 : json::value(nullptr);
+  uplink["publishes_refused"] = s.publishes_refused;
+  uplink["last_refusal"] =
+      s.last_refusal.empty() ? json::value(nullptr) : json::value(s.last_refusal);
+  return json::object{
+      {"version", s.version},
+      {"gateway_id", s.gateway_id},
+      {"now_ms", s.now_ms},
+      {"uptime_s", s.uptime_s},
+      {"armed", s.armed},
+      {"storage_ok", s.storage_ok},
+      {"uplink", std::move(uplink)},
+      {"readings", json::object{{"accepted", s.readings_accepted}, {"rejected", rejected}}},
+      {"buffer", json::object{{"readings", s.buffer.readings},
+                              {"bytes", s.buffer.bytes},
+                              {"oldest_ts_ms", s.buffer.oldest_ts_ms},
+                              {"oldest_age_s", oldest_age_s},
+                              {"inflight_bundles", s.buffer.inflight_bundles},
+                              {"alarms_pending", s.buffer.alarms_pending},
+                              {"dropped", dropped},
+                              {"alarms_dropped", alarms_dropped}}},
+      {"bundles", json::object{{"published", s.bundles_published},
+                               {"acked", s.bundles_acked},
+                               {"payload_bytes", s.bundle_payload_bytes},
+                               {"readings_acked", s.readings_acked}}},
+      {"billing",
+       json::object{{"billable_units", s.billable_units}, {"naive_units", s.naive_units}}},
+      {"alarms", json::object{{"raised", s.alarms_raised}, {"published", s.alarms_published}}},
+      {"adapters", std::move(adapters)},
+      {"commands", std::move(commands)}};
+}
+
+}  // namespace edgegw
