@@ -9,6 +9,7 @@ source "$(dirname "$0")/sim_config.sh"
 "$build/bench/edgegw_drain_bench" ${BENCH_ARGS:-}
 "$build/bench/edgegw_modbus_bench" ${BENCH_ARGS:-}
 bash "$(dirname "$0")/api_bench.sh" "$build"
+bash "$(dirname "$0")/cpu_bench.sh" "$build"
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
