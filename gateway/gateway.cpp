@@ -21,23 +21,11 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
     : config_(std::move(config)),
       profile_(resolve_profile(config_)),
       clock_(clock),
-      started_ms_(clock.wall_ms()),
       io_work_(io_.get_executor()) {
   buffer_ = SqliteBuffer::open(config_.storage, clock_);
   ingest_ = std::make_unique<Ingest>(*buffer_, clock_, config_.ingest.max_future_s * 1000,
                                      config_.ingest.max_past_days * 86'400'000, config_.rules);
-  for (const auto& adapter_config : config_.adapters) {
-    OptionErrors errors;
-    auto adapter = create_adapter(adapter_config.type, adapter_config.values, adapter_config.lists,
-                                  AdapterContext{clock_, hardware}, errors);
-    if (!adapter) {
-      throw ConfigError("adapter " + adapter_config.name + ": " +
-                        (errors.empty() ? "cannot be built"
-                                        : errors.front().first + " " + errors.front().second) +
-                        "\n");
-    }
-    adapters_.push_back(std::move(adapter));
-  }
+  build_adapters(hardware);
   register_series();
   restore_calibrations();
   ingest_->set_adapter_up([this](const std::string& name) {
@@ -79,6 +67,15 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
       [this](std::int64_t alarm_id) { ingest_->alarm_board().published(alarm_id); });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
   listen_for_commands();
+  status_ = std::make_unique<StatusCollector>(config_, profile_, clock_,
+                                              StatusSources{.buffer = *buffer_,
+                                                            .ingest = *ingest_,
+                                                            .uplink = *uplink_,
+                                                            .tally = *tally_,
+                                                            .adapters = adapters_,
+                                                            .commands = commands_.get()});
+  local_api_ =
+      std::make_unique<LocalApi>(config_, *buffer_, *ingest_, *uplink_, adapters_, *status_);
   api::ApiAuth auth = api::load_api_auth(config_.api);
   if (!auth.token) {
     spdlog::warn(
@@ -88,8 +85,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
   }
   api_ = std::make_unique<api::HttpServer>(
       io_,
-      api::make_api_router(
-          *this, {.auth = std::move(auth), .uplink_is_mqtt = config_.uplink.directory.empty()}),
+      api::make_api_router(*local_api_, {.auth = std::move(auth),
+                                         .uplink_is_mqtt = config_.uplink.directory.empty()}),
       api::server_options(config_.api));
 }
 
@@ -104,6 +101,21 @@ std::unique_ptr<Transport> Gateway::make_transport() {
   return std::make_unique<MqttTransport>(profile_, io_, clock_);
 }
 
+void Gateway::build_adapters(const AdapterHardware& hardware) {
+  for (const auto& adapter_config : config_.adapters) {
+    OptionErrors errors;
+    auto adapter = create_adapter(adapter_config.type, adapter_config.values, adapter_config.lists,
+                                  AdapterContext{clock_, hardware}, errors);
+    if (!adapter) {
+      throw ConfigError("adapter " + adapter_config.name + ": " +
+                        (errors.empty() ? "cannot be built"
+                                        : errors.front().first + " " + errors.front().second) +
+                        "\n");
+    }
+    adapters_.push_back(std::move(adapter));
+  }
+}
+
 void Gateway::listen_for_commands() {
   if (profile_.command_filter.empty()) return;
   commands_ = std::make_unique<cloud::CommandProcessor>(
@@ -113,8 +125,8 @@ void Gateway::listen_for_commands() {
                             .response_topic = profile_.response_topic},
       cloud::CommandActions{
           .status = [this] { return boost::json::value(status_document(status())); },
-          .set_armed = [this](bool armed) { set_armed(armed); },
-          .flush = [this] { flush(); }},
+          .set_armed = [this](bool armed) { ingest_->set_armed(armed); },
+          .flush = [this] { uplink_->request_flush(); }},
       clock_);
   transport_->subscribe(profile_.command_filter, [this](const InboundMessage& message) {
     if (auto reply = commands_->handle(message)) uplink_->respond(reply->topic, reply->payload);
@@ -170,37 +182,6 @@ void Gateway::restore_calibrations() {
   }
 }
 
-void Gateway::calibrate_scale(std::string_view name, std::optional<double> known_grams,
-                              std::function<void(api::ScaleReply)> done) {
-  using Status = api::ScaleReply::Status;
-  Adapter* adapter = nullptr;
-  for (const auto& candidate : adapters_) {
-    if (candidate->name() == name) adapter = candidate.get();
-  }
-  if (!adapter) return done({.status = Status::unknown_adapter, .outcome = {}});
-  Weigher* weigher = adapter->weigher();
-  if (!weigher) return done({.status = Status::not_a_scale, .outcome = {}});
-  api::ScaleReply reply{
-      .status = Status::done,
-      .outcome = known_grams ? weigher->calibrate(*known_grams) : weigher->tare()};
-  if (!reply.outcome.ok) {
-    reply.status = Status::refused;
-    return done(std::move(reply));
-  }
-  spdlog::info("adapter {}: {} (offset {}, scale {} counts/g)", name,
-               known_grams ? "calibrated" : "tared", reply.outcome.calibration.offset,
-               reply.outcome.calibration.scale);
-  // Stored on the storage thread, in the order the requests came; the answer waits for it.
-  buffer_->post([this, key = calibration_setting_name(name), reply = std::move(reply),
-                 done = std::move(done)]() mutable {
-    if (!buffer_->store_setting(key, calibration_setting_value(reply.outcome.calibration))) {
-      spdlog::error("{}: storage refused it; it holds until a restart only", key);
-      reply.status = api::ScaleReply::Status::not_stored;
-    }
-    done(std::move(reply));
-  });
-}
-
 void Gateway::start() {
   if (started_) return;
   started_ = true;
@@ -236,122 +217,6 @@ void Gateway::stop() {
   io_work_.reset();
   io_.stop();
   io_thread_.join();
-}
-
-std::vector<api::SensorLatest> Gateway::latest() const {
-  std::vector<api::SensorLatest> out;
-  for (const auto& reading : ingest_->recent().latest()) {
-    auto info = buffer_->catalog().find(reading.series);
-    if (!info) continue;
-    out.push_back({.series = info->spec.name,
-                   .unit = info->spec.unit,
-                   .ts_ms = reading.ts_ms,
-                   .value = reading.value});
-  }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.series < b.series; });
-  return out;
-}
-
-std::optional<std::vector<api::SensorPoint>> Gateway::history(std::string_view series,
-                                                              std::int64_t since_ms,
-                                                              std::size_t limit) const {
-  auto info = buffer_->catalog().find(std::string(series));
-  if (!info) return std::nullopt;
-  std::vector<api::SensorPoint> points;
-  if (auto window = ingest_->recent().window(info->id, since_ms, limit)) {
-    for (const auto& r : *window) points.push_back({.ts_ms = r.ts_ms, .value = r.value});
-  }
-  return points;
-}
-
-std::vector<api::AlarmView> Gateway::alarms() const {
-  std::vector<api::AlarmView> out;
-  for (const auto& entry : ingest_->alarm_board().entries()) {
-    out.push_back({.id = entry.alarm.id,
-                   .kind = entry.alarm.kind,
-                   .series = entry.alarm.series,
-                   .ts_ms = entry.alarm.ts_ms,
-                   .value = entry.alarm.value,
-                   .message = entry.alarm.message,
-                   .acked = entry.acknowledged,
-                   .published = entry.published,
-                   .alarm_state = std::string(alarm_state_name(entry.alarm.state)),
-                   .severity = std::string(severity_name(entry.alarm.severity)),
-                   .threshold = entry.alarm.threshold,
-                   .first_ts_ms = entry.alarm.first_ts_ms});
-  }
-  return out;
-}
-
-GatewayStatus Gateway::status() const {
-  GatewayStatus status;
-  status.version = EDGEGW_VERSION;
-  status.gateway_id = config_.gateway.gateway_id;
-  status.provider = config_.uplink.provider;
-  status.now_ms = clock_.wall_ms();
-  status.uptime_s = (status.now_ms - started_ms_) / 1000;
-  status.readings_accepted = ingest_->accepted();
-  for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
-    auto reason = static_cast<RejectReason>(i);
-    status.readings_rejected[std::string(reject_reason_name(reason))] = ingest_->rejected(reason);
-  }
-  status.buffer = buffer_->stats();
-  const Uplink::Stats uplink = uplink_->stats();
-  status.bundles_published = uplink.bundles_published;
-  status.bundles_acked = uplink.bundles_acked;
-  status.bundle_payload_bytes = uplink.payload_bytes_acked;
-  status.readings_acked = uplink.readings_acked;
-  status.uplink_connected = uplink.connected;
-  status.uplink_last_error = uplink.last_error;
-  status.storage_ok = ingest_->storage_ok();
-  status.armed = ingest_->armed();
-  status.uplink_reconnects = uplink.reconnects;
-  status.publishes_refused = uplink.publishes_refused;
-  if (commands_) status.commands = commands_->stats();
-  status.last_refusal = uplink.last_refusal;
-  status.mqtt_version = config_.uplink.directory.empty() ? profile_.mqtt_version : 0;
-  status.inflight_bundles = uplink.inflight;
-  status.bundle_bytes = uplink.bundle_bytes;
-  status.bundle_latency_s = uplink.bundle_latency_s;
-  status.alarm_latency_s = uplink.alarm_latency_s;
-  status.alarms_raised = ingest_->alarms_raised();
-  status.alarms_raised_by_kind = ingest_->alarms_raised_by_kind();
-  status.alarms_published = uplink.alarms_acked;
-  const billing::TallyTotals billing = tally_->totals();
-  status.billable_units = billing.billable_units;
-  status.naive_units = billing.naive_units;
-  status.metering_rule = profile_.metering.describe();
-  status.metering_unit_bytes = profile_.metering.unit_bytes();
-  status.full_bundle =
-      profile_.metering.metered(static_cast<std::int64_t>(profile_.payload_budget_bytes()),
-                                {.topic = profile_.telemetry_topic});
-  for (std::size_t i = 0; i < adapters_.size(); ++i) {
-    status.adapters.push_back({.name = adapters_[i]->name(),
-                               .type = config_.adapters[i].type,
-                               .health = adapters_[i]->health()});
-  }
-  return status;
-}
-
-std::string Gateway::status_line() const {
-  const GatewayStatus status = this->status();
-  std::uint64_t rejected = 0;
-  for (const auto& [reason, count] : status.readings_rejected) rejected += count;
-  std::ostringstream line;
-  line << (status.uplink_connected ? "connected" : "offline") << "; accepted "
-       << status.readings_accepted << ", rejected " << rejected << ", buffered "
-       << status.buffer.readings << "; bundles acked " << status.bundles_acked << " ("
-       << status.readings_acked << " readings, " << status.bundle_payload_bytes
-       << " bytes), in flight " << status.inflight_bundles << "; alarms " << status.alarms_raised
-       << " raised, " << status.alarms_published << " sent; billable units "
-       << status.billable_units << ", one reading per message would bill " << status.naive_units;
-  if (status.billable_units > 0) {
-    line << " (" << std::fixed << std::setprecision(0)
-         << static_cast<double>(status.naive_units) / static_cast<double>(status.billable_units)
-         << "x more)";
-  }
-  return line.str();
 }
 
 }  // namespace edgegw

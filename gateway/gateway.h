@@ -17,8 +17,10 @@
 #include "gateway/cloud/commands.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
+#include "gateway/local_api.h"
 #include "gateway/model/clock.h"
 #include "gateway/status.h"
+#include "gateway/status_collector.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "gateway/uplink/transport.h"
 #include "gateway/uplink/uplink.h"
@@ -28,15 +30,16 @@
 namespace edgegw {
 
 /// The daemon's components, wired in the order data flows through them:
-/// adapters → ingest → buffer → uplink → transport. It only wires; each part is tested on
-/// its own. One io_context thread runs the transport's timers and callbacks; the uplink and
-/// the storage have threads of their own, so the io_context never waits for SQLite.
-class Gateway final : public api::ApiBackend {
+/// adapters → ingest → buffer → uplink → transport, and the command processor and the local
+/// API beside them. It only wires; each part is tested on its own. One io_context thread runs
+/// the transport's timers and callbacks and the API; the uplink and the storage have threads of
+/// their own, so the io_context never waits for SQLite.
+class Gateway final {
  public:
   /// Opens the buffer and builds every component, the adapters on `hardware` (tests pass
   /// fakes). Throws on a config the gateway cannot run with (StorageError, ConfigError).
   Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware = system_hardware());
-  ~Gateway() override;
+  ~Gateway();
 
   void start();
   /// Stops the adapters first so nothing new arrives, then the uplink and the io_context;
@@ -46,35 +49,23 @@ class Gateway final : public api::ApiBackend {
   /// Stores an alarm and publishes it ahead of all telemetry.
   void raise_alarm(Alarm alarm) { ingest_->raise_alarm(std::move(alarm)); }
 
-  GatewayStatus status() const override;
-  std::vector<ReadingProblem> check(std::span<const NamedReading> batch) const override {
-    return ingest_->check(batch);
-  }
-  void submit(std::vector<NamedReading> batch, std::function<void(SubmitResult)> done) override {
-    ingest_->submit(std::move(batch), std::move(done));
-  }
-  std::vector<api::SensorLatest> latest() const override;
-  std::optional<std::vector<api::SensorPoint>> history(std::string_view series,
-                                                       std::int64_t since_ms,
-                                                       std::size_t limit) const override;
-  std::vector<api::AlarmView> alarms() const override;
-  bool ack_alarm(std::int64_t id) override { return ingest_->alarm_board().acknowledge(id); }
+  GatewayStatus status() const { return status_->collect(); }
+  /// One line for the log: what came in, what is waiting, what went out and what it cost.
+  std::string status_line() const { return status_->line(); }
+  /// What the local API serves, for tests that skip HTTP.
+  api::ApiBackend& api() { return *local_api_; }
   /// Closes the open bundle now.
-  void flush() override { uplink_->request_flush(); }
-  void set_armed(bool armed) override { ingest_->set_armed(armed); }
-  std::string config_json() const override { return config_to_json(config_); }
-  void calibrate_scale(std::string_view adapter, std::optional<double> known_grams,
-                       std::function<void(api::ScaleReply)> done) override;
+  void flush() { uplink_->request_flush(); }
 
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }
-  /// One line for the log: what came in, what is waiting, what went out and what it cost.
-  std::string status_line() const;
 
   SqliteBuffer& buffer() { return *buffer_; }
   Ingest& ingest() { return *ingest_; }
 
  private:
+  void build_adapters(const AdapterHardware& hardware);
+  /// Configured series first (their unit and resolution win), then each adapter's.
   void register_series();
   /// Puts the load cells' stored tare and calibration in use.
   void restore_calibrations();
@@ -89,7 +80,6 @@ class Gateway final : public api::ApiBackend {
   GatewayConfig config_;
   CloudProfile profile_;  // the provider's rules resolved once: endpoint, topics, unit, limits
   Clock& clock_;
-  const std::int64_t started_ms_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> io_work_;
   std::thread io_thread_;
@@ -103,6 +93,8 @@ class Gateway final : public api::ApiBackend {
   std::unique_ptr<billing::BillingTally> tally_;
   std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<cloud::CommandProcessor> commands_;  // null when commands are off
+  std::unique_ptr<StatusCollector> status_;
+  std::unique_ptr<LocalApi> local_api_;
   std::unique_ptr<api::HttpServer> api_;
   bool started_ = false;
 };

@@ -4,6 +4,13 @@
 #include <vector>
 
 namespace edgegw {
+namespace {
+
+/// Counts a known weight must move the reading from the tare by: an HX711 at gain 128 wanders
+/// by tens of counts with nothing on it.
+constexpr double kMinCalibrationCounts = 100;
+
+}  // namespace
 
 Hx711Scale::Hx711Scale(std::int64_t samples, std::chrono::milliseconds timeout,
                        ScaleCalibration calibration)
@@ -160,7 +167,8 @@ CalibrationOutcome Hx711Source::calibrate(double known_grams) {
   } else if (const auto raw = recent_raw(outcome.error)) {
     ScaleCalibration calibration = scale_.calibration();
     const double scale = (*raw - calibration.offset) / known_grams;
-    if (scale == 0.0) {
+    // A few counts either side of the tare are the part's noise, not a weight.
+    if (std::abs(*raw - calibration.offset) < kMinCalibrationCounts) {
       outcome.error = "the load reads as the tare: is the known weight on the scale?";
     } else {
       calibration.scale = scale;

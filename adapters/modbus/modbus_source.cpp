@@ -88,12 +88,14 @@ ClientResult ModbusSource::read_block(const ReadBlock& block) {
   return {.kind = ClientResult::Kind::bad_response, .message = "unknown table"};
 }
 
-SourceRead ModbusSource::read(std::vector<Reading>& out, const StopSignal&) {
+SourceRead ModbusSource::read(std::vector<Reading>& out, const StopSignal& stop) {
   assert(ids_.size() == options_.registers.size());
   SourceRead result;
   std::size_t good_blocks = 0;
-  bool timed_out = false;
+  std::size_t timeouts = 0;
   for (const auto& block : blocks_) {
+    // Each request may wait timeout_ms: a stop does not wait for the whole map.
+    if (stop.stopping()) return result;
     const ClientResult answer = read_block(block);
     if (!answer.ok()) {
       result.errors.push_back(describe_failure(&block, answer));
@@ -101,7 +103,7 @@ SourceRead ModbusSource::read(std::vector<Reading>& out, const StopSignal&) {
         result.lost = true;
         return result;
       }
-      timed_out = timed_out || answer.kind == ClientResult::Kind::timeout;
+      if (answer.kind == ClientResult::Kind::timeout) ++timeouts;
       continue;
     }
     ++good_blocks;
@@ -118,7 +120,7 @@ SourceRead ModbusSource::read(std::vector<Reading>& out, const StopSignal&) {
   }
   // Every block timing out looks like a device or a TCP connection that is gone without
   // saying so (a half-open socket, a cable pulled): open the link afresh, after the backoff.
-  result.lost = good_blocks == 0 && timed_out;
+  result.lost = good_blocks == 0 && timeouts == blocks_.size();
   return result;
 }
 

@@ -31,7 +31,7 @@ class ModbusSource final : public Source {
   std::string open() override;
   void close() override { client_->close(); }
   /// Appends one reading per point of every block that was read, stamped with the wall time
-  /// its answer arrived.
+  /// its answer arrived. A stop asked between blocks ends the read there.
   SourceRead read(std::vector<Reading>& out, const StopSignal& stop) override;
   /// One poll interval after the last read started; at once if that overran it.
   ReadDue next_read(std::chrono::steady_clock::time_point started) const override;

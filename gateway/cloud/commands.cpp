@@ -32,8 +32,7 @@ Request parse_topic_json(const InboundMessage& message) {
   }
   const json::object* object = body.if_object();
   const json::value* id = object ? object->if_contains("id") : nullptr;
-  if (!id || !id->is_string() || id->as_string().empty() ||
-      id->as_string().size() > kMaxIdBytes) {
+  if (!id || !id->is_string() || id->as_string().empty() || id->as_string().size() > kMaxIdBytes) {
     request.problem = R"(the request has no "id" (a string of 1 to 256 bytes))";
     return request;
   }
@@ -91,8 +90,9 @@ void CommandProcessor::drop(const std::string& why, const std::string& topic) {
   std::uint64_t held_back = 0;
   if (drop_log_.should_log(clock_.monotonic(), held_back)) {
     spdlog::warn("commands: dropped a request on {}: {}{}", topic, why,
-                 held_back == 0 ? std::string()
-                                : " (" + std::to_string(held_back) + " more since the last report)");
+                 held_back == 0
+                     ? std::string()
+                     : " (" + std::to_string(held_back) + " more since the last report)");
   }
 }
 
@@ -143,7 +143,8 @@ CommandReply CommandProcessor::answer(const std::string& id, const std::string& 
                            ? json::serialize(result)
                            : json::serialize(json::object{{"error", outcome.error}})};
   }
-  json::object doc{{"id", id}, {"command", command}, {"status", outcome.status}, {"result", result}};
+  json::object doc{
+      {"id", id}, {"command", command}, {"status", outcome.status}, {"result", result}};
   if (outcome.status != 200) doc["error"] = outcome.error;
   return {.topic = options_.response_topic, .payload = json::serialize(doc)};
 }
@@ -162,18 +163,19 @@ std::optional<CommandReply> CommandProcessor::handle(const InboundMessage& messa
   }
   const auto now = clock_.monotonic();
   forget_expired(now);
-  if (auto seen = seen_.find(request.id); seen != seen_.end()) {
+  // Keyed by command and id: an id reused for another command is another request.
+  const std::string key = request.command + '\n' + request.id;
+  if (auto seen = seen_.find(key); seen != seen_.end()) {
     std::lock_guard lock(stats_mutex_);
     ++stats_.duplicates;
     return seen->second.reply;
   }
-  const Outcome outcome =
-      request.problem.empty()
-          ? run(request.command)
-          : Outcome{.status = 400, .result = nullptr, .error = request.problem};
+  const Outcome outcome = request.problem.empty()
+                              ? run(request.command)
+                              : Outcome{.status = 400, .result = nullptr, .error = request.problem};
   CommandReply reply = answer(request.id, request.command, outcome);
-  seen_.emplace(request.id, Remembered{.reply = reply, .at = now});
-  seen_order_.push_back(request.id);
+  seen_.emplace(key, Remembered{.reply = reply, .at = now});
+  seen_order_.push_back(key);
   forget_expired(now);
   {
     std::lock_guard lock(stats_mutex_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -8,8 +9,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include <boost/json/value.hpp>
 
 #include "gateway/model/clock.h"
 #include "gateway/model/log_throttle.h"
@@ -38,8 +37,8 @@ struct CommandActions {
 struct CommandOptions {
   CommandDialect dialect = CommandDialect::topic_json;
   std::string response_topic;  ///< topic_json only
-  /// A request id seen this recently is answered again without running the command twice
-  /// (QoS 1 may deliver a request twice; a cloud may retry).
+  /// A request id seen this recently for the same command is answered again without running
+  /// the command twice (QoS 1 may deliver a request twice; a cloud may retry).
   std::chrono::milliseconds dedupe_window{std::chrono::minutes(5)};
   std::size_t dedupe_max = 1024;  ///< ids remembered at most; the oldest are forgotten first
 };

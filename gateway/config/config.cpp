@@ -90,8 +90,8 @@ const OptionTable<UplinkOptions>& uplink_option_table() {
        .member = &UplinkOptions::command_topic,
        .description = "Topic filter the gateway takes commands on (ping, status, arm, disarm, "
                       "flush), the command's name being the last level; {gateway_id} is "
-                      "replaced. Empty: no commands. Provider azure uses IoT Hub direct "
-                      "methods instead and ignores it."},
+                      "replaced. Empty: no commands. Provider azure takes IoT Hub direct "
+                      "methods instead of this topic; empty turns those off too."},
       {.key = "response_topic",
        .member = &UplinkOptions::response_topic,
        .description = "Topic the answers to commands go to; {gateway_id} is replaced."},

@@ -220,11 +220,18 @@ CloudProfile resolve_profile(const GatewayConfig& config) {
     profile.telemetry_topic = std::move(topics.telemetry_topic);
     profile.alarm_topic = std::move(topics.alarm_topic);
   }
-  if (provider == billing::Provider::azure) {
+  if (config.uplink.command_topic.empty()) {
+    // Commands off, direct methods too.
+  } else if (provider == billing::Provider::azure) {
     profile.command_filter = "$iothub/methods/POST/#";
-  } else if (!config.uplink.command_topic.empty()) {
+  } else {
     profile.command_filter = config.expand_topic(config.uplink.command_topic);
     profile.response_topic = config.expand_topic(config.uplink.response_topic);
+    if (profile.response_topic.empty() ||
+        profile.response_topic.find_first_of("+#") != std::string::npos) {
+      problems.push_back("uplink.response_topic \"" + config.uplink.response_topic +
+                         "\" must be a topic (not empty, no + or #) while commands are on");
+    }
   }
   switch (provider.value_or(billing::Provider::generic)) {
     case billing::Provider::aws:

@@ -335,7 +335,13 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     for (const auto& subscription : subscriptions_) {
       if (!topic_matches(subscription.filter, message.topic)) continue;
       matched = true;
-      subscription.handler(message);
+      try {
+        subscription.handler(message);
+      } catch (const std::exception& error) {
+        // On the io thread: an escaping exception would end the process.
+        spdlog::error("mqtt: the handler of {} failed on a message on {}: {}", subscription.filter,
+                      message.topic, error.what());
+      }
     }
     if (!matched) spdlog::debug("mqtt: a message on {} that nothing subscribed to", message.topic);
   }

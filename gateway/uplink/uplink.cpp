@@ -15,8 +15,9 @@ using namespace std::chrono_literals;
 // most this much after max_latency; acks, alarms and flushes wake the thread at once.
 constexpr std::chrono::nanoseconds kIdleTick = 100ms;
 constexpr std::size_t kMaxFetch = std::size_t{1} << 17;
-// How long a lane waits after the broker answered "server busy" or "quota exceeded".
-constexpr std::chrono::nanoseconds kBusyHold = 1s;
+// How long a lane waits after a publish failed without a refusal (the broker was busy or over
+// quota, or the client gave up on it while the connection held): long enough not to spin.
+constexpr std::chrono::nanoseconds kRetryHold = 1s;
 
 std::string alarm_payload(const std::string& gateway_id, const Alarm& alarm) {
   boost::json::object doc;
@@ -127,11 +128,11 @@ bool Uplink::publish_responses() {
     const Response& response = responses.front();
     const auto now = clock_.monotonic();
     if (shaper_.delay(response.payload.size(), now) > 0ns) break;
-    shaper_.take(response.payload.size(), now);
     if (!transport_.publish(response.topic, response.payload,
                             kResponseTokenBit | ++next_response_)) {
       break;
     }
+    shaper_.take(response.payload.size(), now);
     if (on_published_) {
       on_published_({.topic = response.topic,
                      .payload_bytes = response.payload.size(),
@@ -231,8 +232,8 @@ void Uplink::not_delivered(std::uint64_t token, Outstanding entry, const Publish
   }
   auto& hold = bundle ? telemetry_hold_until_ : alarm_hold_until_;
   if (result.outcome == PublishResult::Outcome::retry) {
-    // A broker that said it is busy or over quota gets a moment; a lost PUBACK goes again now.
-    if (result.reason_code != 0) hold = at + kBusyHold;
+    // Whether or not the connection holds, the message waits a moment before it goes again.
+    hold = at + kRetryHold;
     return;
   }
   // Sending it again at once would be refused again: the lane holds off, the message stays.
@@ -275,7 +276,7 @@ void Uplink::delete_acked() {
 bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& topic,
                   std::string_view payload) {
   entry.sent_at = clock_.monotonic();
-  shaper_.take(payload.size(), entry.sent_at);
+  const auto sent_at = entry.sent_at;
   const bool bundle = entry.kind == Kind::bundle;
   const std::size_t readings = entry.resend ? 0 : entry.readings;
   outstanding_.emplace(token, std::move(entry));
@@ -283,6 +284,8 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
     outstanding_.erase(token);
     return false;
   }
+  // Only what went out counts against the provider's limits.
+  shaper_.take(payload.size(), sent_at);
   if (on_published_) {
     on_published_(
         {.topic = topic, .payload_bytes = payload.size(), .readings = readings, .bundle = bundle});

@@ -130,7 +130,8 @@ class Uplink {
   };
 
   void handle(const Event& event);
-  /// A publish that did not end in an acknowledgement: sent again, now or after a hold-off.
+  /// A publish that did not end in an acknowledgement: sent again after a hold-off (a second,
+  /// or refused_retry after a refusal).
   void not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
                      std::chrono::steady_clock::time_point at);
   /// Puts a bundle back among those to re-send, in bundle_seq order.

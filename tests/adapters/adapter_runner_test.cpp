@@ -21,9 +21,14 @@ using namespace std::chrono_literals;
 /// can be checked.
 class ScriptedSource final : public Source {
  public:
+  /// One scripted read: what it reports, and whether it appends a reading.
+  struct Step {
+    SourceRead result;
+    bool produce = true;
+  };
   struct Script {
     int refused_opens = 0;
-    std::deque<SourceRead> results;  ///< per read, then plain successes
+    std::deque<Step> results;  ///< per read, then plain successes
     std::chrono::milliseconds period{1};
     int wake_fd = -1;  ///< when set, reads are due only when it is readable
   };
@@ -63,15 +68,15 @@ class ScriptedSource final : public Source {
       if (::read(script_.wake_fd, &count, sizeof count) < 0) return {.errors = {"woken by no fd"}};
     }
     ++reads_;
-    SourceRead result;
+    Step step;
     if (!script_.results.empty()) {
-      result = script_.results.front();
+      step = script_.results.front();
       script_.results.pop_front();
     }
-    if (result.errors.empty() || !result.lost) {
+    if (step.produce && !step.result.lost) {
       out.push_back({.series = id_, .ts_ms = reads_, .value = static_cast<double>(reads_)});
     }
-    return result;
+    return step.result;
   }
   ReadDue next_read(std::chrono::steady_clock::time_point started) const override {
     if (script_.wake_fd >= 0) return {.at = std::nullopt, .fd = script_.wake_fd};
@@ -148,7 +153,7 @@ TEST(AdapterRunner, RefusedOpensAreCountedAndRetriedUntilTheSourceOpens) {
 
 TEST(AdapterRunner, ALostLinkClosesTheSourceAndOpensItAgain) {
   ScriptedSource::Script script;
-  script.results = {{}, {.errors = {"gone"}, .lost = true, .more = false}};
+  script.results = {{}, {.result = {.errors = {"gone"}, .lost = true, .more = false}}};
   RunnerUnderTest run(std::move(script));
   RecordingSink sink;
   run.runner->start(sink, {7});
@@ -161,21 +166,38 @@ TEST(AdapterRunner, ALostLinkClosesTheSourceAndOpensItAgain) {
 }
 
 TEST(AdapterRunner, APartlyFailedReadKeepsTheSourceUpAndAFailedOneTakesItDown) {
-  // The scripted source appends a reading unless the read lost the link.
-  SourceRead partly{.errors = {"block 2"}, .lost = false, .more = false};
+  // A read with an error and readings (one Modbus block of several), then one with an error
+  // and none (a weighing that failed), then an hour's wait the test looks into.
   ScriptedSource::Script script;
-  script.results = {partly};
+  script.results = {
+      {.result = {.errors = {"block 2"}, .lost = false, .more = false}},
+      {.result = {.errors = {"no data"}, .lost = false, .more = false}, .produce = false}};
+  script.period = 1ms;
+  RunnerUnderTest run(std::move(script));
+  RecordingSink sink;
+  run.runner->start(sink, {7});
+  ASSERT_TRUE(wait_for([&] { return run.runner->health().errors == 2; }));
+  EXPECT_FALSE(sink.taken().empty()) << "the partly failed read's readings were delivered";
+  ASSERT_TRUE(wait_for([&] { return run.runner->health().up; })) << "later plain reads are up";
+  run.runner->stop();
+}
+
+TEST(AdapterRunner, AReadThatFailedWithNothingReadIsDownUntilOneWorks) {
+  ScriptedSource::Script script;
+  script.results = {
+      {.result = {.errors = {"no data"}, .lost = false, .more = false}, .produce = false}};
   script.period = 1h;  // one read, then a long wait the test can look into
   RunnerUnderTest run(std::move(script));
   RecordingSink sink;
   run.runner->start(sink, {7});
-  ASSERT_TRUE(wait_for([&] { return run.source->reads() == 1 && !sink.taken().empty(); }));
-  EXPECT_TRUE(wait_for([&] { return run.runner->health().up; }));
-  EXPECT_EQ(run.runner->health().errors, 1u);
+  ASSERT_TRUE(wait_for([&] { return run.source->reads() == 1; }));
+  ASSERT_TRUE(wait_for([&] { return run.runner->health().errors == 1; }));
+  EXPECT_FALSE(run.runner->health().up) << "down while running, not only after stop";
+  EXPECT_EQ(run.runner->health().last_error, "no data");
+  EXPECT_TRUE(sink.taken().empty());
   const auto asked = std::chrono::steady_clock::now();
   run.runner->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s) << "stop waited out the period";
-  EXPECT_FALSE(run.runner->health().up);
 }
 
 TEST(AdapterRunner, AnEventSourceIsReadWhenItsFdIsReadable) {
@@ -203,8 +225,9 @@ TEST(AdapterRunner, AnEventSourceIsReadWhenItsFdIsReadable) {
 TEST(AdapterRunner, MoreDueIsReadAgainWithoutWaiting) {
   ScriptedSource::Script script;
   script.period = 1h;
-  for (int i = 0; i < 10; ++i)
-    script.results.push_back({.errors = {}, .lost = false, .more = true});
+  for (int i = 0; i < 10; ++i) {
+    script.results.push_back({.result = {.errors = {}, .lost = false, .more = true}});
+  }
   RunnerUnderTest run(std::move(script));
   RecordingSink sink;
   run.runner->start(sink, {7});

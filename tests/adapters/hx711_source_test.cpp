@@ -253,7 +253,8 @@ TEST_F(Hx711WeigherTest, ACalibrationThatCannotBeRightIsRefusedAndChangesNothing
     EXPECT_FALSE(outcome.ok) << bad;
     EXPECT_EQ(outcome.error, "known_grams must be a weight above 0 g");
   }
-  const auto nothing_on = source_->calibrate(500);  // the tared load is still all there is
+  weigh(1099);  // 99 counts over the tare: noise, not a weight
+  const auto nothing_on = source_->calibrate(500);
   EXPECT_FALSE(nothing_on.ok);
   EXPECT_EQ(nothing_on.error, "the load reads as the tare: is the known weight on the scale?");
   EXPECT_EQ(source_->calibration(), (ScaleCalibration{.offset = 1000, .scale = 1}));

@@ -113,6 +113,26 @@ TEST_F(ModbusSourceTest, EveryBlockTimingOutCountsAsALostLink) {
   EXPECT_EQ(client->closes(), 1);
 }
 
+TEST_F(ModbusSourceTest, ATimeoutBesideAnExceptionIsNotALostLink) {
+  client->illegal_addresses = {100, 7};  // input 100 and coil 7 answer with exceptions
+  client->next_failures = {{.kind = ClientResult::Kind::timeout, .message = "timed out"}};
+  ASSERT_EQ(source.open(), "");
+  std::vector<Reading> out;
+  // The first block asked (holding) times out, the other two answer with exceptions.
+  const auto result = source.read(out, stop);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(result.errors.size(), 3u);
+  EXPECT_FALSE(result.lost) << "a device that answers exceptions is there";
+}
+
+TEST_F(ModbusSourceTest, AStopBetweenBlocksEndsTheRead) {
+  ASSERT_EQ(source.open(), "");
+  stop.request_stop();
+  std::vector<Reading> out;
+  source.read(out, stop);
+  EXPECT_TRUE(client->requests().empty());
+}
+
 TEST_F(ModbusSourceTest, AConnectionLostMidReadStopsTheReadThere) {
   client->next_failures = {{.kind = ClientResult::Kind::connection_lost, .message = "reset"}};
   ASSERT_EQ(source.open(), "");

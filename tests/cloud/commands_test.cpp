@@ -19,11 +19,10 @@ struct FakeGateway {
   bool status_throws = false;
 
   CommandActions actions() {
-    return {.status =
-                [this]() -> json::value {
-                  if (status_throws) throw std::runtime_error("storage is gone");
-                  return json::object{{"armed", armed}, {"gateway_id", "gw"}};
-                },
+    return {.status = [this]() -> json::value {
+              if (status_throws) throw std::runtime_error("storage is gone");
+              return json::object{{"armed", armed}, {"gateway_id", "gw"}};
+            },
             .set_armed =
                 [this](bool on) {
                   armed = on;
@@ -73,7 +72,8 @@ TEST_F(CommandsTest, EachCommandAnswersWithTheContractsDocument) {
   EXPECT_EQ(status.at("result").at("armed"), false) << "the status document, after the disarm";
   EXPECT_EQ(answer("arm", R"({"id":"a4"})").at("result"), json::parse(R"({"armed":true})"));
   EXPECT_TRUE(gateway_.armed);
-  EXPECT_EQ(answer("flush", R"({"id":"a5"})").at("result"), json::parse(R"({"flush":"requested"})"));
+  EXPECT_EQ(answer("flush", R"({"id":"a5"})").at("result"),
+            json::parse(R"({"flush":"requested"})"));
   EXPECT_EQ(gateway_.flushes, 1);
   EXPECT_EQ(processor_.stats().by_status.at(200), 5u);
 }

@@ -56,9 +56,9 @@ GatewayConfig scale_config(const TempDir& dir) {
 }
 
 /// The latest weight the gateway accepted, once it equals `grams`.
-bool weighs(const Gateway& gateway, double grams) {
+bool weighs(Gateway& gateway, double grams) {
   return wait_for([&] {
-    for (const auto& sensor : gateway.latest()) {
+    for (const auto& sensor : gateway.api().latest()) {
       if (sensor.series == "scale.weight_g" && sensor.value == grams) return true;
     }
     return false;

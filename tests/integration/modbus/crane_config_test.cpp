@@ -95,7 +95,7 @@ TEST(ModbusCraneConfig, EveryRegisterOfTheShippedCraneMapArrivesWithTheValueTheS
 
   auto latest_by_series = [&] {
     std::map<std::string, double> out;
-    for (const auto& s : gateway.latest()) out[s.series] = s.value;
+    for (const auto& s : gateway.api().latest()) out[s.series] = s.value;
     return out;
   };
   const bool arrived = wait_for([&] {

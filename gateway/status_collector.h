@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "gateway/billing/cost_model.h"
+#include "gateway/cloud/commands.h"
+#include "gateway/config/config.h"
+#include "gateway/ingest/ingest.h"
+#include "gateway/model/clock.h"
+#include "gateway/status.h"
+#include "gateway/uplink/cloud_profile.h"
+#include "gateway/uplink/uplink.h"
+#include "storage/sqlite_buffer.h"
+
+namespace edgegw {
+
+/// The running parts a status snapshot is read from. Every one outlives the collector;
+/// `commands` may be null (commands off).
+struct StatusSources {
+  const SqliteBuffer& buffer;
+  const Ingest& ingest;
+  const Uplink& uplink;
+  const billing::BillingTally& tally;
+  const std::vector<std::unique_ptr<Adapter>>& adapters;
+  const cloud::CommandProcessor* commands = nullptr;
+};
+
+/// Builds the GatewayStatus snapshot (what /api/v1/status, /metrics, the status command and
+/// the log line show) from the parts, here only. Thread-safe: each part's counters are.
+class StatusCollector {
+ public:
+  StatusCollector(const GatewayConfig& config, const CloudProfile& profile, const Clock& clock,
+                  StatusSources sources);
+
+  GatewayStatus collect() const;
+  /// One line for the log: what came in, what is waiting, what went out and what it cost.
+  std::string line() const;
+
+ private:
+  const GatewayConfig& config_;
+  const CloudProfile& profile_;
+  const Clock& clock_;
+  StatusSources sources_;
+  const std::int64_t started_ms_;
+};
+
+}  // namespace edgegw
