@@ -19,7 +19,7 @@ LocalApi::LocalApi(const GatewayConfig& config, SqliteBuffer& buffer, Ingest& in
       status_(status) {}
 
 void LocalApi::calibrate_scale(std::string_view name, std::optional<double> known_grams,
-                              std::function<void(api::ScaleReply)> done) {
+                               std::function<void(api::ScaleReply)> done) {
   using Status = api::ScaleReply::Status;
   Adapter* adapter = nullptr;
   for (const auto& candidate : adapters_) {
@@ -40,7 +40,7 @@ void LocalApi::calibrate_scale(std::string_view name, std::optional<double> know
                reply.outcome.calibration.scale);
   // Stored on the storage thread, in the order the requests came; the answer waits for it.
   buffer_.post([this, key = calibration_setting_name(name), reply = std::move(reply),
-                 done = std::move(done)]() mutable {
+                done = std::move(done)]() mutable {
     if (!buffer_.store_setting(key, calibration_setting_value(reply.outcome.calibration))) {
       spdlog::error("{}: storage refused it; it holds until a restart only", key);
       reply.status = api::ScaleReply::Status::not_stored;
@@ -65,8 +65,8 @@ std::vector<api::SensorLatest> LocalApi::latest() const {
 }
 
 std::optional<std::vector<api::SensorPoint>> LocalApi::history(std::string_view series,
-                                                              std::int64_t since_ms,
-                                                              std::size_t limit) const {
+                                                               std::int64_t since_ms,
+                                                               std::size_t limit) const {
   auto info = buffer_.catalog().find(std::string(series));
   if (!info) return std::nullopt;
   std::vector<api::SensorPoint> points;

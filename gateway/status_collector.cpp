@@ -23,7 +23,8 @@ GatewayStatus StatusCollector::collect() const {
   status.readings_accepted = sources_.ingest.accepted();
   for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
     auto reason = static_cast<RejectReason>(i);
-    status.readings_rejected[std::string(reject_reason_name(reason))] = sources_.ingest.rejected(reason);
+    status.readings_rejected[std::string(reject_reason_name(reason))] =
+        sources_.ingest.rejected(reason);
   }
   status.buffer = sources_.buffer.stats();
   const Uplink::Stats uplink = sources_.uplink.stats();

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/model/reconnect_backoff.h"
+
 namespace edgegw::gpio {
 
 /// Which line: a chip as libgpiod looks it up ("gpiochip0", "/dev/gpiochip0", "0" or the
@@ -69,6 +71,13 @@ class LineOpener {
   /// An output, driven to `initial` as it is requested.
   virtual Opened<OutputLine> open_output(const LineAddress& address, bool initial) = 0;
 };
+
+/// How a GPIO source requests its lines again after the kernel refused them (busy) or a line
+/// failed: from a second, doubling up to half a minute.
+inline constexpr ReconnectBackoff::Settings kLineReopenBackoff{
+    .min = std::chrono::milliseconds(1000),
+    .max = std::chrono::milliseconds(30000),
+    .stable_after = std::chrono::milliseconds(10000)};
 
 /// "gpiochip0 line 17", for messages.
 inline std::string describe(const LineAddress& address) {

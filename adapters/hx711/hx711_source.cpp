@@ -68,12 +68,6 @@ std::vector<SeriesSpec> Hx711Source::series() const {
   return specs;
 }
 
-ReconnectBackoff::Settings Hx711Source::reopen_backoff() const {
-  using std::chrono::milliseconds;
-  return {
-      .min = milliseconds(1000), .max = milliseconds(30000), .stable_after = milliseconds(10000)};
-}
-
 std::string Hx711Source::open() {
   // PD_SCK starts low: a line that came up high would power the part down.
   auto sck = hardware_.lines->open_output({options_.chip, static_cast<unsigned>(options_.sck_line)},

@@ -65,7 +65,7 @@ class Hx711Source final : public Source, public Weigher {
   const std::string& name() const override { return options_.name; }
   std::vector<SeriesSpec> series() const override;
   void bind(std::vector<SeriesId> ids) override { ids_ = std::move(ids); }
-  ReconnectBackoff::Settings reopen_backoff() const override;
+  ReconnectBackoff::Settings reopen_backoff() const override { return gpio::kLineReopenBackoff; }
   std::string open() override;
   void close() override;
   SourceRead read(std::vector<Reading>& out, const StopSignal& stop) override;

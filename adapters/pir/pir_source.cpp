@@ -16,12 +16,6 @@ std::vector<SeriesSpec> PirSource::series() const {
   return {{.name = options_.name + ".motion", .unit = "", .resolution = 0}};
 }
 
-ReconnectBackoff::Settings PirSource::reopen_backoff() const {
-  using std::chrono::milliseconds;
-  return {
-      .min = milliseconds(1000), .max = milliseconds(30000), .stable_after = milliseconds(10000)};
-}
-
 std::string PirSource::open() {
   auto opened = lines_->open_input(address_, parse_bias(options_.bias), true);
   if (!opened.line) return opened.error;

@@ -25,7 +25,7 @@ class PirSource final : public Source {
   const std::string& name() const override { return options_.name; }
   std::vector<SeriesSpec> series() const override;
   void bind(std::vector<SeriesId> ids) override { id_ = ids.at(0); }
-  ReconnectBackoff::Settings reopen_backoff() const override;
+  ReconnectBackoff::Settings reopen_backoff() const override { return gpio::kLineReopenBackoff; }
   std::string open() override;
   void close() override;
   SourceRead read(std::vector<Reading>& out, const StopSignal& stop) override;

@@ -178,6 +178,9 @@ void Uplink::handle(const Event& event) {
                        std::make_move_iterator(inflight.end()));
       }
       alarms_dirty_ = true;
+      for (LaneHold* hold : {&telemetry_hold_, &alarm_hold_}) {
+        if (!hold->refused) *hold = {};
+      }
       return;
     case Event::down:
       local_.last_error = event.reason;
@@ -230,14 +233,14 @@ void Uplink::not_delivered(std::uint64_t token, Outstanding entry, const Publish
   } else {
     alarms_dirty_ = true;  // still pending in the buffer: picked up again
   }
-  auto& hold = bundle ? telemetry_hold_until_ : alarm_hold_until_;
+  LaneHold& hold = bundle ? telemetry_hold_ : alarm_hold_;
   if (result.outcome == PublishResult::Outcome::retry) {
-    // Whether or not the connection holds, the message waits a moment before it goes again.
-    hold = at + kRetryHold;
+    // On a connection that holds, the message waits a moment before it goes again.
+    hold = {.until = at + kRetryHold, .refused = false};
     return;
   }
   // Sending it again at once would be refused again: the lane holds off, the message stays.
-  hold = at + options_.refused_retry;
+  hold = {.until = at + options_.refused_retry, .refused = true};
   ++local_.publishes_refused;
   const std::string& topic = bundle ? options_.telemetry_topic : options_.alarm_topic;
   local_.last_refusal = topic + ": " + result.reason;
@@ -301,7 +304,7 @@ bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& top
 }
 
 bool Uplink::publish_alarms() {
-  if (!alarms_dirty_ || clock_.monotonic() < alarm_hold_until_) return false;
+  if (!alarms_dirty_ || clock_.monotonic() < alarm_hold_.until) return false;
   std::size_t outstanding = outstanding_.size() - outstanding_bundles_;
   if (outstanding >= options_.alarm_window) return false;
   const std::size_t want = options_.alarm_window + outstanding;
@@ -329,8 +332,8 @@ bool Uplink::publish_alarms() {
 
 std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
   if (outstanding_bundles_ >= options_.inflight_window) return kIdleTick;  // an ack wakes us
-  if (const auto now = clock_.monotonic(); now < telemetry_hold_until_) {
-    return std::min<std::chrono::nanoseconds>(kIdleTick, telemetry_hold_until_ - now);
+  if (const auto now = clock_.monotonic(); now < telemetry_hold_.until) {
+    return std::min<std::chrono::nanoseconds>(kIdleTick, telemetry_hold_.until - now);
   }
 
   if (!resend_.empty()) {

@@ -177,9 +177,14 @@ class Uplink {
   std::map<std::uint64_t, PackedCount> packed_readings_;
   std::size_t fetch_size_ = 4096;
   bool alarms_dirty_ = true;
-  // A lane whose publish the broker refused for good sends nothing until then.
-  std::chrono::steady_clock::time_point telemetry_hold_until_{};
-  std::chrono::steady_clock::time_point alarm_hold_until_{};
+  // A lane whose publish failed sends nothing until `until`. A new connection ends a hold after
+  // a plain failure (so alarms still go before the backlog), not one after a refusal.
+  struct LaneHold {
+    std::chrono::steady_clock::time_point until{};
+    bool refused = false;
+  };
+  LaneHold telemetry_hold_;
+  LaneHold alarm_hold_;
   bool flush_pending_ = false;
   Stats local_;
 

@@ -329,6 +329,24 @@ TEST_F(UplinkTest, AFailedPublishOnALiveConnectionGoesAgainAfterASecondNotInALoo
   EXPECT_EQ(uplink_->stats().publishes_refused, 0u);
 }
 
+TEST_F(UplinkTest, AfterAReconnectAnAlarmThatFailedStillGoesBeforeTheBacklog) {
+  transport_.up();
+  buffer_->add_alarm({.kind = "theft",
+                      .series = "load_g",
+                      .ts_ms = clock_.wall_ms(),
+                      .value = 1.5,
+                      .message = "box lifted"});
+  uplink_->alarm_raised();
+  ASSERT_EQ(settle(), 1u);
+  transport_.fail(transport_.published[0].token, 0);  // failed as the connection went
+  transport_.down();
+  append(3000);     // full bundles: they go without waiting for max_latency
+  transport_.up();  // at once: the failure's one-second hold ends with the old connection
+  ASSERT_GE(settle(), 2u);
+  EXPECT_EQ(transport_.published[1].topic, "t/alarms");
+  EXPECT_EQ(transport_.published[2].topic, "t/telemetry");
+}
+
 TEST_F(UplinkTest, StatsRecordEachAcknowledgedBundlesSizeAndEachLanesLatency) {
   transport_.up();
   append(3000);
