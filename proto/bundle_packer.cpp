@@ -22,6 +22,34 @@ constexpr std::size_t kMaxZstdExpansion = 32;
 /// Real compressions allowed per bundle while searching for the longest prefix that fits.
 constexpr int kMaxCompressions = 12;
 
+/// Of the raw size the last full bundle's ratio predicts for a full bundle, the share at which
+/// an open proto+zstd bundle first runs the search, and the growth before it searches again.
+constexpr double kFirstSearchShare = 0.9;
+constexpr double kSearchAgainGrowth = 1.08;
+
+std::size_t message_limit(std::size_t budget) {
+  return budget > 0 ? budget - 1 : 0;  // one byte of the budget is the format header
+}
+
+std::size_t zstd_raw_limit(std::size_t budget) {
+  return std::max<std::size_t>(std::min(budget * kMaxZstdExpansion, wire::kMaxRawBundleBytes), 1) -
+         1;
+}
+
+/// The proto payload of everything `builder` holds.
+PackedBundle proto_bundle(std::uint64_t bundle_seq, const BundleBuilder& builder, bool full) {
+  PackedBundle packed;
+  packed.bundle_seq = bundle_seq;
+  packed.reading_count = builder.reading_count();
+  packed.full = full;
+  packed.raw_size = 1 + builder.message_size();
+  packed.payload.reserve(packed.raw_size);
+  packed.payload.push_back(static_cast<char>(wire::header_byte(BundleEncoding::proto)));
+  builder.append_message(packed.payload);
+  assert(packed.payload.size() == packed.raw_size && "incremental size drifted from protobuf");
+  return packed;
+}
+
 }  // namespace
 
 std::optional<BundleEncoding> parse_bundle_encoding(std::string_view text) {
@@ -59,21 +87,10 @@ PackedBundle BundlePacker::pack(std::uint64_t bundle_seq, std::span<const Readin
 PackedBundle BundlePacker::pack_proto(std::uint64_t bundle_seq, std::span<const Reading> readings) {
   SeriesSpecCache specs(catalog_);
   BundleBuilder builder(options_.gateway_id, bundle_seq, specs);
-  // One byte of the budget goes to the format header.
-  const std::size_t limit = options_.budget_bytes > 0 ? options_.budget_bytes - 1 : 0;
+  const std::size_t limit = message_limit(options_.budget_bytes);
   std::size_t count = 0;
   while (count < readings.size() && builder.try_add(readings[count], limit)) ++count;
-
-  PackedBundle packed;
-  packed.bundle_seq = bundle_seq;
-  packed.reading_count = count;
-  packed.full = count < readings.size();
-  packed.raw_size = 1 + builder.message_size();
-  packed.payload.reserve(packed.raw_size);
-  packed.payload.push_back(static_cast<char>(wire::header_byte(BundleEncoding::proto)));
-  builder.append_message(packed.payload);
-  assert(packed.payload.size() == packed.raw_size && "incremental size drifted from protobuf");
-  return packed;
+  return proto_bundle(bundle_seq, builder, count < readings.size());
 }
 
 std::string BundlePacker::compress_prefix(const BundleBuilder& builder, std::size_t count) {
@@ -100,8 +117,7 @@ PackedBundle BundlePacker::pack_zstd(std::uint64_t bundle_seq, std::span<const R
   SeriesSpecCache specs(catalog_);
   const std::size_t budget = options_.budget_bytes;
   // One byte of the raw payload is the format header, which the message sizes leave out.
-  const std::size_t raw_limit =
-      std::max<std::size_t>(std::min(budget * kMaxZstdExpansion, wire::kMaxRawBundleBytes), 1) - 1;
+  const std::size_t raw_limit = zstd_raw_limit(budget);
 
   // raw_sizes[n] = exact Bundle message size holding the first n readings.
   BundleBuilder probe(options_.gateway_id, bundle_seq, specs);
@@ -176,6 +192,65 @@ PackedBundle BundlePacker::pack_zstd(std::uint64_t bundle_seq, std::span<const R
   packed.compressions = compressions;
   if (packed.full && fit > 0) {
     zstd_ratio_ = static_cast<double>(raw_sizes[fit]) / static_cast<double>(packed.payload.size());
+  }
+  return packed;
+}
+
+OpenBundle::OpenBundle(BundlePacker& packer, std::uint64_t bundle_seq)
+    : packer_(packer),
+      bundle_seq_(bundle_seq),
+      specs_(std::make_unique<SeriesSpecCache>(packer.catalog())),
+      builder_(std::make_unique<BundleBuilder>(packer.options().gateway_id, bundle_seq, *specs_)) {
+  search_at_raw_ = static_cast<std::size_t>(static_cast<double>(packer.options().budget_bytes) *
+                                            packer.zstd_ratio() * kFirstSearchShare);
+}
+
+OpenBundle::~OpenBundle() = default;
+
+std::size_t OpenBundle::count() const {
+  return packer_.options().encoding == BundleEncoding::proto ? builder_->reading_count()
+                                                             : readings_.size();
+}
+
+bool OpenBundle::add(const Reading& reading) {
+  const std::size_t budget = packer_.options().budget_bytes;
+  const bool first = count() == 0;
+  if (packer_.options().encoding == BundleEncoding::proto) {
+    return builder_->try_add(reading, first ? SIZE_MAX : message_limit(budget));
+  }
+  if (full_) return false;
+  // The raw size only decides when to search; past the raw cap the bundle is full outright.
+  if (!builder_->try_add(reading, first ? SIZE_MAX : zstd_raw_limit(budget))) return false;
+  readings_.push_back(reading);
+  if (first || 1 + builder_->message_size() < search_at_raw_) return true;
+  PackedBundle packed = packer_.pack(bundle_seq_, readings_);
+  if (!packed.full) {
+    search_at_raw_ = static_cast<std::size_t>(static_cast<double>(1 + builder_->message_size()) *
+                                              kSearchAgainGrowth);
+    return true;
+  }
+  // The newest reading, maybe some before it, did not fit: they go back to the caller.
+  full_ = at_least_one(std::move(packed));
+  return false;
+}
+
+PackedBundle OpenBundle::close(bool full) {
+  if (packer_.options().encoding == BundleEncoding::proto) {
+    return proto_bundle(bundle_seq_, *builder_, full);
+  }
+  if (full_) return std::move(*full_);
+  PackedBundle packed = at_least_one(packer_.pack(bundle_seq_, readings_));
+  packed.full = full || packed.full;
+  return packed;
+}
+
+PackedBundle OpenBundle::at_least_one(PackedBundle packed) {
+  if (packed.reading_count == 0 && !readings_.empty()) {
+    // Not even the first reading fits compressed: it goes alone, over the budget, rather than
+    // stall the stream.
+    packed.payload = packer_.compress_prefix(*builder_, 1);
+    packed.reading_count = 1;
+    packed.full = true;
   }
   return packed;
 }

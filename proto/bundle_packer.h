@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "gateway/model/reading.h"
 #include "gateway/model/series.h"
@@ -13,6 +15,7 @@
 namespace edgegw {
 
 class BundleBuilder;
+class SeriesSpecCache;
 
 struct PackerOptions {
   std::string gateway_id;
@@ -57,8 +60,12 @@ class BundlePacker {
   PackedBundle pack(std::uint64_t bundle_seq, std::span<const Reading> readings);
 
   const PackerOptions& options() const { return options_; }
+  const SeriesCatalog& catalog() const { return catalog_; }
+  /// Raw-to-compressed size ratio of the last full proto+zstd bundle (a guess before the first).
+  double zstd_ratio() const { return zstd_ratio_; }
 
  private:
+  friend class OpenBundle;
   PackedBundle pack_proto(std::uint64_t bundle_seq, std::span<const Reading> readings);
   PackedBundle pack_zstd(std::uint64_t bundle_seq, std::span<const Reading> readings);
   std::string compress_prefix(const BundleBuilder& builder, std::size_t count);
@@ -69,6 +76,43 @@ class BundlePacker {
   std::unique_ptr<ZstdContext> zstd_;
   /// Raw-to-compressed size ratio of the last full zstd bundle: the first guess for the next.
   double zstd_ratio_ = 2.5;
+};
+
+/// The bundle being filled from a stream that arrives over time: each reading added costs its
+/// own encoding only. Under proto+zstd the raw size is tracked the same way and the
+/// compression search runs only once the raw size nears what the budget holds compressed (the
+/// last full bundle's ratio), so a slow stream is not compressed again for every reading.
+class OpenBundle {
+ public:
+  OpenBundle(BundlePacker& packer, std::uint64_t bundle_seq);
+  ~OpenBundle();
+  OpenBundle(const OpenBundle&) = delete;
+  OpenBundle& operator=(const OpenBundle&) = delete;
+
+  /// Adds `reading`, or returns false when the bundle is full without it: then close(true) it,
+  /// and the reading (with any the close gives back) starts the next bundle. An empty bundle
+  /// always takes its first reading, however small the budget, so a stream never stalls.
+  bool add(const Reading& reading);
+  std::size_t count() const;
+  std::uint64_t bundle_seq() const { return bundle_seq_; }
+
+  /// The bundle's payload. reading_count is how many of the readings added, from the first,
+  /// it holds: all of them under proto; under proto+zstd fewer when the compressed size would
+  /// have passed the budget, and the rest belong to the next bundle.
+  PackedBundle close(bool full);
+
+ private:
+  PackedBundle at_least_one(PackedBundle packed);
+
+  BundlePacker& packer_;
+  std::uint64_t bundle_seq_;
+  std::unique_ptr<SeriesSpecCache> specs_;  // the builder keeps a reference: a stable address
+  std::unique_ptr<BundleBuilder> builder_;
+  // proto+zstd only: the readings (the search needs them), the raw size at which to search
+  // again, and the result of the search that found the bundle full.
+  std::vector<Reading> readings_;
+  std::size_t search_at_raw_ = 0;
+  std::optional<PackedBundle> full_;
 };
 
 }  // namespace edgegw

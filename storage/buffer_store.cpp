@@ -152,6 +152,7 @@ struct BufferStore::Statements {
             "(SELECT seq FROM readings WHERE seq > ?1 AND seq < ?2 ORDER BY seq LIMIT ?3)")),
         delete_aged(db.prepare("DELETE FROM readings WHERE seq > ?1 AND seq < ?2 AND ts_ms < ?3")),
         delete_range(db.prepare("DELETE FROM readings WHERE seq BETWEEN ?1 AND ?2")),
+        count_range(db.prepare("SELECT count(*) FROM readings WHERE seq BETWEEN ?1 AND ?2")),
         oldest_ts(db.prepare("SELECT ts_ms FROM readings ORDER BY seq LIMIT 1")),
         upsert_series(db.prepare("INSERT INTO series(name, unit, resolution) VALUES(?1, ?2, ?3) "
                                  "ON CONFLICT(name) DO UPDATE SET unit = excluded.unit, resolution "
@@ -182,7 +183,7 @@ struct BufferStore::Statements {
 
   SqliteStatement begin, commit, rollback;
   SqliteStatement insert_reading, select_unsent, delete_oldest_unsent, delete_aged, delete_range,
-      oldest_ts;
+      count_range, oldest_ts;
   SqliteStatement upsert_series;
   SqliteStatement insert_inflight, select_inflight, delete_inflight;
   SqliteStatement insert_alarm, select_alarms, delete_alarm, delete_oldest_alarms;
@@ -380,6 +381,12 @@ std::int64_t BufferStore::delete_oldest_unsent(std::int64_t max_rows,
     deleted += sqlite3_changes64(db_->get());
   }
   return deleted;
+}
+
+std::int64_t BufferStore::count_rows(SeqRange range) {
+  SqliteStatement::Reset reset(sql_->count_range);
+  sql_->count_range.bind(1, range.first).bind(2, range.last);
+  return sql_->count_range.step() ? sql_->count_range.column_int64(0) : 0;
 }
 
 std::int64_t BufferStore::delete_oldest_alarms(std::int64_t max_alarms) {
@@ -605,11 +612,14 @@ SeriesId BufferStore::register_series(const SeriesSpec& spec) {
   return static_cast<SeriesId>(id);
 }
 
-std::vector<StoredReading> BufferStore::read_unsent(std::size_t max) {
-  std::vector<StoredReading> out;
+UnsentRows BufferStore::read_unsent_after(std::int64_t after_seq, std::size_t max) {
+  UnsentRows unsent{.rows = {}, .next_seq = next_seq_};
+  std::vector<StoredReading>& out = unsent.rows;
   SqliteStatement& select = sql_->select_unsent;
-  for (const auto& [lo, hi] : unsent_gaps(std::nullopt)) {
+  for (auto [lo, hi] : unsent_gaps(std::nullopt)) {
     if (out.size() >= max) break;
+    if (hi <= after_seq) continue;
+    lo = std::max(lo, after_seq);
     SqliteStatement::Reset reset(select);
     select.bind(1, lo).bind(2, hi).bind(3, static_cast<std::int64_t>(max - out.size()));
     while (select.step()) {
@@ -620,10 +630,10 @@ std::vector<StoredReading> BufferStore::read_unsent(std::size_t max) {
                                  .quality = static_cast<Quality>(select.column_int64(4))}});
     }
   }
-  return out;
+  return unsent;
 }
 
-bool BufferStore::record_inflight(const InflightBundle& bundle) {
+RecordStatus BufferStore::record_inflight(const InflightBundle& bundle, std::size_t rows) {
   if (bundle.bundle_seq < next_bundle_seq_ ||
       bundle.bundle_seq >= static_cast<std::uint64_t>(kSeqMax)) {
     throw std::invalid_argument("bundle_seq " + std::to_string(bundle.bundle_seq) +
@@ -640,6 +650,8 @@ bool BufferStore::record_inflight(const InflightBundle& bundle) {
                                   std::to_string(other_seq));
     }
   }
+  // Only this thread writes, so what the count sees still holds when the insert commits.
+  if (count_rows(range) != static_cast<std::int64_t>(rows)) return RecordStatus::rows_missing;
   auto bundle_seq = static_cast<std::int64_t>(bundle.bundle_seq);
   auto write = [&] {
     sql_->insert_inflight.bind(1, bundle_seq)
@@ -653,15 +665,15 @@ bool BufferStore::record_inflight(const InflightBundle& bundle) {
     auto rows_needed = static_cast<std::int64_t>(bundle.payload.size()) / kReadingBytes + 1;
     // The bundle's own rows are not in flight yet, but shedding them would send readings that
     // the buffer no longer holds; protect them.
-    if (!write_with_full_retry(write, rows_needed, range)) return false;
+    if (!write_with_full_retry(write, rows_needed, range)) return RecordStatus::storage_full;
   } catch (const StorageError& error) {
     spdlog::error("storage: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
-    return false;
+    return RecordStatus::storage_full;
   }
   inflight_ranges_[bundle.bundle_seq] = range;
   next_bundle_seq_ = bundle.bundle_seq + 1;
   refresh_used_bytes();
-  return true;
+  return RecordStatus::recorded;
 }
 
 std::vector<InflightBundle> BufferStore::inflight() {

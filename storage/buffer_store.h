@@ -46,8 +46,8 @@ class BufferStore {
                       std::vector<SeqRange>& ranges);
 
   SeriesId register_series(const SeriesSpec& spec);
-  std::vector<StoredReading> read_unsent(std::size_t max);
-  bool record_inflight(const InflightBundle& bundle);
+  UnsentRows read_unsent_after(std::int64_t after_seq, std::size_t max);
+  RecordStatus record_inflight(const InflightBundle& bundle, std::size_t rows);
   std::vector<InflightBundle> inflight();
   /// Acknowledges every bundle of `bundle_seqs` that is in flight, in one transaction; returns
   /// how many were.
@@ -111,6 +111,7 @@ class BufferStore {
   /// `protect`); inside the caller's transaction. Returns how many went.
   std::int64_t delete_oldest_unsent(std::int64_t max_rows, std::optional<SeqRange> protect);
   std::int64_t delete_oldest_alarms(std::int64_t max_alarms);
+  std::int64_t count_rows(SeqRange range);
   /// Sheds for a full disk in its own transaction; returns the number of readings dropped.
   std::int64_t shed_for_full(std::int64_t rows_needed, std::optional<SeqRange> protect);
   /// Open intervals (lo, hi) of seq that hold no in-flight rows, ascending.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -156,12 +157,22 @@ void SqliteBuffer::commit_group(std::vector<PendingAppend>& group) {
   publish_stats();
   for (std::size_t i = 0; i < group.size(); ++i) {
     auto range = status == AppendStatus::accepted ? ranges[i] : BufferStore::SeqRange{0, -1};
+    if (status == AppendStatus::accepted) notify_committed(range.first, group[i].readings);
     try {
       group[i].done(status, range.first, range.last, group[i].readings);
     } catch (const std::exception& error) {
       // A throwing callback must not take the storage thread (and every later commit) with it.
       spdlog::error("storage: append callback threw: {}", error.what());
     }
+  }
+}
+
+void SqliteBuffer::notify_committed(std::int64_t first_seq, std::span<const Reading> batch) {
+  if (!commit_listener_ || batch.empty()) return;
+  try {
+    commit_listener_(first_seq, batch);
+  } catch (const std::exception& error) {
+    spdlog::error("storage: commit listener threw: {}", error.what());
   }
 }
 
@@ -248,6 +259,7 @@ AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch, bool flush_no
     std::vector<BufferStore::SeqRange> ranges;
     AppendStatus status = store_->append({&batch}, ranges);
     publish_stats();
+    if (status == AppendStatus::accepted) notify_committed(ranges.front().first, batch);
     return status;
   }
   if (batch.size() > static_cast<std::size_t>(options_.queue_max_readings)) {
@@ -275,8 +287,16 @@ AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch, bool flush_no
   return result.get();
 }
 
+void SqliteBuffer::set_commit_listener(CommitListener listener) {
+  call([this, &listener] { commit_listener_ = std::move(listener); });
+}
+
 std::vector<StoredReading> SqliteBuffer::read_unsent(std::size_t max) {
-  return call([this, max] { return store_->read_unsent(max); });
+  return read_unsent_after(std::numeric_limits<std::int64_t>::min(), max).rows;
+}
+
+UnsentRows SqliteBuffer::read_unsent_after(std::int64_t after_seq, std::size_t max) {
+  return call([this, after_seq, max] { return store_->read_unsent_after(after_seq, max); });
 }
 
 std::uint64_t SqliteBuffer::next_bundle_seq() const {
@@ -284,8 +304,8 @@ std::uint64_t SqliteBuffer::next_bundle_seq() const {
   return next_bundle_seq_;
 }
 
-bool SqliteBuffer::record_inflight(const InflightBundle& bundle) {
-  return call([this, &bundle] { return store_->record_inflight(bundle); });
+RecordStatus SqliteBuffer::record_inflight(const InflightBundle& bundle, std::size_t rows) {
+  return call([this, &bundle, rows] { return store_->record_inflight(bundle, rows); });
 }
 
 std::vector<InflightBundle> SqliteBuffer::inflight() {

@@ -44,6 +44,21 @@ struct InflightBundle {
   friend bool operator==(const InflightBundle&, const InflightBundle&) = default;
 };
 
+/// Rows read for a bundle, and where the buffer's seqs stood when they were read.
+struct UnsentRows {
+  std::vector<StoredReading> rows;
+  /// The seq the next committed reading gets: with fewer rows than asked for, every reading
+  /// committed before the read is among `rows` or in flight.
+  std::int64_t next_seq = 0;
+};
+
+/// What became of a bundle offered to record_inflight().
+enum class RecordStatus {
+  recorded,      ///< durable: it may be published
+  storage_full,  ///< not recorded; try again later
+  rows_missing,  ///< some of its readings were dropped (retention, full disk) since they were read
+};
+
 /// What became of an appended batch.
 enum class AppendStatus {
   accepted,      ///< committed: durable per `synchronous`
@@ -75,6 +90,10 @@ struct BufferStats {
 /// is meaningful only for `accepted` (an empty batch gets last_seq < first_seq).
 using AppendCallback = std::function<void(AppendStatus status, std::int64_t first_seq,
                                           std::int64_t last_seq, std::span<const Reading> batch)>;
+
+/// Called on the storage thread after each accepted batch committed: its readings carry the
+/// seqs first_seq, first_seq + 1, ... A bundler fed by it need not read them back.
+using CommitListener = std::function<void(std::int64_t first_seq, std::span<const Reading> batch)>;
 
 class BufferStore;
 
@@ -112,14 +131,21 @@ class SqliteBuffer {
   /// callback has run: on shutdown, so the final counts include everything offered.
   void wait_for_queued_appends();
 
+  /// Sets (or, given an empty function, clears) the one commit listener. Blocks until no call
+  /// of the previous listener is running.
+  void set_commit_listener(CommitListener listener);
+
   /// Up to `max` of the oldest readings that are in no in-flight bundle, in seq order.
   std::vector<StoredReading> read_unsent(std::size_t max);
+  /// The same, among the readings after `after_seq` only.
+  UnsentRows read_unsent_after(std::int64_t after_seq, std::size_t max);
   /// The bundle_seq the next bundle must carry; never handed out twice, across restarts too.
   std::uint64_t next_bundle_seq() const;
   /// Makes `bundle` durable before it is published and advances next_bundle_seq past it in the
-  /// same transaction. Returns false when storage was full; then it must not be published.
+  /// same transaction, provided its seq range still holds exactly `rows` readings (retention
+  /// may have dropped some since they were read). Only a recorded bundle may be published.
   /// Throws std::invalid_argument for a bundle_seq below next_bundle_seq() (reuse).
-  bool record_inflight(const InflightBundle& bundle);
+  RecordStatus record_inflight(const InflightBundle& bundle, std::size_t rows);
   /// Every in-flight bundle, oldest first: after a restart these are resent, byte-identical.
   std::vector<InflightBundle> inflight();
   /// Deletes the bundle's rows and its in-flight record in one transaction. False if no such
@@ -159,6 +185,7 @@ class SqliteBuffer {
   template <class Work>
   auto call(Work work) -> decltype(work());
   void commit_group(std::vector<PendingAppend>& group);
+  void notify_committed(std::int64_t first_seq, std::span<const Reading> batch);
   void publish_stats();
 
   const StorageOptions options_;
@@ -172,8 +199,9 @@ class SqliteBuffer {
   std::size_t queued_readings_ = 0;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
-  bool flush_now_ = false;        // wait_for_queued_appends: commit the queue without waiting
-  bool reserve_missing_ = false;  // storage thread only: the full-disk reserve is not held
+  bool flush_now_ = false;          // wait_for_queued_appends: commit the queue without waiting
+  bool reserve_missing_ = false;    // storage thread only: the full-disk reserve is not held
+  CommitListener commit_listener_;  // storage thread only
 
   mutable std::mutex stats_mutex_;
   BufferStats stats_;

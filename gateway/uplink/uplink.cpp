@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <limits>
+#include <type_traits>
 
 namespace edgegw {
 
@@ -11,10 +13,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// How often the thread looks again when nothing woke it. A partly filled bundle closes at
-// most this much after max_latency; acks, alarms and flushes wake the thread at once.
-constexpr std::chrono::nanoseconds kIdleTick = 100ms;
-constexpr std::size_t kMaxFetch = std::size_t{1} << 17;
+// How long the thread sleeps when no deadline is pending: every event (a commit, an ack, a
+// storage result, an alarm, a flush) wakes it sooner, so this only bounds a missed wake-up.
+constexpr std::chrono::nanoseconds kIdleWait = 5s;
+// Rows per backlog read: about the bundles kept ready, within these bounds.
+constexpr std::size_t kMinRead = 1024;
+constexpr std::size_t kMaxRead = std::size_t{1} << 17;
+// How long recording waits after storage was full.
+constexpr std::chrono::nanoseconds kRecordRetry = 1s;
 // How long a lane waits after a publish failed without a refusal (the broker was busy or over
 // quota, or the client gave up on it while the connection held): long enough not to spin.
 constexpr std::chrono::nanoseconds kRetryHold = 1s;
@@ -48,7 +54,8 @@ Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport,
       options_(std::move(options)),
       on_published_(std::move(on_published)),
       on_alarm_acked_(std::move(on_alarm_acked)),
-      shaper_(options_.max_publishes_per_s, options_.max_bytes_per_s, clock.monotonic()) {}
+      shaper_(options_.max_publishes_per_s, options_.max_bytes_per_s, clock.monotonic()),
+      bundler_(packer, options_.max_latency) {}
 
 Uplink::~Uplink() {
   stop();
@@ -65,20 +72,33 @@ void Uplink::start() {
 }
 
 void Uplink::connect() {
+  // Bundles in flight at the last stop go first, byte-identical; the readings behind them are
+  // read back once, then taken as they are committed.
+  for (auto& bundle : buffer_.inflight()) {
+    to_send_.push_back({.bundle = std::move(bundle), .readings = 0, .published = true});
+  }
+  bundler_.restart(buffer_.next_bundle_seq(), std::numeric_limits<std::int64_t>::min());
+  want_commits_ = true;
+  buffer_.set_commit_listener([this](std::int64_t first_seq, std::span<const Reading> batch) {
+    if (!want_commits_.load(std::memory_order_relaxed)) return;
+    post(Committed{first_seq, std::vector<Reading>(batch.begin(), batch.end())});
+  });
   transport_started_ = true;
-  transport_.start({.on_result =
-                        [this](std::uint64_t token, const PublishResult& result) {
-                          post({Event::ended, token, result, {}, {}});
-                        },
-                    .on_connection =
-                        [this](bool up, const std::string& reason) {
-                          if (up) {
-                            spdlog::info("uplink connected");
-                          } else {
-                            spdlog::warn("uplink down: {}", reason);
-                          }
-                          post({up ? Event::up : Event::down, 0, {}, up ? "" : reason, {}});
-                        }});
+  transport_.start(
+      {.on_result =
+           [this](std::uint64_t token, const PublishResult& result) {
+             post(TransportEvent{TransportEvent::ended, token, result, {}, {}});
+           },
+       .on_connection =
+           [this](bool up, const std::string& reason) {
+             if (up) {
+               spdlog::info("uplink connected");
+             } else {
+               spdlog::warn("uplink down: {}", reason);
+             }
+             post(TransportEvent{
+                 up ? TransportEvent::up : TransportEvent::down, 0, {}, up ? "" : reason, {}});
+           }});
 }
 
 void Uplink::stop() {
@@ -88,7 +108,13 @@ void Uplink::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (std::exchange(transport_started_, false)) transport_.stop();
+  if (std::exchange(transport_started_, false)) {
+    transport_.stop();
+    buffer_.set_commit_listener({});
+  }
+  // Storage work posted earlier reports back to this object: wait for it.
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [this] { return storage_work_ == 0; });
 }
 
 void Uplink::request_flush() {
@@ -127,7 +153,10 @@ bool Uplink::publish_responses() {
   while (!responses.empty()) {
     const Response& response = responses.front();
     const auto now = clock_.monotonic();
-    if (shaper_.delay(response.payload.size(), now) > 0ns) break;
+    if (auto wait = shaper_.delay(response.payload.size(), now); wait > 0ns) {
+      wake_at(now + wait);
+      break;
+    }
     if (!transport_.publish(response.topic, response.payload,
                             kResponseTokenBit | ++next_response_)) {
       break;
@@ -152,7 +181,7 @@ bool Uplink::publish_responses() {
 }
 
 void Uplink::post(Event event) {
-  event.at = clock_.monotonic();
+  if (auto* transport = std::get_if<TransportEvent>(&event)) transport->at = clock_.monotonic();
   {
     std::lock_guard lock(mutex_);
     events_.push_back(std::move(event));
@@ -160,45 +189,66 @@ void Uplink::post(Event event) {
   wake_.notify_all();
 }
 
-void Uplink::handle(const Event& event) {
+template <class Work>
+void Uplink::on_storage(Work work) {
+  {
+    std::lock_guard lock(mutex_);
+    ++storage_work_;
+  }
+  buffer_.post([this, work = std::move(work)]() mutable {
+    // The count drops only once the result is queued, so stop() cannot return in between.
+    struct Done {
+      Uplink* uplink;
+      ~Done() {
+        std::lock_guard lock(uplink->mutex_);
+        --uplink->storage_work_;
+        uplink->wake_.notify_all();
+      }
+    } done{this};
+    if constexpr (std::is_void_v<decltype(work())>) {
+      work();
+    } else {
+      post(work());
+    }
+  });
+}
+
+void Uplink::requeue_outstanding() {
+  for (auto& [token, entry] : outstanding_) {
+    if (entry.kind == Kind::bundle) requeue(std::move(entry.bundle));
+  }
+  outstanding_.clear();
+  outstanding_bundles_ = 0;
+  alarms_dirty_ = true;  // alarms still pending in the buffer are picked up again
+}
+
+void Uplink::handle(TransportEvent event) {
   switch (event.what) {
-    case Event::up:
-      // Acknowledged bundles must be gone before the in-flight list is read for resending.
-      delete_acked();
+    case TransportEvent::up:
       if (ever_connected_) ++local_.reconnects;
       ever_connected_ = true;
       connected_ = true;
       // Clean session: nothing from before is pending at the broker. Everything recorded in
       // flight goes out again, with the same seq and bytes, before any new bundle.
-      outstanding_.clear();
-      outstanding_bundles_ = 0;
-      {
-        auto inflight = buffer_.inflight();
-        resend_.assign(std::make_move_iterator(inflight.begin()),
-                       std::make_move_iterator(inflight.end()));
-      }
-      alarms_dirty_ = true;
+      requeue_outstanding();
       for (LaneHold* hold : {&telemetry_hold_, &alarm_hold_}) {
         if (!hold->refused) *hold = {};
       }
       return;
-    case Event::down:
+    case TransportEvent::down:
       local_.last_error = event.reason;
       connected_ = false;
-      outstanding_.clear();
-      outstanding_bundles_ = 0;
-      resend_.clear();
+      requeue_outstanding();
       return;
-    case Event::ended:
+    case TransportEvent::ended:
       break;
   }
   auto it = outstanding_.find(event.token);
   if (it == outstanding_.end()) return;  // ended after the connection it belonged to ended
-  Outstanding& entry = it->second;
+  Outstanding entry = std::move(it->second);
+  outstanding_.erase(it);
   if (event.result.outcome != PublishResult::Outcome::acked) {
-    Outstanding taken = std::move(entry);
-    outstanding_.erase(it);
-    not_delivered(event.token, std::move(taken), event.result, event.at);
+    not_delivered(event.token, std::move(entry), event.result, event.at);
     return;
   }
   // Up to the transport's report, not to now: the uplink thread may have been busy since.
@@ -214,14 +264,48 @@ void Uplink::handle(const Event& event) {
     ++local_.alarms_acked;
     local_.alarm_latency_s.observe(latency.count());
   }
-  outstanding_.erase(it);
 }
 
-void Uplink::requeue(InflightBundle bundle) {
-  auto at = std::find_if(resend_.begin(), resend_.end(), [&](const InflightBundle& queued) {
-    return queued.bundle_seq > bundle.bundle_seq;
+void Uplink::handle(Committed event) {
+  bundler_.add_committed(event.first_seq, event.readings);
+}
+
+void Uplink::handle(RowsRead event) {
+  read_pending_ = false;
+  bundler_.add_read(event.unsent, event.unsent.rows.size() < event.asked);
+}
+
+void Uplink::handle(Recorded event) {
+  record_pending_ = false;
+  auto& closed = bundler_.closed();
+  if (closed.empty() || closed.front().bundle.bundle_seq != event.bundle_seq) return;
+  switch (event.status) {
+    case RecordStatus::recorded:
+      to_send_.push_back(
+          {.bundle = std::move(closed.front().bundle), .readings = closed.front().readings});
+      closed.pop_front();
+      return;
+    case RecordStatus::storage_full:
+      // Not recorded means not sent: a bundle the buffer does not know could be lost.
+      record_hold_ = clock_.monotonic() + kRecordRetry;
+      log_stuck("bundle " + std::to_string(event.bundle_seq) +
+                ": cannot record it as in flight; will try again");
+      return;
+    case RecordStatus::rows_missing:
+      spdlog::info(
+          "uplink: retention dropped readings of bundle {} before it was recorded; packing the "
+          "rest again",
+          event.bundle_seq);
+      bundler_.rebuild_from_front();
+      return;
+  }
+}
+
+void Uplink::requeue(Sendable bundle) {
+  auto at = std::find_if(to_send_.begin(), to_send_.end(), [&](const Sendable& queued) {
+    return queued.bundle.bundle_seq > bundle.bundle.bundle_seq;
   });
-  resend_.insert(at, std::move(bundle));
+  to_send_.insert(at, std::move(bundle));
 }
 
 void Uplink::not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
@@ -260,51 +344,57 @@ void Uplink::delete_acked() {
   if (acked_.empty()) return;
   std::vector<std::uint64_t> seqs;
   seqs.reserve(acked_.size());
-  for (const auto& entry : acked_) seqs.push_back(entry.bundle.bundle_seq);
-  if (buffer_.ack(seqs) != seqs.size()) {
-    // The rows stay in flight: re-sent after a restart, dropped as duplicates downstream.
-    log_stuck(std::to_string(seqs.size()) + " acknowledged bundle(s) from " +
-              std::to_string(seqs.front()) + " could not be deleted");
-  }
   for (const auto& entry : acked_) {
-    packed_readings_.erase(entry.bundle.bundle_seq);
+    const InflightBundle& bundle = entry.bundle.bundle;
+    seqs.push_back(bundle.bundle_seq);
     ++local_.bundles_acked;
-    local_.readings_acked += entry.readings;
-    local_.payload_bytes_acked += entry.bundle.payload.size();
-    local_.bundle_bytes.observe(static_cast<double>(entry.bundle.payload.size()));
+    local_.readings_acked += entry.bundle.readings;
+    local_.payload_bytes_acked += bundle.payload.size();
+    local_.bundle_bytes.observe(static_cast<double>(bundle.payload.size()));
   }
   acked_.clear();
+  ++local_.storage_deletes;
+  // A failure is logged by the buffer; the rows stay in flight and go again after a restart,
+  // where consumers drop them as duplicates.
+  on_storage([this, seqs = std::move(seqs)] { buffer_.ack(seqs); });
 }
 
-bool Uplink::send(Outstanding entry, std::uint64_t token, const std::string& topic,
-                  std::string_view payload) {
+std::optional<Uplink::Outstanding> Uplink::send(std::uint64_t token, Outstanding entry,
+                                                const std::string& topic,
+                                                std::string_view payload) {
   entry.sent_at = clock_.monotonic();
-  const auto sent_at = entry.sent_at;
-  const bool bundle = entry.kind == Kind::bundle;
-  const std::size_t readings = entry.resend ? 0 : entry.readings;
-  outstanding_.emplace(token, std::move(entry));
+  auto [it, inserted] = outstanding_.insert_or_assign(token, std::move(entry));
+  Outstanding& sent = it->second;
+  const bool bundle = sent.kind == Kind::bundle;
+  // A bundle's bytes live in its entry while it is in flight; the transport copies them.
+  if (bundle) payload = sent.bundle.bundle.payload;
   if (!transport_.publish(topic, payload, token)) {
-    outstanding_.erase(token);
-    return false;
+    Outstanding back = std::move(sent);
+    outstanding_.erase(it);
+    return back;
   }
   // Only what went out counts against the provider's limits.
-  shaper_.take(payload.size(), sent_at);
+  shaper_.take(payload.size(), sent.sent_at);
   if (on_published_) {
-    on_published_(
-        {.topic = topic, .payload_bytes = payload.size(), .readings = readings, .bundle = bundle});
+    on_published_({.topic = topic,
+                   .payload_bytes = payload.size(),
+                   .readings = bundle && !sent.bundle.published ? sent.bundle.readings : 0,
+                   .bundle = bundle});
   }
   if (bundle) {
-    if (auto packed = packed_readings_.find(token); packed != packed_readings_.end()) {
-      packed->second.published = true;
-    }
+    sent.bundle.published = true;
     ++outstanding_bundles_;
     ++local_.bundles_published;
   }
-  return true;
+  return std::nullopt;
 }
 
 bool Uplink::publish_alarms() {
-  if (!alarms_dirty_ || clock_.monotonic() < alarm_hold_.until) return false;
+  if (!alarms_dirty_) return false;
+  if (const auto now = clock_.monotonic(); now < alarm_hold_.until) {
+    wake_at(alarm_hold_.until);
+    return false;
+  }
   std::size_t outstanding = outstanding_.size() - outstanding_bundles_;
   if (outstanding >= options_.alarm_window) return false;
   const std::size_t want = options_.alarm_window + outstanding;
@@ -319,8 +409,8 @@ bool Uplink::publish_alarms() {
       alarms_dirty_ = true;
       break;
     }
-    if (!send({.kind = Kind::alarm, .bundle = {}, .readings = 0, .resend = false}, token,
-              options_.alarm_topic, alarm_payload(packer_.options().gateway_id, alarm))) {
+    if (send(token, {.kind = Kind::alarm, .bundle = {}}, options_.alarm_topic,
+             alarm_payload(packer_.options().gateway_id, alarm))) {
       alarms_dirty_ = true;
       break;
     }
@@ -330,89 +420,78 @@ bool Uplink::publish_alarms() {
   return sent;
 }
 
-std::optional<std::chrono::nanoseconds> Uplink::publish_bundle() {
-  if (outstanding_bundles_ >= options_.inflight_window) return kIdleTick;  // an ack wakes us
-  if (const auto now = clock_.monotonic(); now < telemetry_hold_.until) {
-    return std::min<std::chrono::nanoseconds>(kIdleTick, telemetry_hold_.until - now);
-  }
+bool Uplink::room_to_prepare() const {
+  // Offline, readings wait as plain rows (which retention may shed), not as bundles.
+  return connected_ && to_send_.size() + bundler_.closed().size() < kPreparedAhead;
+}
 
-  if (!resend_.empty()) {
-    InflightBundle& bundle = resend_.front();
-    if (auto wait = shaper_.delay(bundle.payload.size(), clock_.monotonic()); wait > 0ns) {
-      return wait;
-    }
-    std::string payload = bundle.payload;
-    // Packed by this process: its count is known; packed before a restart: it was counted then.
-    const auto packed = packed_readings_.find(bundle.bundle_seq);
-    const bool known = packed != packed_readings_.end();
-    if (!send({.kind = Kind::bundle,
-               .bundle = bundle,
-               .readings = known ? packed->second.readings : 0,
-               .resend = !known || packed->second.published},
-              bundle.bundle_seq, options_.telemetry_topic, payload)) {
-      return kIdleTick;
-    }
-    resend_.pop_front();
-    return std::nullopt;
-  }
+void Uplink::prepare_bundles() {
+  // Without room the uplink stops taking commits; what it skips is read back later.
+  const bool room = room_to_prepare();
+  want_commits_.store(room, std::memory_order_relaxed);
+  if (!room) bundler_.fall_behind();
 
-  // Ask the shaper before reading: a bundle is at most the budget.
-  if (auto wait = shaper_.delay(packer_.options().budget_bytes, clock_.monotonic()); wait > 0ns) {
-    return wait;
+  if (room && !bundler_.caught_up() && !read_pending_) {
+    read_pending_ = true;
+    ++local_.storage_reads;
+    const std::size_t asked =
+        std::clamp(kPreparedAhead * bundler_.full_bundle_readings() * 9 / 8, kMinRead, kMaxRead);
+    on_storage([this, after = bundler_.after_seq(), asked] {
+      return RowsRead{buffer_.read_unsent_after(after, asked), asked};
+    });
   }
-  auto unsent = buffer_.read_unsent(fetch_size_);
-  if (unsent.empty()) {
+  if (bundler_.caught_up()) {
+    bundler_.close_if_due(clock_.wall_ms(), flush_pending_);
     flush_pending_ = false;
-    return kIdleTick;
+    if (auto due = bundler_.due_in(clock_.wall_ms())) wake_at(clock_.monotonic() + *due);
   }
-  std::vector<Reading> readings;
-  readings.reserve(unsent.size());
-  for (const auto& stored : unsent) readings.push_back(stored.reading);
 
-  const std::uint64_t seq = buffer_.next_bundle_seq();
-  PackedBundle packed = packer_.pack(seq, readings);
-  if (packed.reading_count == 0) {
-    log_stuck("bundle budget is too small for a single reading; check bundle.unit_bytes");
-    return kIdleTick;
+  auto& closed = bundler_.closed();
+  if (record_pending_ || closed.empty()) return;
+  if (const auto now = clock_.monotonic(); now < record_hold_) {
+    wake_at(record_hold_);
+    return;
   }
-  if (!packed.full && unsent.size() == fetch_size_ && fetch_size_ < kMaxFetch) {
-    fetch_size_ *= 2;  // everything fetched fitted and more may be waiting: read more
-    return std::nullopt;
-  }
-  if (packed.full) {
-    // Read about one bundle's worth next time: rows read and not packed are wasted work.
-    fetch_size_ = std::max<std::size_t>(256, packed.reading_count + packed.reading_count / 8);
-  }
-  std::int64_t oldest_ts = readings.front().ts_ms;
-  for (const auto& r : std::span(readings).first(packed.reading_count)) {
-    oldest_ts = std::min(oldest_ts, r.ts_ms);
-  }
-  const std::int64_t waited = clock_.wall_ms() - oldest_ts;
-  if (!packed.full && waited < options_.max_latency.count() && !flush_pending_) {
-    return std::min<std::chrono::nanoseconds>(
-        kIdleTick, std::chrono::milliseconds(options_.max_latency.count() - waited));
-  }
-  flush_pending_ = false;
+  record_pending_ = true;
+  ++local_.storage_records;
+  on_storage([this, bundle = closed.front().bundle, rows = closed.front().readings] {
+    RecordStatus status = RecordStatus::storage_full;
+    try {
+      status = buffer_.record_inflight(bundle, rows);
+    } catch (const std::exception& error) {
+      spdlog::error("uplink: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
+    }
+    return Recorded{bundle.bundle_seq, status};
+  });
+}
 
-  InflightBundle bundle{.bundle_seq = seq,
-                        .first_seq = unsent.front().seq,
-                        .last_seq = unsent[packed.reading_count - 1].seq,
-                        .payload = std::move(packed.payload)};
-  if (!buffer_.record_inflight(bundle)) {
-    // Not recorded means not sent: a bundle the buffer does not know could be lost, and its
-    // seq used again.
-    log_stuck("bundle " + std::to_string(seq) + ": cannot record it as in flight; will try again");
-    return kIdleTick;
+bool Uplink::publish_bundles() {
+  bool sent = false;
+  while (!to_send_.empty() && outstanding_bundles_ < options_.inflight_window) {
+    const auto now = clock_.monotonic();
+    if (now < telemetry_hold_.until) {
+      wake_at(telemetry_hold_.until);
+      break;
+    }
+    Sendable& next = to_send_.front();
+    if (auto wait = shaper_.delay(next.bundle.payload.size(), now); wait > 0ns) {
+      wake_at(now + wait);
+      break;
+    }
+    const std::uint64_t seq = next.bundle.bundle_seq;
+    if (auto unsent = send(seq, {.kind = Kind::bundle, .bundle = std::move(next)},
+                           options_.telemetry_topic, {})) {
+      next = std::move(unsent->bundle);
+      break;
+    }
+    to_send_.pop_front();
+    sent = true;
   }
-  const std::string payload = bundle.payload;
-  packed_readings_[seq] = {.readings = packed.reading_count, .published = false};
-  if (!send({.kind = Kind::bundle, .bundle = bundle, .readings = packed.reading_count}, seq,
-            options_.telemetry_topic, payload)) {
-    // Not published: its readings are counted when it first goes out.
-    resend_.push_back(std::move(bundle));
-    return kIdleTick;
-  }
-  return std::nullopt;
+  return sent;
+}
+
+void Uplink::wake_at(std::chrono::steady_clock::time_point at) {
+  wake_at_ = wake_at_ ? std::min(*wake_at_, at) : at;
 }
 
 std::chrono::nanoseconds Uplink::step() {
@@ -424,21 +503,36 @@ std::chrono::nanoseconds Uplink::step() {
     if (flush_) flush_pending_ = true;
     alarm_raised_ = flush_ = response_added_ = false;
   }
-  for (const auto& event : events) handle(event);
+  for (auto& event : events) {
+    std::visit([this](auto& e) { handle(std::move(e)); }, event);
+  }
   delete_acked();  // every ack of this round in one transaction
 
-  std::chrono::nanoseconds wait = kIdleTick;
+  wake_at_.reset();
+  bool progressed = false;
   if (connected_) {
-    bool progressed = publish_responses();
+    progressed = publish_responses();
     progressed = publish_alarms() || progressed;
-    auto bundle_wait = publish_bundle();
-    wait = progressed || !bundle_wait ? 0ns : *bundle_wait;
+  }
+  prepare_bundles();
+  if (connected_) progressed = publish_bundles() || progressed;
+
+  std::chrono::nanoseconds wait = kIdleWait;
+  if (progressed) {
+    wait = 0ns;
+  } else if (wake_at_) {
+    wait = std::clamp<std::chrono::nanoseconds>(*wake_at_ - clock_.monotonic(), 0ns, kIdleWait);
   }
   std::lock_guard lock(mutex_);
   stats_ = local_;
   stats_.inflight = outstanding_bundles_;
   stats_.connected = connected_;
   return wait;
+}
+
+bool Uplink::idle() const {
+  std::lock_guard lock(mutex_);
+  return storage_work_ == 0 && events_.empty();
 }
 
 void Uplink::run() {

@@ -10,11 +10,13 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "gateway/model/clock.h"
 #include "gateway/model/histogram.h"
 #include "gateway/model/log_throttle.h"
+#include "gateway/uplink/bundler.h"
 #include "gateway/uplink/rate_shaper.h"
 #include "gateway/uplink/transport.h"
 #include "proto/bundle_packer.h"
@@ -28,8 +30,12 @@ namespace edgegw {
 /// the same bytes go out again under the same bundle_seq. While the transport is down,
 /// readings simply stay in the buffer (store and forward).
 ///
-/// Runs on a thread of its own: every buffer call blocks on the storage thread, and neither
-/// the io_context nor the transport's callback threads may block.
+/// Bundles come from a Bundler fed by the buffer's commit listener: a reading is encoded once,
+/// when it is committed, and only a backlog is read back. The storage work of a bundle (a
+/// backlog read, recording it in flight, deleting its rows once acknowledged) is posted to the
+/// storage thread and its result comes back as an event, so publishing never waits on SQLite:
+/// while bundles are in flight the next ones are prepared. Runs on a thread of its own (the
+/// transport's callback threads and the io_context only enqueue).
 class Uplink {
  public:
   struct Options {
@@ -62,6 +68,11 @@ class Uplink {
     /// after refused_retry.
     std::uint64_t publishes_refused = 0;
     std::string last_refusal;  ///< the topic and the broker's reason, of the latest refusal
+    /// Storage transactions the bundle pipeline asked for: backlog reads, in-flight records and
+    /// acknowledgement deletes (one delete may cover several bundles).
+    std::uint64_t storage_reads = 0;
+    std::uint64_t storage_records = 0;
+    std::uint64_t storage_deletes = 0;
     std::size_t inflight = 0;
     bool connected = false;
     std::string last_error;  ///< why the connection last went down or could not be made
@@ -89,8 +100,9 @@ class Uplink {
 
   /// Starts the transport and a thread that calls step() whenever there may be work.
   void start();
-  /// Starts only the transport: its events queue up until step() handles them. For tests
-  /// that drive step() by hand.
+  /// Loads what was in flight at the last stop, starts taking committed readings and starts
+  /// the transport; events queue up until step() handles them. For tests that drive step() by
+  /// hand.
   void connect();
   /// Stops the thread, then the transport. Whatever is in flight stays recorded for next time.
   void stop();
@@ -105,46 +117,89 @@ class Uplink {
   void respond(std::string topic, std::string payload);
   static constexpr std::size_t kMaxResponsesQueued = 64;
 
-  /// Does what can be done now: handles transport events, publishes pending alarms, re-sends
-  /// and publishes bundles while the window and the rate limits allow. Returns the time to
-  /// wait before there may be more to do (zero: call again at once). Public for tests.
+  /// Does what can be done now: handles transport and storage events, publishes pending
+  /// alarms, closes, records and publishes bundles while the window and the rate limits allow.
+  /// Returns the time to wait before there may be more to do (zero: call again at once); an
+  /// event wakes the thread sooner. Public for tests.
   std::chrono::nanoseconds step();
+  /// No storage work is outstanding and no event waits for step(): a test that drives step()
+  /// by hand has seen everything settle.
+  bool idle() const;
 
   Stats stats() const;
 
  private:
+  /// How many closed bundles (recorded or being recorded, not yet published) the uplink keeps
+  /// ready while connected: enough that publishing never waits for the next, few enough that
+  /// the backlog stays plain rows, which retention may still shed.
+  static constexpr std::size_t kPreparedAhead = 3;
+
+  /// A recorded bundle on its way out, in bundle_seq order.
+  struct Sendable {
+    InflightBundle bundle;
+    std::size_t readings = 0;  // 0 when unknown: a bundle packed before a restart
+    bool published = false;    // went out before: billed again, its readings already counted
+  };
   enum class Kind { bundle, alarm };
   struct Outstanding {
     Kind kind;
-    InflightBundle bundle;     // for Kind::bundle
-    std::size_t readings = 0;  // 0 when unknown: a bundle packed before a restart
-    bool resend = false;       // published before: billed again, its readings already counted
+    Sendable bundle;  // for Kind::bundle
     std::chrono::steady_clock::time_point sent_at{};
   };
-  struct Event {
+  struct TransportEvent {
     enum { ended, up, down } what;
     std::uint64_t token = 0;
     PublishResult result;                        // for ended: how a publish ended
     std::string reason;                          // for down
     std::chrono::steady_clock::time_point at{};  // when the transport reported it
   };
+  /// From the storage thread: a batch committed, rows read for the bundler, a bundle recorded.
+  struct Committed {
+    std::int64_t first_seq;
+    std::vector<Reading> readings;
+  };
+  struct RowsRead {
+    UnsentRows unsent;
+    std::size_t asked = 0;
+  };
+  struct Recorded {
+    std::uint64_t bundle_seq;
+    RecordStatus status;
+  };
+  using Event = std::variant<TransportEvent, Committed, RowsRead, Recorded>;
 
-  void handle(const Event& event);
+  void handle(TransportEvent event);
+  void handle(Committed event);
+  void handle(RowsRead event);
+  void handle(Recorded event);
   /// A publish that did not end in an acknowledgement: sent again after a hold-off (a second,
   /// or refused_retry after a refusal).
   void not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
                      std::chrono::steady_clock::time_point at);
-  /// Puts a bundle back among those to re-send, in bundle_seq order.
-  void requeue(InflightBundle bundle);
-  /// Deletes the rows of every bundle acknowledged since the last call, in one transaction.
+  /// Puts a bundle back among those to send, in bundle_seq order.
+  void requeue(Sendable bundle);
+  /// Every publish outstanding on a connection that ended goes again on the next one.
+  void requeue_outstanding();
+  /// Deletes the rows of every bundle acknowledged since the last call, in one transaction on
+  /// the storage thread.
   void delete_acked();
   bool publish_alarms();
   bool publish_responses();
-  /// Publishes one bundle if one is due (returns nothing: call again), else how long to wait.
-  std::optional<std::chrono::nanoseconds> publish_bundle();
-  bool send(Outstanding entry, std::uint64_t token, const std::string& topic,
-            std::string_view payload);
+  /// Feeds the bundler, closes what is due and records the front closed bundle in flight.
+  void prepare_bundles();
+  /// Publishes bundles while the window, the hold and the shaper allow; true if one went.
+  bool publish_bundles();
+  /// Publishes under `token` and keeps `entry` outstanding; a bundle's entry supplies its own
+  /// payload. Returns the entry when the transport could not take it.
+  std::optional<Outstanding> send(std::uint64_t token, Outstanding entry, const std::string& topic,
+                                  std::string_view payload);
+  /// Runs `work` on the storage thread; whatever it returns comes back through post().
+  template <class Work>
+  void on_storage(Work work);
   void post(Event event);
+  /// The earliest of the deadlines this step found (a hold ending, the open bundle due).
+  void wake_at(std::chrono::steady_clock::time_point at);
+  bool room_to_prepare() const;
   void run();
   /// Logs a condition that repeats at every step while it lasts (the buffer refusing a
   /// write) once per interval.
@@ -162,20 +217,16 @@ class Uplink {
   LogThrottle refused_log_{std::chrono::seconds(30)};
 
   // Touched only by the thread running step().
+  Bundler bundler_;
   bool connected_ = false;
   bool ever_connected_ = false;
   std::map<std::uint64_t, Outstanding> outstanding_;  // by token
   std::size_t outstanding_bundles_ = 0;
   std::vector<Outstanding> acked_;  // acknowledged, rows not yet deleted
-  std::deque<InflightBundle> resend_;
-  // Readings in each bundle this process packed and the far side has not acknowledged yet, so
-  // that a bundle re-sent after a reconnect still counts its readings once acknowledged.
-  struct PackedCount {
-    std::size_t readings = 0;
-    bool published = false;  // went out at least once (billed, readings counted)
-  };
-  std::map<std::uint64_t, PackedCount> packed_readings_;
-  std::size_t fetch_size_ = 4096;
+  std::deque<Sendable> to_send_;    // recorded, not published on this connection yet
+  bool read_pending_ = false;       // a backlog read is on the storage thread
+  bool record_pending_ = false;     // the front closed bundle is being recorded
+  std::chrono::steady_clock::time_point record_hold_{};  // storage was full: record after this
   bool alarms_dirty_ = true;
   // A lane whose publish failed sends nothing until `until`. A new connection ends a hold after
   // a plain failure (so alarms still go before the backlog), not one after a refusal.
@@ -186,8 +237,11 @@ class Uplink {
   LaneHold telemetry_hold_;
   LaneHold alarm_hold_;
   bool flush_pending_ = false;
+  std::optional<std::chrono::steady_clock::time_point> wake_at_;  // within one step
   Stats local_;
 
+  // Read by the storage thread's commit listener: whether to pass committed batches on.
+  std::atomic<bool> want_commits_{false};
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Event> events_;
@@ -202,6 +256,7 @@ class Uplink {
   std::uint64_t next_response_ = 0;  // touched only by the thread running step()
   bool running_ = false;
   bool transport_started_ = false;
+  std::size_t storage_work_ = 0;  // posted to the storage thread, result not back yet
   Stats stats_;
   std::thread thread_;
 };

@@ -68,6 +68,7 @@ class UplinkTest : public ::testing::Test {
     StorageOptions storage;
     storage.path = dir_.file("buffer.db");
     storage.synchronous = "normal";
+    storage.max_age_s = max_age_s_;
     buffer_ = SqliteBuffer::open(storage, clock_);
     series_ = buffer_->register_series({.name = "load_g", .unit = "g", .resolution = 0.1});
     packer_ = std::make_unique<BundlePacker>(
@@ -100,15 +101,20 @@ class UplinkTest : public ::testing::Test {
     ASSERT_EQ(buffer_->append_sync(std::move(batch)), AppendStatus::accepted);
   }
 
-  /// Steps until the uplink would wait; returns how many publishes that produced.
+  /// Steps until the uplink would wait with no storage work outstanding; returns how many
+  /// publishes that produced.
   std::size_t settle() {
     auto before = transport_.published.size();
-    for (int i = 0; i < 1000 && uplink_->step() == 0ns; ++i) {
+    for (int i = 0; i < 100'000; ++i) {
+      if (uplink_->step() == 0ns) continue;
+      if (uplink_->idle()) break;
+      std::this_thread::sleep_for(100us);
     }
     return transport_.published.size() - before;
   }
 
   static constexpr std::chrono::milliseconds kLatency{60'000};
+  std::int64_t max_age_s_ = 0;
   TempDir dir_;
   ManualClock clock_;
   FakeTransport transport_;
@@ -186,6 +192,29 @@ TEST_F(UplinkTest, FullBundlesGoAtOnceAndTheWindowBoundsWhatIsInFlight) {
     delivered += decode_bundle(p.payload).readings.size();
   }
   EXPECT_EQ(delivered, 5000u);
+  EXPECT_EQ(buffer_->stats().readings, 0);
+}
+
+TEST_F(UplinkTest, ReadingsRetentionDropsFromTheOpenBundleAreNeverPublished) {
+  close();
+  max_age_s_ = 60;
+  open();
+  transport_.up();
+  append(10);  // up to 0.9 s old
+  EXPECT_EQ(settle(), 0u) << "the bundle waits for max_latency";
+  clock_.advance(std::chrono::seconds(61));
+  buffer_->run_retention_now();  // before the uplink's next step closes the bundle
+  ASSERT_EQ(buffer_->stats().readings, 0);
+  append(5);
+
+  ASSERT_EQ(settle(), 0u) << "the dropped readings went, and the fresh ones wait";
+  uplink_->request_flush();
+  ASSERT_EQ(settle(), 1u);
+  const auto decoded = decode_bundle(transport_.published.back().payload);
+  ASSERT_EQ(decoded.readings.size(), 5u) << "only the readings still stored";
+  EXPECT_EQ(decoded.readings.front().ts_ms, clock_.wall_ms() - 400);
+  transport_.ack_all();
+  settle();
   EXPECT_EQ(buffer_->stats().readings, 0);
 }
 

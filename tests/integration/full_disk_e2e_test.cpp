@@ -5,6 +5,7 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -124,13 +125,17 @@ TEST_F(FullDiskEndToEnd, ABacklogThatFilledTheDiskIsDeliveredOnceTheLinkHeals) {
   // Offline, readings pile up until the filesystem is full and old ones are shed (or new ones
   // refused with 507), and somewhat beyond.
   int full_batches = 0;
+  std::size_t least_free = fs_->free_bytes();
   for (int i = 0; i < 400 && full_batches < 10; ++i) {
     const int status = post_batch(gateway);
     ASSERT_TRUE(status == 200 || status == 507) << status;
     if (status == 507 || dropped(gateway) > 0) ++full_batches;
+    least_free = std::min(least_free, fs_->free_bytes());
   }
   ASSERT_EQ(full_batches, 10) << "the filesystem never filled";
-  EXPECT_LT(fs_->free_bytes(), static_cast<std::size_t>(kReserveBytes));
+  // Least seen, not now: once shedding has freed pages inside the database, the buffer gives
+  // some back to the filesystem every second, so the free space moves around the reserve.
+  EXPECT_LT(least_free, static_cast<std::size_t>(kReserveBytes));
   EXPECT_EQ(gateway.status().buffer.reserve_bytes_held, 0) << "the reserve is in use";
 
   proxy_.restore();

@@ -48,7 +48,7 @@ void fail_every_write_in_turn(int error) {
       ASSERT_EQ(buffer->append_sync(make_readings(1, 0, 100)), AppendStatus::accepted);
       auto rows = buffer->read_unsent(50);
       bundle = {buffer->next_bundle_seq(), rows.front().seq, rows.back().seq, "payload"};
-      ASSERT_TRUE(buffer->record_inflight(bundle));
+      ASSERT_EQ(buffer->record_inflight(bundle, rows.size()), RecordStatus::recorded);
 
       FaultyVfs::arm(nth, error);
       b = buffer->append_sync(make_readings(1, 1000, 100));

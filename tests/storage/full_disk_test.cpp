@@ -27,7 +27,7 @@ TEST_F(FullDiskTest, AppendsShedTheOldestUnsentTelemetryAndKeepGoing) {
   const std::string payload(2000, 'z');
   const InflightBundle bundle{buffer->next_bundle_seq(), first.front().seq, first.back().seq,
                               payload};
-  ASSERT_TRUE(buffer->record_inflight(bundle));
+  ASSERT_EQ(buffer->record_inflight(bundle, first.size()), RecordStatus::recorded);
   ASSERT_GT(buffer->add_alarm(make_alarm("theft")), 0);
 
   // 40k readings need far more than 64 pages.
@@ -61,8 +61,9 @@ TEST_F(FullDiskTest, BatchIsStorageFullWhenOnlyInflightRowsAndAlarmsAreLeft) {
   auto buffer = open();
   ASSERT_EQ(buffer->append_sync(make_readings(1, 0, 100)), AppendStatus::accepted);
   auto rows = buffer->read_unsent(100);
-  ASSERT_TRUE(
-      buffer->record_inflight({buffer->next_bundle_seq(), rows.front().seq, rows.back().seq, "b"}));
+  ASSERT_EQ(buffer->record_inflight(
+                {buffer->next_bundle_seq(), rows.front().seq, rows.back().seq, "b"}, rows.size()),
+            RecordStatus::recorded);
 
   // Alarms are never shed for a full disk, so they fill it for good.
   std::vector<std::int64_t> alarm_ids;
@@ -94,12 +95,14 @@ TEST_F(FullDiskTest, RecordInflightRefusesWhenTheBundleCannotBeStored) {
   // not be shed while trying.
   const InflightBundle huge{buffer->next_bundle_seq(), rows.front().seq, rows.back().seq,
                             std::string(400 * 1024, 'x')};
-  EXPECT_FALSE(buffer->record_inflight(huge));
+  EXPECT_EQ(buffer->record_inflight(huge, rows.size()), RecordStatus::storage_full);
   EXPECT_TRUE(buffer->inflight().empty());
   EXPECT_EQ(buffer->read_unsent(1000).size(), 100u);
   EXPECT_EQ(buffer->next_bundle_seq(), huge.bundle_seq)
       << "a bundle that was not recorded uses no seq";
-  EXPECT_TRUE(buffer->record_inflight({huge.bundle_seq, huge.first_seq, huge.last_seq, "small"}));
+  EXPECT_EQ(buffer->record_inflight({huge.bundle_seq, huge.first_seq, huge.last_seq, "small"},
+                                    rows.size()),
+            RecordStatus::recorded);
 }
 
 }  // namespace

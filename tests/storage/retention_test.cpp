@@ -60,8 +60,10 @@ TEST_F(RetentionTest, MaxAgeNeverTouchesInflightRows) {
   auto buffer = open();
   ASSERT_EQ(buffer->append_sync(make_readings(1, clock_.wall_ms(), 20)), AppendStatus::accepted);
   auto unsent = buffer->read_unsent(10);
-  ASSERT_TRUE(buffer->record_inflight(
-      {buffer->next_bundle_seq(), unsent.front().seq, unsent.back().seq, "b"}));
+  ASSERT_EQ(
+      buffer->record_inflight(
+          {buffer->next_bundle_seq(), unsent.front().seq, unsent.back().seq, "b"}, unsent.size()),
+      RecordStatus::recorded);
   clock_.advance(std::chrono::hours(1));
   buffer->run_retention_now();
   EXPECT_EQ(buffer->stats().readings, 10);
@@ -78,8 +80,10 @@ TEST_F(RetentionTest, MaxBytesDropsOldestUnsentTelemetryAndKeepsInflightRowsAndA
   ASSERT_EQ(buffer->append_sync(make_readings(1, 0, 1000)), AppendStatus::accepted);
   auto first = buffer->read_unsent(100);
   const std::string payload(1000, 'p');
-  ASSERT_TRUE(buffer->record_inflight(
-      {buffer->next_bundle_seq(), first.front().seq, first.back().seq, payload}));
+  ASSERT_EQ(
+      buffer->record_inflight(
+          {buffer->next_bundle_seq(), first.front().seq, first.back().seq, payload}, first.size()),
+      RecordStatus::recorded);
   for (int i = 0; i < 3; ++i) ASSERT_GT(buffer->add_alarm(make_alarm("overload", i)), 0);
 
   constexpr int kBatches = 30;
@@ -113,8 +117,10 @@ TEST_F(RetentionTest, MaxBytesDropsOldestAlarmsOnlyWhenNoUnsentTelemetryIsLeft) 
   auto buffer = open();
   ASSERT_EQ(buffer->append_sync(make_readings(1, 0, 200)), AppendStatus::accepted);
   auto first = buffer->read_unsent(100);
-  ASSERT_TRUE(buffer->record_inflight(
-      {buffer->next_bundle_seq(), first.front().seq, first.back().seq, "b"}));
+  ASSERT_EQ(
+      buffer->record_inflight({buffer->next_bundle_seq(), first.front().seq, first.back().seq, "b"},
+                              first.size()),
+      RecordStatus::recorded);
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 600; ++i) {
     ids.push_back(buffer->add_alarm(make_alarm("motion", i, std::string(300, 'm'))));

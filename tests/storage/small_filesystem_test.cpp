@@ -44,7 +44,7 @@ class SmallFilesystemTest : public ::testing::Test {
       if (rows.empty()) return drained;
       const InflightBundle bundle{buffer.next_bundle_seq(), rows.front().seq, rows.back().seq,
                                   std::string(5000, 'b')};
-      if (!buffer.record_inflight(bundle)) {
+      if (buffer.record_inflight(bundle, rows.size()) != RecordStatus::recorded) {
         ADD_FAILURE() << "bundle " << bundle.bundle_seq << " could not be recorded in flight";
         return drained;
       }

@@ -74,7 +74,7 @@ TEST_F(SqliteBufferTest, BacklogSeriesInflightBundleSeqAndAlarmsSurviveRestart) 
               .first_seq = unsent.front().seq,
               .last_seq = unsent.back().seq,
               .payload = payload};
-    ASSERT_TRUE(buffer->record_inflight(bundle));
+    ASSERT_EQ(buffer->record_inflight(bundle, unsent.size()), RecordStatus::recorded);
     alarm.id = buffer->add_alarm(alarm);
     alarm.alarm_id = alarm.id;  // a raise names its excursion
     ASSERT_GT(alarm.id, 0);
@@ -102,9 +102,9 @@ TEST_F(SqliteBufferTest, AckDeletesExactlyTheBundlesRowsAndItsRecord) {
   auto buffer = open();
   auto stored = append_stored(*buffer, 1, 0, 30);
   InflightBundle a{buffer->next_bundle_seq(), stored[0].seq, stored[9].seq, "a"};
-  ASSERT_TRUE(buffer->record_inflight(a));
+  ASSERT_EQ(buffer->record_inflight(a, 10), RecordStatus::recorded);
   InflightBundle b{buffer->next_bundle_seq(), stored[10].seq, stored[19].seq, "b"};
-  ASSERT_TRUE(buffer->record_inflight(b));
+  ASSERT_EQ(buffer->record_inflight(b, 10), RecordStatus::recorded);
 
   EXPECT_TRUE(buffer->ack(a.bundle_seq));
   EXPECT_FALSE(buffer->ack(a.bundle_seq)) << "a second ack finds nothing";
@@ -124,8 +124,9 @@ TEST_F(SqliteBufferTest, AckDeletesExactlyTheBundlesRowsAndItsRecord) {
 TEST_F(SqliteBufferTest, ReadUnsentSkipsInflightRowsWhereverTheyAre) {
   auto buffer = open();
   auto stored = append_stored(*buffer, 1, 0, 30);
-  ASSERT_TRUE(
-      buffer->record_inflight({buffer->next_bundle_seq(), stored[10].seq, stored[19].seq, "mid"}));
+  ASSERT_EQ(buffer->record_inflight(
+                {buffer->next_bundle_seq(), stored[10].seq, stored[19].seq, "mid"}, 10),
+            RecordStatus::recorded);
 
   std::vector<StoredReading> expected(stored.begin(), stored.begin() + 10);
   expected.insert(expected.end(), stored.begin() + 20, stored.begin() + 25);
@@ -141,45 +142,77 @@ TEST_F(SqliteBufferTest, BundleSeqIsNeverReusedAcrossRestartEvenWhenEverythingWa
     EXPECT_EQ(buffer->next_bundle_seq(), 1u);
     auto stored = append_stored(*buffer, 1, 0, 5);
     used = buffer->next_bundle_seq();
-    ASSERT_TRUE(buffer->record_inflight({used, stored.front().seq, stored.back().seq, "x"}));
+    ASSERT_EQ(buffer->record_inflight({used, stored.front().seq, stored.back().seq, "x"}, 5),
+              RecordStatus::recorded);
     ASSERT_TRUE(buffer->ack(used));
     EXPECT_EQ(buffer->stats().readings, 0);
   }
   auto buffer = open();
   EXPECT_EQ(buffer->next_bundle_seq(), used + 1);
-  EXPECT_THROW(buffer->record_inflight({used, 1, 1, "again"}), std::invalid_argument);
+  EXPECT_THROW(buffer->record_inflight({used, 1, 1, "again"}, 0), std::invalid_argument);
   EXPECT_TRUE(buffer->inflight().empty());
 }
 
 TEST_F(SqliteBufferTest, OverlappingInflightBundlesAreRefused) {
   auto buffer = open();
   auto stored = append_stored(*buffer, 1, 0, 10);
-  ASSERT_TRUE(
-      buffer->record_inflight({buffer->next_bundle_seq(), stored[0].seq, stored[5].seq, "a"}));
+  ASSERT_EQ(
+      buffer->record_inflight({buffer->next_bundle_seq(), stored[0].seq, stored[5].seq, "a"}, 6),
+      RecordStatus::recorded);
   EXPECT_THROW(
-      buffer->record_inflight({buffer->next_bundle_seq(), stored[5].seq, stored[9].seq, "b"}),
+      buffer->record_inflight({buffer->next_bundle_seq(), stored[5].seq, stored[9].seq, "b"}, 5),
       std::invalid_argument);
 }
 
-TEST_F(SqliteBufferTest, NewSeqsNeverFallInsideAnInflightBundleWhoseRowsAreGone) {
+TEST_F(SqliteBufferTest, ABundleIsNotRecordedWhenRetentionDroppedSomeOfItsRowsAfterTheRead) {
   options_.max_age_s = 60;
-  std::vector<StoredReading> old_rows;
-  InflightBundle bundle;
-  {
-    auto buffer = open();
-    old_rows = append_stored(*buffer, 1, clock_.wall_ms() - 120'000, 10);
-    auto unsent = buffer->read_unsent(10);
-    // Retention runs between the bundler's read and its record: the rows go, the bundle stays.
-    buffer->run_retention_now();
-    ASSERT_EQ(buffer->stats().readings, 0);
-    bundle = {buffer->next_bundle_seq(), unsent.front().seq, unsent.back().seq, "p"};
-    ASSERT_TRUE(buffer->record_inflight(bundle));
-  }
   auto buffer = open();
+  auto old_rows = append_stored(*buffer, 1, clock_.wall_ms() - 120'000, 10);
   auto fresh = append_stored(*buffer, 1, clock_.wall_ms(), 5);
-  EXPECT_GT(fresh.front().seq, bundle.last_seq);
-  ASSERT_TRUE(buffer->ack(bundle.bundle_seq));
-  EXPECT_EQ(buffer->read_unsent(100), fresh) << "the ack must not delete the new readings";
+  auto unsent = buffer->read_unsent(15);
+  ASSERT_EQ(unsent.size(), 15u);
+  // Retention runs between the bundler's read and its record: the old rows go.
+  buffer->run_retention_now();
+  ASSERT_EQ(buffer->stats().readings, 5);
+  const InflightBundle bundle{buffer->next_bundle_seq(), unsent.front().seq, unsent.back().seq,
+                              "p"};
+  EXPECT_EQ(buffer->record_inflight(bundle, unsent.size()), RecordStatus::rows_missing)
+      << "a bundle holding readings the buffer no longer has must not go out";
+  EXPECT_TRUE(buffer->inflight().empty());
+  EXPECT_EQ(buffer->next_bundle_seq(), bundle.bundle_seq) << "a bundle not recorded uses no seq";
+  EXPECT_EQ(buffer->read_unsent(100), fresh);
+}
+
+TEST_F(SqliteBufferTest, ReadUnsentAfterStartsPastTheGivenSeqAndSaysWhereSeqsStand) {
+  auto buffer = open();
+  auto stored = append_stored(*buffer, 1, 0, 30);
+  ASSERT_EQ(buffer->record_inflight(
+                {buffer->next_bundle_seq(), stored[10].seq, stored[19].seq, "mid"}, 10),
+            RecordStatus::recorded);
+
+  auto after = buffer->read_unsent_after(stored[4].seq, 8);
+  std::vector<StoredReading> expected(stored.begin() + 5, stored.begin() + 10);
+  expected.insert(expected.end(), stored.begin() + 20, stored.begin() + 23);
+  EXPECT_EQ(after.rows, expected) << "past the given seq, around the in-flight rows";
+  EXPECT_EQ(after.next_seq, stored.back().seq + 1);
+  EXPECT_EQ(buffer->read_unsent_after(stored.back().seq, 8).rows.size(), 0u);
+}
+
+TEST_F(SqliteBufferTest, TheCommitListenerSeesEveryAcceptedBatchWithItsSeqs) {
+  auto buffer = open();
+  std::mutex mutex;
+  std::vector<StoredReading> seen;
+  buffer->set_commit_listener([&](std::int64_t first_seq, std::span<const Reading> batch) {
+    std::lock_guard lock(mutex);
+    for (const Reading& reading : batch) seen.push_back({first_seq++, reading});
+  });
+  append_stored(*buffer, 1, 0, 7);
+  ASSERT_EQ(buffer->append_sync(make_readings(1, 100, 3)), AppendStatus::accepted);
+  buffer->set_commit_listener({});
+  append_stored(*buffer, 1, 200, 2);
+
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, buffer->read_unsent(10)) << "every batch until the listener was cleared";
 }
 
 TEST_F(SqliteBufferTest, RegisterSeriesKeepsIdsForeverAndStoresSpecChanges) {
