@@ -8,6 +8,8 @@
 #include <cassert>
 #include <cerrno>
 
+#include "gateway/model/thread_name.h"
+
 namespace edgegw {
 namespace {
 
@@ -80,7 +82,10 @@ void AdapterRunner::start(ReadingSink& sink, std::vector<SeriesId> ids) {
   assert(ids.size() == source_->series().size());
   source_->bind(std::move(ids));
   stop_.rearm();
-  thread_ = std::thread([this, &sink] { run(sink); });
+  thread_ = std::thread([this, &sink] {
+    name_this_thread("in:" + name());
+    run(sink);
+  });
 }
 
 void AdapterRunner::stop() {

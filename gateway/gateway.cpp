@@ -9,6 +9,7 @@
 #include "adapters/registry.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/auth.h"
+#include "gateway/model/thread_name.h"
 #include "gateway/process_stats.h"
 #include "gateway/scale/calibration_setting.h"
 #include "gateway/status_document.h"
@@ -187,7 +188,10 @@ void Gateway::start() {
   started_ = true;
   api_->start();  // throws here, before anything runs, if the address cannot be bound
   schedule_rule_tick();
-  io_thread_ = std::thread([this] { io_.run(); });
+  io_thread_ = std::thread([this] {
+    name_this_thread("io");
+    io_.run();
+  });
   uplink_->start();
   for (std::size_t i = 0; i < adapters_.size(); ++i) {
     adapters_[i]->start(*ingest_, adapter_series_ids_[i]);

@@ -380,6 +380,7 @@ std::int64_t BufferStore::delete_oldest_unsent(std::int64_t max_rows,
     sql_->delete_oldest_unsent.bind(1, lo).bind(2, hi).bind(3, max_rows - deleted).execute();
     deleted += sqlite3_changes64(db_->get());
   }
+  if (deleted > 0) unsent_dropped_through_ = next_seq_ - 1;
   return deleted;
 }
 
@@ -650,8 +651,12 @@ RecordStatus BufferStore::record_inflight(const InflightBundle& bundle, std::siz
                                   std::to_string(other_seq));
     }
   }
-  // Only this thread writes, so what the count sees still holds when the insert commits.
-  if (count_rows(range) != static_cast<std::int64_t>(rows)) return RecordStatus::rows_missing;
+  // Rows newer than every drop are all there; older ones are counted. Only this thread writes,
+  // so what the count sees still holds when the insert commits.
+  if (range.first <= unsent_dropped_through_ &&
+      count_rows(range) != static_cast<std::int64_t>(rows)) {
+    return RecordStatus::rows_missing;
+  }
   auto bundle_seq = static_cast<std::int64_t>(bundle.bundle_seq);
   auto write = [&] {
     sql_->insert_inflight.bind(1, bundle_seq)
@@ -825,7 +830,10 @@ void BufferStore::enforce_retention() {
             sql_->delete_aged.bind(1, lo).bind(2, hi).bind(3, cutoff).execute();
             deleted += sqlite3_changes64(db_->get());
           }
-          if (deleted > 0) set_counter("dropped.max_age", dropped_["max_age"] + deleted);
+          if (deleted > 0) {
+            set_counter("dropped.max_age", dropped_["max_age"] + deleted);
+            unsent_dropped_through_ = next_seq_ - 1;
+          }
         },
         0);
     if (written && deleted > 0) {

@@ -140,6 +140,9 @@ class BufferStore {
   std::int64_t next_seq_ = 1;
   std::uint64_t next_bundle_seq_ = 1;
   std::map<std::uint64_t, SeqRange> inflight_ranges_;  // by bundle_seq
+  // Retention or shedding may have dropped unsent rows up to this seq (a bound, not exact):
+  // a bundle starting above it has all its rows.
+  std::int64_t unsent_dropped_through_ = 0;
   std::int64_t reading_count_ = 0;
   std::int64_t alarm_count_ = 0;
   std::int64_t oldest_ts_ms_ = 0;

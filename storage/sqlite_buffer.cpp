@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "gateway/model/thread_name.h"
 #include "storage/buffer_store.h"
 
 namespace edgegw {
@@ -26,6 +27,7 @@ void validate(const StorageOptions& options) {
   require(options.max_age_s >= 0, "max_age_s must be >= 0");
   require(options.batch_max_readings >= 1, "batch_max_readings must be >= 1");
   require(options.flush_interval_ms >= 0, "flush_interval_ms must be >= 0");
+  require(options.adapter_flush_interval_ms >= 0, "adapter_flush_interval_ms must be >= 0");
   require(options.queue_max_readings >= 1, "queue_max_readings must be >= 1");
   require(options.retention_interval_s >= 1, "retention_interval_s must be >= 1");
 }
@@ -53,7 +55,10 @@ SqliteBuffer::SqliteBuffer(const StorageOptions& options, Clock& clock)
     : options_(options), store_(std::make_unique<BufferStore>(options, clock, catalog_)) {
   stats_ = store_->stats();
   next_bundle_seq_ = store_->next_bundle_seq();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("storage");
+    run();
+  });
 }
 
 SqliteBuffer::~SqliteBuffer() {
@@ -68,7 +73,6 @@ SqliteBuffer::~SqliteBuffer() {
 
 void SqliteBuffer::run() {
   using std::chrono::steady_clock;
-  const auto flush_interval = std::chrono::milliseconds(options_.flush_interval_ms);
   const auto retention_interval = std::chrono::seconds(options_.retention_interval_s);
   // Flush latency and the retention period are real time on purpose: a condition variable
   // cannot wait on an injected clock. What gets dropped by age is decided by the Clock.
@@ -80,7 +84,7 @@ void SqliteBuffer::run() {
       if (appends_.empty()) return false;
       return stopping_ || flush_now_ ||
              queued_readings_ >= static_cast<std::size_t>(options_.batch_max_readings) ||
-             steady_clock::now() >= appends_.front().queued_at + flush_interval;
+             steady_clock::now() >= commit_due_;
     };
     // While the full-disk reserve is not held, look once a second whether it can be again,
     // even when nothing is written.
@@ -89,8 +93,7 @@ void SqliteBuffer::run() {
     while (!stopping_ && tasks_.empty() && !group_due() && steady_clock::now() < next_retention &&
            steady_clock::now() < next_reserve_check) {
       auto deadline = std::min(next_retention, next_reserve_check);
-      if (!appends_.empty())
-        deadline = std::min(deadline, appends_.front().queued_at + flush_interval);
+      if (!appends_.empty()) deadline = std::min(deadline, commit_due_);
       wake_.wait_until(lock, deadline);
     }
 
@@ -107,6 +110,8 @@ void SqliteBuffer::run() {
         appends_.pop_front();
       }
       queued_readings_ -= readings;
+      commit_due_ = steady_clock::time_point::max();
+      for (const auto& pending : appends_) commit_due_ = std::min(commit_due_, pending.commit_by);
       if (appends_.empty()) flush_now_ = false;
       queue_space_.notify_all();
     }
@@ -230,15 +235,23 @@ SeriesId SqliteBuffer::register_series(const SeriesSpec& spec) {
   });
 }
 
-bool SqliteBuffer::append(std::vector<Reading> batch, AppendCallback done) {
+void SqliteBuffer::queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter) {
+  const auto wait = std::chrono::milliseconds(
+      waiter == Waiter::client ? options_.flush_interval_ms : options_.adapter_flush_interval_ms);
+  const auto commit_by = std::chrono::steady_clock::now() + wait;
+  commit_due_ = std::min(commit_due_, commit_by);
+  queued_readings_ += batch.size();
+  appends_.push_back({std::move(batch), std::move(done), commit_by});
+}
+
+bool SqliteBuffer::append(std::vector<Reading> batch, AppendCallback done, Waiter waiter) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ ||
         queued_readings_ + batch.size() > static_cast<std::size_t>(options_.queue_max_readings)) {
       return false;
     }
-    queued_readings_ += batch.size();
-    appends_.push_back({std::move(batch), std::move(done), std::chrono::steady_clock::now()});
+    queue(std::move(batch), std::move(done), waiter);
   }
   wake_.notify_one();
   return true;
@@ -278,9 +291,7 @@ AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch, bool flush_no
                               static_cast<std::size_t>(options_.queue_max_readings);
     });
     if (stopping_) return AppendStatus::failed;
-    queued_readings_ += batch.size();
-    appends_.push_back({std::move(batch), std::move(done), std::chrono::steady_clock::now()});
-    flush_now_ = flush_now_ || flush_now;
+    queue(std::move(batch), std::move(done), Waiter::client);
     flush_now_ = flush_now_ || flush_now;
   }
   wake_.notify_one();

@@ -118,9 +118,13 @@ class SqliteBuffer {
   /// Every registered series; safe to read from any thread.
   const SeriesCatalog& catalog() const { return catalog_; }
 
+  /// Who waits for a batch's commit, which decides how long it may wait to share one: a client
+  /// waiting for its answer (flush_interval_ms) or nobody, an adapter's batch
+  /// (adapter_flush_interval_ms).
+  enum class Waiter { client, nobody };
   /// Queues `batch` for the next group commit and returns at once. Returns false, queuing
   /// nothing and never calling `done`, when the queue is full or the buffer is stopping.
-  bool append(std::vector<Reading> batch, AppendCallback done);
+  bool append(std::vector<Reading> batch, AppendCallback done, Waiter waiter = Waiter::client);
   /// Runs `task` on the storage thread without waiting for it. For work that needs the
   /// blocking calls above (they run inline there) but starts on a thread that must never
   /// block, such as the API's io_context.
@@ -175,7 +179,7 @@ class SqliteBuffer {
   struct PendingAppend {
     std::vector<Reading> readings;
     AppendCallback done;
-    std::chrono::steady_clock::time_point queued_at;
+    std::chrono::steady_clock::time_point commit_by;
   };
 
   SqliteBuffer(const StorageOptions& options, Clock& clock);
@@ -184,6 +188,8 @@ class SqliteBuffer {
   bool on_storage_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
   template <class Work>
   auto call(Work work) -> decltype(work());
+  /// Adds a batch to appends_, to be committed within its waiter's interval (mutex_ held).
+  void queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter);
   void commit_group(std::vector<PendingAppend>& group);
   void notify_committed(std::int64_t first_seq, std::span<const Reading> batch);
   void publish_stats();
@@ -197,6 +203,8 @@ class SqliteBuffer {
   std::condition_variable queue_space_;  // append_sync: the queue shrank
   std::deque<PendingAppend> appends_;
   std::size_t queued_readings_ = 0;
+  // The earliest commit_by among appends_ (max when empty).
+  std::chrono::steady_clock::time_point commit_due_ = std::chrono::steady_clock::time_point::max();
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
   bool flush_now_ = false;          // wait_for_queued_appends: commit the queue without waiting

@@ -39,6 +39,16 @@ const OptionTable<StorageOptions>& storage_option_table() {
                       "transaction. Larger values mean fewer disk syncs and later acceptance.",
        .min = 0,
        .max = 10000},
+      {.key = "adapter_flush_interval_ms",
+       .member = &StorageOptions::adapter_flush_interval_ms,
+       .description = "Group commit for readings from adapters, which nobody waits on: the "
+                      "longest one waits to share a transaction. Each commit writes and syncs at "
+                      "least a page, so at low rates this sets the gateway's CPU use and its "
+                      "writes to the SD card; a reading (and an alarm its rules raise) is "
+                      "accepted up to this much later, and a power cut loses at most this much "
+                      "of what the adapters read.",
+       .min = 0,
+       .max = 10000},
       {.key = "queue_max_readings",
        .member = &StorageOptions::queue_max_readings,
        .description = "Readings waiting to be written, at most. When the queue is full new "

@@ -64,6 +64,13 @@ const OptionTable<SimulatorOptions>& simulator_option_table() {
        .description = "Most readings handed to the pipeline in one offer.",
        .min = 1,
        .max = 1000000},
+      {.key = "poll_interval_ms",
+       .member = &SimulatorOptions::poll_interval_ms,
+       .description = "How often the simulator hands over what it generated since the last "
+                      "time; the readings keep their own timestamps. Each read wakes a thread "
+                      "and commits a batch, so at low rates this sets most of the CPU used.",
+       .min = 1,
+       .max = 60000},
   };
   return table;
 }

@@ -3,13 +3,6 @@
 #include <cmath>
 
 namespace edgegw {
-namespace {
-
-// Real-time pacing of the reads. The generator catches up on whatever the clock says is due,
-// so this only sets latency and CPU use, never what is produced.
-constexpr std::chrono::milliseconds kReadPeriod{20};
-
-}  // namespace
 
 SimulatorSource::SimulatorSource(SimulatorOptions options, Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
@@ -28,7 +21,9 @@ SourceRead SimulatorSource::read(std::vector<Reading>& out, const StopSignal&) {
 }
 
 ReadDue SimulatorSource::next_read(std::chrono::steady_clock::time_point started) const {
-  return {.at = started + kReadPeriod, .fd = -1};
+  // The generator catches up on whatever the clock says is due, so the period sets latency and
+  // CPU use, never what is produced.
+  return {.at = started + std::chrono::milliseconds(options_.poll_interval_ms), .fd = -1};
 }
 
 }  // namespace edgegw

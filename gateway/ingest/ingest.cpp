@@ -102,11 +102,14 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
       done(SubmitResult::failed);
       return;
     }
-    bool queued = accept(std::move(readings), [done](AppendStatus status) {
-      done(status == AppendStatus::accepted       ? SubmitResult::accepted
-           : status == AppendStatus::storage_full ? SubmitResult::storage_full
-                                                  : SubmitResult::failed);
-    });
+    bool queued = accept(
+        std::move(readings),
+        [done](AppendStatus status) {
+          done(status == AppendStatus::accepted       ? SubmitResult::accepted
+               : status == AppendStatus::storage_full ? SubmitResult::storage_full
+                                                      : SubmitResult::failed);
+        },
+        SqliteBuffer::Waiter::client);
     if (!queued) {
       refused_batches_.fetch_add(1, std::memory_order_relaxed);
       done(SubmitResult::busy);
@@ -114,17 +117,20 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
   });
 }
 
-bool Ingest::accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done) {
-  return buffer_.append(std::move(valid), [this, done = std::move(done)](
-                                              AppendStatus status, std::int64_t, std::int64_t,
-                                              std::span<const Reading> committed) {
-    count_append(status, committed.size());
-    if (status == AppendStatus::accepted) {
-      recent_.add(committed);
-      rules_.on_readings(committed);
-    }
-    if (done) done(status);
-  });
+bool Ingest::accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done,
+                    SqliteBuffer::Waiter waiter) {
+  return buffer_.append(
+      std::move(valid),
+      [this, done = std::move(done)](AppendStatus status, std::int64_t, std::int64_t,
+                                     std::span<const Reading> committed) {
+        count_append(status, committed.size());
+        if (status == AppendStatus::accepted) {
+          recent_.add(committed);
+          rules_.on_readings(committed);
+        }
+        if (done) done(status);
+      },
+      waiter);
 }
 
 std::int64_t Ingest::store_alarm(Alarm alarm) {
@@ -194,7 +200,8 @@ bool Ingest::offer(std::span<const Reading> readings) {
     }
   }
   if (!valid.empty()) {
-    if (!accept(std::move(valid), {})) {
+    // No one waits on an adapter's batch: it may wait longer to share a commit.
+    if (!accept(std::move(valid), {}, SqliteBuffer::Waiter::nobody)) {
       // Back-pressure: nothing was taken, so nothing is counted; the adapter offers again.
       refused_batches_.fetch_add(1, std::memory_order_relaxed);
       return false;

@@ -130,7 +130,8 @@ class Ingest final : public ReadingSink {
                                           std::int64_t ts_ms) const;
   /// The one way into the buffer: appends `valid`, and once it is committed counts it, shows it
   /// and runs the rules on it (storage thread); then `done`. False: the queue was full.
-  bool accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done);
+  bool accept(std::vector<Reading> valid, std::function<void(AppendStatus)> done,
+              SqliteBuffer::Waiter waiter);
   /// Stores an alarm, shows it on the board and wakes the uplink; returns its id (0: not
   /// stored). Runs on the storage thread, or blocks until it has.
   std::int64_t store_alarm(Alarm alarm);

@@ -80,10 +80,8 @@ std::optional<std::chrono::milliseconds> Bundler::due_in(std::int64_t now_ms) co
                   std::chrono::milliseconds(oldest_ts_ms_ + max_latency_.count() - now_ms));
 }
 
-void Bundler::rebuild_from_front() {
-  if (closed_.empty()) return;
-  const InflightBundle& front = closed_.front().bundle;
-  restart(front.bundle_seq, front.first_seq - 1);
+void Bundler::rebuild_from(const InflightBundle& lost) {
+  restart(lost.bundle_seq, lost.first_seq - 1);
 }
 
 }  // namespace edgegw

@@ -56,9 +56,10 @@ class Bundler {
   /// How long until the open bundle is due to close; nullopt when there is none.
   std::optional<std::chrono::milliseconds> due_in(std::int64_t now_ms) const;
 
-  /// The front closed bundle could not be recorded because some of its rows are gone: drops it
-  /// and everything after it, to be bundled again from storage starting at its first row.
-  void rebuild_from_front();
+  /// `lost`, taken from closed(), could not be recorded because some of its rows are gone:
+  /// drops every bundle after it too (open and closed), to bundle again from storage starting
+  /// at its first row, under its bundle_seq.
+  void rebuild_from(const InflightBundle& lost);
 
   bool caught_up() const { return caught_up_; }
   std::int64_t after_seq() const { return after_seq_; }

@@ -7,6 +7,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "gateway/model/thread_name.h"
+
 namespace edgegw {
 
 namespace {
@@ -68,7 +70,10 @@ void Uplink::start() {
     running_ = true;
   }
   connect();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("uplink");
+    run();
+  });
 }
 
 void Uplink::connect() {
@@ -276,29 +281,31 @@ void Uplink::handle(RowsRead event) {
 }
 
 void Uplink::handle(Recorded event) {
-  record_pending_ = false;
-  auto& closed = bundler_.closed();
-  if (closed.empty() || closed.front().bundle.bundle_seq != event.bundle_seq) return;
-  switch (event.status) {
-    case RecordStatus::recorded:
-      to_send_.push_back(
-          {.bundle = std::move(closed.front().bundle), .readings = closed.front().readings});
-      closed.pop_front();
-      return;
-    case RecordStatus::storage_full:
-      // Not recorded means not sent: a bundle the buffer does not know could be lost.
-      record_hold_ = clock_.monotonic() + kRecordRetry;
-      log_stuck("bundle " + std::to_string(event.bundle_seq) +
-                ": cannot record it as in flight; will try again");
-      return;
-    case RecordStatus::rows_missing:
-      spdlog::info(
-          "uplink: retention dropped readings of bundle {} before it was recorded; packing the "
-          "rest again",
-          event.bundle_seq);
-      bundler_.rebuild_from_front();
-      return;
+  recording_ = 0;
+  for (std::size_t i = 0; i < event.recorded; ++i) {
+    ClosedBundle& bundle = event.bundles[i];
+    to_send_.push_back({.bundle = std::move(bundle.bundle), .readings = bundle.readings});
   }
+  if (event.recorded == event.bundles.size()) return;
+  const InflightBundle& stopped = event.bundles[event.recorded].bundle;
+  if (event.stopped_by == RecordStatus::rows_missing) {
+    spdlog::info(
+        "uplink: retention dropped readings of bundle {} before it was recorded; packing the "
+        "rest again",
+        stopped.bundle_seq);
+    bundler_.rebuild_from(stopped);
+    return;
+  }
+  // Not recorded means not sent: a bundle the buffer does not know could be lost. The
+  // unrecorded ones go back in front, to be recorded in order later.
+  record_hold_ = clock_.monotonic() + kRecordRetry;
+  log_stuck("bundle " + std::to_string(stopped.bundle_seq) +
+            ": cannot record it as in flight; will try again");
+  auto& closed = bundler_.closed();
+  closed.insert(
+      closed.begin(),
+      std::make_move_iterator(event.bundles.begin() + static_cast<std::ptrdiff_t>(event.recorded)),
+      std::make_move_iterator(event.bundles.end()));
 }
 
 void Uplink::requeue(Sendable bundle) {
@@ -422,7 +429,7 @@ bool Uplink::publish_alarms() {
 
 bool Uplink::room_to_prepare() const {
   // Offline, readings wait as plain rows (which retention may shed), not as bundles.
-  return connected_ && to_send_.size() + bundler_.closed().size() < kPreparedAhead;
+  return connected_ && to_send_.size() + recording_ + bundler_.closed().size() < kPreparedAhead;
 }
 
 void Uplink::prepare_bundles() {
@@ -447,21 +454,30 @@ void Uplink::prepare_bundles() {
   }
 
   auto& closed = bundler_.closed();
-  if (record_pending_ || closed.empty()) return;
+  if (recording_ > 0 || closed.empty()) return;
   if (const auto now = clock_.monotonic(); now < record_hold_) {
     wake_at(record_hold_);
     return;
   }
-  record_pending_ = true;
-  ++local_.storage_records;
-  on_storage([this, bundle = closed.front().bundle, rows = closed.front().readings] {
-    RecordStatus status = RecordStatus::storage_full;
-    try {
-      status = buffer_.record_inflight(bundle, rows);
-    } catch (const std::exception& error) {
-      spdlog::error("uplink: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
+  std::vector<ClosedBundle> bundles(std::make_move_iterator(closed.begin()),
+                                    std::make_move_iterator(closed.end()));
+  closed.clear();
+  recording_ = bundles.size();
+  local_.storage_records += bundles.size();
+  on_storage([this, bundles = std::move(bundles)]() mutable {
+    Recorded result{.bundles = std::move(bundles)};
+    for (const ClosedBundle& closed_bundle : result.bundles) {
+      const InflightBundle& bundle = closed_bundle.bundle;
+      try {
+        result.stopped_by = buffer_.record_inflight(bundle, closed_bundle.readings);
+      } catch (const std::exception& error) {
+        spdlog::error("uplink: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
+        result.stopped_by = RecordStatus::storage_full;
+      }
+      if (result.stopped_by != RecordStatus::recorded) break;
+      ++result.recorded;
     }
-    return Recorded{bundle.bundle_seq, status};
+    return result;
   });
 }
 

@@ -162,9 +162,12 @@ class Uplink {
     UnsentRows unsent;
     std::size_t asked = 0;
   };
+  /// Closed bundles sent to be recorded in flight, in order, each in its own transaction; the
+  /// first `recorded` were, and recording stopped at the next one with `stopped_by`.
   struct Recorded {
-    std::uint64_t bundle_seq;
-    RecordStatus status;
+    std::vector<ClosedBundle> bundles;
+    std::size_t recorded = 0;
+    RecordStatus stopped_by = RecordStatus::recorded;
   };
   using Event = std::variant<TransportEvent, Committed, RowsRead, Recorded>;
 
@@ -185,7 +188,8 @@ class Uplink {
   void delete_acked();
   bool publish_alarms();
   bool publish_responses();
-  /// Feeds the bundler, closes what is due and records the front closed bundle in flight.
+  /// Reads a backlog when behind, closes what is due and sends the closed bundles to be
+  /// recorded in flight.
   void prepare_bundles();
   /// Publishes bundles while the window, the hold and the shaper allow; true if one went.
   bool publish_bundles();
@@ -225,7 +229,7 @@ class Uplink {
   std::vector<Outstanding> acked_;  // acknowledged, rows not yet deleted
   std::deque<Sendable> to_send_;    // recorded, not published on this connection yet
   bool read_pending_ = false;       // a backlog read is on the storage thread
-  bool record_pending_ = false;     // the front closed bundle is being recorded
+  std::size_t recording_ = 0;       // closed bundles being recorded on the storage thread
   std::chrono::steady_clock::time_point record_hold_{};  // storage was full: record after this
   bool alarms_dirty_ = true;
   // A lane whose publish failed sends nothing until `until`. A new connection ends a hold after

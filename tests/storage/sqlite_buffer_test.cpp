@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "storage/sqlite_handle.h"
 #include "tests/storage/storage_test_support.h"
@@ -439,6 +440,22 @@ TEST_F(SqliteBufferTest, SettingsOutliveARestart) {
   EXPECT_EQ(buffer->setting("scale.offset"), "-8123");
 }
 
+TEST_F(SqliteBufferTest, ABatchNobodyWaitsOnSharesTheCommitOfTheNextOneAClientWaitsOn) {
+  options_.flush_interval_ms = 1;
+  options_.adapter_flush_interval_ms = 10'000;
+  auto buffer = open();
+  std::atomic<bool> committed{false};
+  ASSERT_TRUE(buffer->append(
+      make_readings(1, 0, 5),
+      [&](AppendStatus, std::int64_t, std::int64_t, std::span<const Reading>) { committed = true; },
+      SqliteBuffer::Waiter::nobody));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(committed) << "an adapter's batch may wait for company";
+  EXPECT_EQ(buffer->append_sync(make_readings(1, 100, 3)), AppendStatus::accepted);
+  EXPECT_TRUE(committed) << "it goes with the first batch someone waits on";
+  EXPECT_EQ(buffer->stats().readings, 8);
+}
+
 TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {
   auto docs = describe_options(storage_option_table());
   std::vector<std::string> keys;
@@ -448,10 +465,10 @@ TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"path", "synchronous", "max_bytes", "max_age_s",
                                             "batch_max_readings", "flush_interval_ms",
-                                            "queue_max_readings", "retention_interval_s",
-                                            "reserve_bytes"}));
+                                            "adapter_flush_interval_ms", "queue_max_readings",
+                                            "retention_interval_s", "reserve_bytes"}));
   EXPECT_EQ(docs[0].default_value, "\"/var/lib/edgegw/buffer.db\"");
-  EXPECT_EQ(docs[8].default_value, "2097152");
+  EXPECT_EQ(docs[9].default_value, "2097152");
   EXPECT_EQ(docs[1].default_value, "\"full\"");
   StorageOptions options;
   auto errors = fill_options(
