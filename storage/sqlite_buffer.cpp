@@ -235,25 +235,32 @@ SeriesId SqliteBuffer::register_series(const SeriesSpec& spec) {
   });
 }
 
-void SqliteBuffer::queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter) {
+bool SqliteBuffer::queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter) {
   const auto wait = std::chrono::milliseconds(
       waiter == Waiter::client ? options_.flush_interval_ms : options_.adapter_flush_interval_ms);
   const auto commit_by = std::chrono::steady_clock::now() + wait;
+  const bool sooner =
+      commit_by < commit_due_ ||
+      queued_readings_ + batch.size() >= static_cast<std::size_t>(options_.batch_max_readings);
   commit_due_ = std::min(commit_due_, commit_by);
   queued_readings_ += batch.size();
   appends_.push_back({std::move(batch), std::move(done), commit_by});
+  return sooner;
 }
 
 bool SqliteBuffer::append(std::vector<Reading> batch, AppendCallback done, Waiter waiter) {
+  bool sooner = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ ||
         queued_readings_ + batch.size() > static_cast<std::size_t>(options_.queue_max_readings)) {
       return false;
     }
-    queue(std::move(batch), std::move(done), waiter);
+    sooner = queue(std::move(batch), std::move(done), waiter);
   }
-  wake_.notify_one();
+  // A batch that changes nothing about when the next commit is due need not wake the thread:
+  // at low rates most adapter batches just join the queue.
+  if (sooner) wake_.notify_one();
   return true;
 }
 

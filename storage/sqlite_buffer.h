@@ -189,7 +189,8 @@ class SqliteBuffer {
   template <class Work>
   auto call(Work work) -> decltype(work());
   /// Adds a batch to appends_, to be committed within its waiter's interval (mutex_ held).
-  void queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter);
+  /// Returns whether that makes the next commit due sooner (the storage thread must wake).
+  bool queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter);
   void commit_group(std::vector<PendingAppend>& group);
   void notify_committed(std::int64_t first_seq, std::span<const Reading> batch);
   void publish_stats();
