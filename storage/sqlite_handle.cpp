@@ -8,6 +8,10 @@
 namespace edgegw {
 
 SqliteConnection::SqliteConnection(const std::string& path, int flags) {
+  // Memory statistics take a global mutex on every allocation SQLite makes, a few per row read
+  // or written; nothing here reads them. Only possible before SQLite initializes, so once.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     // sqlite3_open_v2 hands back a handle even when it fails; it still has to be closed.
