@@ -163,8 +163,12 @@ std::optional<CommandReply> CommandProcessor::handle(const InboundMessage& messa
   }
   const auto now = clock_.monotonic();
   forget_expired(now);
-  // Keyed by command and id: an id reused for another command is another request.
-  const std::string key = request.command + '\n' + request.id;
+  // Keyed by command and id: an id reused for another command is another request. IoT Hub
+  // numbers $rid per connection, so there the connection is part of the key too.
+  std::string key = request.command + '\n' + request.id;
+  if (options_.dialect == CommandDialect::azure_methods) {
+    key += '\n' + std::to_string(message.session);
+  }
   if (auto seen = seen_.find(key); seen != seen_.end()) {
     std::lock_guard lock(stats_mutex_);
     ++stats_.duplicates;

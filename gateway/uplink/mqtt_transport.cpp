@@ -330,7 +330,10 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
-  void deliver(const InboundMessage& message) {
+  void deliver(InboundMessage message) {
+    // Messages are posted in the order Paho saw them, a new connection's result included, so
+    // this is the session the message came on.
+    message.session = sessions_;
     bool matched = false;
     for (const auto& subscription : subscriptions_) {
       if (!topic_matches(subscription.filter, message.topic)) continue;
@@ -352,6 +355,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     const int rc = result.rc;
     if (result.ok) {
       connected_ = true;
+      ++sessions_;
       backoff_.connected();
       spdlog::info("mqtt: connected to {} as {} (MQTT {})", profile_.server_uri(),
                    profile_.client_id, profile_.mqtt_version == 5 ? "5" : "3.1.1");
@@ -461,6 +465,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   // Recursive because a handler may publish or stop from inside.
   mutable std::recursive_mutex mutex_;
   ReconnectBackoff backoff_;
+  std::uint64_t sessions_ = 0;  // connections made so far
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer renew_timer_;
   Handlers handlers_;

@@ -165,5 +165,34 @@ TEST(Commands, AzureDirectMethodsAreAnsweredOnTheirRequestId) {
   EXPECT_EQ(processor.stats().dropped, 1u);
 }
 
+TEST(Commands, AnAzureRequestIdSeenOnAnEarlierConnectionIsANewRequest) {
+  ManualClock clock;
+  FakeGateway gateway;
+  CommandProcessor processor({.dialect = CommandDialect::azure_methods,
+                              .response_topic = {},
+                              .dedupe_window = std::chrono::minutes(5),
+                              .dedupe_max = 1024},
+                             gateway.actions(), clock);
+  const std::string topic = "$iothub/methods/POST/arm/?$rid=1";
+  processor.handle({.topic = topic, .payload = "{}", .session = 1});
+  processor.handle({.topic = topic, .payload = "{}", .session = 1});
+  EXPECT_EQ(gateway.arm_calls, 1) << "delivered twice on one connection: run once";
+  processor.handle({.topic = topic, .payload = "{}", .session = 2});
+  EXPECT_EQ(gateway.arm_calls, 2) << "IoT Hub numbers $rid again on a new connection";
+}
+
+TEST(Commands, ATopicRequestIdIsRememberedAcrossConnections) {
+  ManualClock clock;
+  FakeGateway gateway;
+  CommandProcessor processor({.dialect = CommandDialect::topic_json,
+                              .response_topic = "r",
+                              .dedupe_window = std::chrono::minutes(5),
+                              .dedupe_max = 1024},
+                             gateway.actions(), clock);
+  processor.handle({.topic = "c/arm", .payload = R"({"id":"a"})", .session = 1});
+  processor.handle({.topic = "c/arm", .payload = R"({"id":"a"})", .session = 2});
+  EXPECT_EQ(gateway.arm_calls, 1) << "the cloud's own ids are unique across connections";
+}
+
 }  // namespace
 }  // namespace edgegw::cloud

@@ -132,6 +132,7 @@ TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) 
     EXPECT_EQ(commands[0].topic, "edgegw/gw-tls/commands/ping");
     EXPECT_EQ(commands[0].payload, R"({"id":"1"})");
     EXPECT_EQ(others, 0u) << "only the handler whose filter matches";
+    EXPECT_EQ(commands[0].session, 1u) << "the first connection";
   }
 
   broker.stop();
@@ -143,6 +144,10 @@ TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) 
     sender.publish("edgegw/gw-tls/commands/status", R"({"id":"2"})", 2);
     return wait_for([&] { return count() > before; }, milliseconds(200));
   })) << "subscribed again on the new connection, with no help";
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(commands.back().session, 2u) << "delivered on the second connection";
+  }
   sender.stop();
   listener.stop();
 }
