@@ -163,8 +163,9 @@ std::optional<CommandReply> CommandProcessor::handle(const InboundMessage& messa
   }
   const auto now = clock_.monotonic();
   forget_expired(now);
-  // Keyed by command and id: an id reused for another command is another request. IoT Hub
-  // numbers $rid per connection, so there the connection is part of the key too.
+  // Keyed by command and id: an id reused for another command is another request. IoT Hub's
+  // $rid pairs a request with its answer on one connection and promises nothing beyond it, so
+  // there the connection is part of the key too.
   std::string key = request.command + '\n' + request.id;
   if (options_.dialect == CommandDialect::azure_methods) {
     key += '\n' + std::to_string(message.session);

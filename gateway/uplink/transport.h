@@ -37,8 +37,8 @@ PublishResult classify_publish(bool completed, int reason_code, std::string_view
 struct InboundMessage {
   std::string topic;
   std::string payload;
-  /// The connection it arrived on, counted from 1. Ids a provider numbers per connection (IoT
-  /// Hub's $rid) are unique only within one.
+  /// The connection it arrived on, counted from 1. A request id that only pairs a request with
+  /// its answer on one connection (IoT Hub's $rid) says nothing about requests on another.
   std::uint64_t session = 0;
 };
 using MessageHandler = std::function<void(const InboundMessage&)>;

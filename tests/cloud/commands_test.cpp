@@ -178,7 +178,7 @@ TEST(Commands, AnAzureRequestIdSeenOnAnEarlierConnectionIsANewRequest) {
   processor.handle({.topic = topic, .payload = "{}", .session = 1});
   EXPECT_EQ(gateway.arm_calls, 1) << "delivered twice on one connection: run once";
   processor.handle({.topic = topic, .payload = "{}", .session = 2});
-  EXPECT_EQ(gateway.arm_calls, 2) << "IoT Hub numbers $rid again on a new connection";
+  EXPECT_EQ(gateway.arm_calls, 2) << "a $rid pairs request and answer on one connection only";
 }
 
 TEST(Commands, ATopicRequestIdIsRememberedAcrossConnections) {
