@@ -21,6 +21,8 @@ namespace {
 
 constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
 constexpr auto kProbeDeadline = std::chrono::milliseconds(3000);
+// How long a new connection waits for its SUBACKs before it is reported up without them.
+constexpr auto kSubackDeadline = std::chrono::seconds(10);
 
 // Paho's own rc values on the connect token: CONNACK return codes are 1..5 in MQTT 3.1.1.
 std::string connack_reason(int rc) {
@@ -54,6 +56,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
                  clock_),
         reconnect_timer_(io),
         renew_timer_(io),
+        suback_timer_(io),
         connect_listener_(*this, Operation::connect),
         publish_listener_(*this, Operation::publish),
         disconnect_listener_(*this, Operation::disconnect),
@@ -104,6 +107,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     // Pending timers would keep io_context::run() busy until they fire.
     reconnect_timer_.cancel();
     renew_timer_.cancel();
+    suback_timer_.cancel();
     bool was_connected = connected_;
     connected_ = false;
     if (was_connected || connecting_) {
@@ -307,12 +311,34 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
+  // The connection is reported up once every subscription of this connect is answered, so a
+  // message sent to us right after "connected" (a command) is not missed because the broker
+  // did not have the subscription yet; or after kSubackDeadline, so a broker that never
+  // answers one cannot keep the uplink down.
+  void subscribe_all() {
+    subacks_pending_ = subscriptions_.size();
+    up_reported_ = false;
+    for (std::size_t i = 0; i < subscriptions_.size(); ++i) subscribe_one(i);
+    if (subacks_pending_ == 0) return report_up();
+    suback_timer_.expires_after(kSubackDeadline);
+    suback_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (error) return;
+      std::lock_guard lock(self->mutex_);
+      if (self->stopped_ || !self->connected_ || self->up_reported_) return;
+      spdlog::warn("mqtt: {} subscription(s) unanswered after {} s; going on without them",
+                   self->subacks_pending_,
+                   std::chrono::duration_cast<std::chrono::seconds>(kSubackDeadline).count());
+      self->report_up();
+    });
+  }
+
   void subscribe_one(std::size_t index) {
     try {
       client_->subscribe(subscriptions_[index].filter, 1, reinterpret_cast<void*>(index),
                          subscribe_listener_);
     } catch (const mqtt::exception& error) {
       spdlog::error("mqtt: cannot subscribe to {}: {}", subscriptions_[index].filter, error.what());
+      subscription_answered();
     }
   }
 
@@ -328,6 +354,18 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
                         ? mqtt::exception::reason_code_str(result.reason_code)
                         : mqtt::exception::error_str(result.rc));
     }
+    subscription_answered();
+  }
+
+  void subscription_answered() {
+    if (subacks_pending_ > 0 && --subacks_pending_ == 0 && connected_) report_up();
+  }
+
+  void report_up() {
+    if (up_reported_) return;
+    up_reported_ = true;
+    suback_timer_.cancel();
+    notify_connection(true, "connected to " + profile_.server_uri());
   }
 
   void deliver(InboundMessage message) {
@@ -359,10 +397,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
       backoff_.connected();
       spdlog::info("mqtt: connected to {} as {} (MQTT {})", profile_.server_uri(),
                    profile_.client_id, profile_.mqtt_version == 5 ? "5" : "3.1.1");
-      // A clean session holds no subscriptions: every connect makes them again.
-      for (std::size_t i = 0; i < subscriptions_.size(); ++i) subscribe_one(i);
       schedule_sas_renewal();
-      notify_connection(true, "connected to " + profile_.server_uri());
+      // A clean session holds no subscriptions: every connect makes them again.
+      subscribe_all();
       return;
     }
     auto reason =
@@ -413,6 +450,8 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     auto unacked = pending_.size();
     pending_.clear();
     renew_timer_.cancel();
+    suback_timer_.cancel();
+    subacks_pending_ = 0;
     backoff_.disconnected();
     std::string reason = "connection lost";
     if (!cause.empty()) reason += ": " + cause;
@@ -468,6 +507,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   std::uint64_t sessions_ = 0;  // connections made so far
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer renew_timer_;
+  boost::asio::steady_timer suback_timer_;
+  std::size_t subacks_pending_ = 0;  // subscriptions of this connect not answered yet
+  bool up_reported_ = false;         // on_connection(true) went out for this connect
   Handlers handlers_;
   bool started_ = false;
   bool stopped_ = false;

@@ -55,8 +55,10 @@ class Transport {
   struct Handlers {
     /// The publish identified by `token` ended (acked, to be sent again, or refused).
     std::function<void(std::uint64_t token, const PublishResult& result)> on_result;
-    /// The connection came up (true) or went down (false), with a reason for the log. Every
-    /// publish not yet acknowledged when it goes down is lost and must be sent again.
+    /// The connection came up (true) or went down (false), with a reason for the log. Up is
+    /// reported once the broker answered every subscription (an MQTT transport gives up
+    /// waiting after 10 s), so a message sent to us from then on arrives. Every publish not
+    /// yet acknowledged when it goes down is lost and must be sent again.
     std::function<void(bool connected, const std::string& reason)> on_connection;
   };
 

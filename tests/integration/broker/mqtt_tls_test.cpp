@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <mutex>
 #include <numeric>
@@ -148,6 +149,26 @@ TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) 
     std::lock_guard lock(mutex);
     EXPECT_EQ(commands.back().session, 2u) << "delivered on the second connection";
   }
+  sender.stop();
+  listener.stop();
+}
+
+TEST_F(MqttTls, AMessageSentTheMomentTheConnectionIsReportedUpArrives) {
+  auto sender_config = broker.gateway_config("cloud-side");
+  sender_config.tls = with_client_cert(broker, broker.make_device("cloud-side"));
+  TransportEvents sender_events;
+  MqttTransport sender(resolve_profile(sender_config), io.io(), clock);
+  sender.start(sender_events.handlers());
+  ASSERT_TRUE(wait_for([&] { return sender.connected(); })) << sender_events.history();
+
+  MqttTransport listener(profile_for(broker), io.io(), clock);
+  std::atomic<int> received{0};
+  listener.subscribe("edgegw/gw-tls/commands/+", [&](const InboundMessage&) { ++received; });
+  listener.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() == 1; })) << events.history();
+  // Once, no retry: up means the broker holds the subscription.
+  sender.publish("edgegw/gw-tls/commands/status", R"({"id":"1"})", 1);
+  EXPECT_TRUE(wait_for([&] { return received.load() == 1; }, std::chrono::seconds(5)));
   sender.stop();
   listener.stop();
 }
