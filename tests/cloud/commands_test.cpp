@@ -32,6 +32,16 @@ struct FakeGateway {
   }
 };
 
+/// A processor answering on "r" (topic_json), remembering ids for five minutes.
+CommandProcessor processor_for(CommandDialect dialect, FakeGateway& gateway, ManualClock& clock,
+                               std::size_t dedupe_max = 1024) {
+  return CommandProcessor({.dialect = dialect,
+                           .response_topic = dialect == CommandDialect::topic_json ? "r" : "",
+                           .dedupe_window = std::chrono::minutes(5),
+                           .dedupe_max = dedupe_max},
+                          gateway.actions(), clock);
+}
+
 class CommandsTest : public ::testing::Test {
  protected:
   CommandsTest()
@@ -124,11 +134,7 @@ TEST_F(CommandsTest, ARepeatedIdIsAnsweredAgainWithoutRunningTwiceForFiveMinutes
 TEST(Commands, TheOldestIdsAreForgottenPastTheLimit) {
   ManualClock clock;
   FakeGateway gateway;
-  CommandProcessor processor({.dialect = CommandDialect::topic_json,
-                              .response_topic = "r",
-                              .dedupe_window = std::chrono::minutes(5),
-                              .dedupe_max = 2},
-                             gateway.actions(), clock);
+  CommandProcessor processor = processor_for(CommandDialect::topic_json, gateway, clock, 2);
   for (const char* id : {"1", "2", "3"}) {
     processor.handle({.topic = "c/arm", .payload = std::string(R"({"id":")") + id + "\"}"});
   }
@@ -141,11 +147,7 @@ TEST(Commands, TheOldestIdsAreForgottenPastTheLimit) {
 TEST(Commands, AzureDirectMethodsAreAnsweredOnTheirRequestId) {
   ManualClock clock;
   FakeGateway gateway;
-  CommandProcessor processor({.dialect = CommandDialect::azure_methods,
-                              .response_topic = {},
-                              .dedupe_window = std::chrono::minutes(5),
-                              .dedupe_max = 1024},
-                             gateway.actions(), clock);
+  CommandProcessor processor = processor_for(CommandDialect::azure_methods, gateway, clock);
   auto reply = processor.handle({.topic = "$iothub/methods/POST/disarm/?$rid=42", .payload = "{}"});
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->topic, "$iothub/methods/res/200/?$rid=42");
@@ -168,11 +170,7 @@ TEST(Commands, AzureDirectMethodsAreAnsweredOnTheirRequestId) {
 TEST(Commands, AnAzureRequestIdSeenOnAnEarlierConnectionIsANewRequest) {
   ManualClock clock;
   FakeGateway gateway;
-  CommandProcessor processor({.dialect = CommandDialect::azure_methods,
-                              .response_topic = {},
-                              .dedupe_window = std::chrono::minutes(5),
-                              .dedupe_max = 1024},
-                             gateway.actions(), clock);
+  CommandProcessor processor = processor_for(CommandDialect::azure_methods, gateway, clock);
   const std::string topic = "$iothub/methods/POST/arm/?$rid=1";
   processor.handle({.topic = topic, .payload = "{}", .session = 1});
   processor.handle({.topic = topic, .payload = "{}", .session = 1});
@@ -184,11 +182,7 @@ TEST(Commands, AnAzureRequestIdSeenOnAnEarlierConnectionIsANewRequest) {
 TEST(Commands, ATopicRequestIdIsRememberedAcrossConnections) {
   ManualClock clock;
   FakeGateway gateway;
-  CommandProcessor processor({.dialect = CommandDialect::topic_json,
-                              .response_topic = "r",
-                              .dedupe_window = std::chrono::minutes(5),
-                              .dedupe_max = 1024},
-                             gateway.actions(), clock);
+  CommandProcessor processor = processor_for(CommandDialect::topic_json, gateway, clock);
   processor.handle({.topic = "c/arm", .payload = R"({"id":"a"})", .session = 1});
   processor.handle({.topic = "c/arm", .payload = R"({"id":"a"})", .session = 2});
   EXPECT_EQ(gateway.arm_calls, 1) << "the cloud's own ids are unique across connections";

@@ -101,6 +101,16 @@ class UplinkTest : public ::testing::Test {
     ASSERT_EQ(buffer_->append_sync(std::move(batch)), AppendStatus::accepted);
   }
 
+  /// Stores a theft alarm now and tells the uplink, as ingest does.
+  void raise_theft_alarm() {
+    buffer_->add_alarm({.kind = "theft",
+                        .series = "load_g",
+                        .ts_ms = clock_.wall_ms(),
+                        .value = 1.5,
+                        .message = "box lifted"});
+    uplink_->alarm_raised();
+  }
+
   /// Steps until the uplink would wait with no storage work outstanding; returns how many
   /// publishes that produced.
   std::size_t settle() {
@@ -267,12 +277,7 @@ TEST_F(UplinkTest, BundlesInFlightAtACrashAreResentByteIdenticalAfterRestart) {
 TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged) {
   append(3000);
   clock_.advance(kLatency);
-  buffer_->add_alarm({.kind = "theft",
-                      .series = "load_g",
-                      .ts_ms = clock_.wall_ms(),
-                      .value = 1.5,
-                      .message = "box lifted"});
-  uplink_->alarm_raised();
+  raise_theft_alarm();
   transport_.up();
   settle();
   ASSERT_GE(transport_.published.size(), 2u);
@@ -321,12 +326,7 @@ TEST_F(UplinkTest, ARefusedBundleIsKeptAndItsLaneHoldsOffUntilTheRetryTime) {
 
 TEST_F(UplinkTest, ARefusedAlarmStaysPendingWhileTelemetryGoesOn) {
   transport_.up();
-  buffer_->add_alarm({.kind = "theft",
-                      .series = "load_g",
-                      .ts_ms = clock_.wall_ms(),
-                      .value = 1.5,
-                      .message = "box lifted"});
-  uplink_->alarm_raised();
+  raise_theft_alarm();
   ASSERT_EQ(settle(), 1u);
   transport_.refuse(transport_.published[0].token);
   append(10);
@@ -360,12 +360,7 @@ TEST_F(UplinkTest, AFailedPublishOnALiveConnectionGoesAgainAfterASecondNotInALoo
 
 TEST_F(UplinkTest, AfterAReconnectAnAlarmThatFailedStillGoesBeforeTheBacklog) {
   transport_.up();
-  buffer_->add_alarm({.kind = "theft",
-                      .series = "load_g",
-                      .ts_ms = clock_.wall_ms(),
-                      .value = 1.5,
-                      .message = "box lifted"});
-  uplink_->alarm_raised();
+  raise_theft_alarm();
   ASSERT_EQ(settle(), 1u);
   transport_.fail(transport_.published[0].token, 0);  // failed as the connection went
   transport_.down();
