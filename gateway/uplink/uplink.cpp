@@ -21,8 +21,8 @@ constexpr std::chrono::nanoseconds kIdleWait = 5s;
 // Rows per backlog read: about the bundles kept ready, within these bounds.
 constexpr std::size_t kMinRead = 1024;
 constexpr std::size_t kMaxRead = std::size_t{1} << 17;
-// How long recording waits after storage was full.
-constexpr std::chrono::nanoseconds kRecordRetry = 1s;
+// How long a storage write refused for a full disk (a record, a delete) waits to be tried again.
+constexpr std::chrono::nanoseconds kStorageRetry = 1s;
 // How long a lane waits after a publish failed without a refusal (the broker was busy or over
 // quota, or the client gave up on it while the connection held): long enough not to spin.
 constexpr std::chrono::nanoseconds kRetryHold = 1s;
@@ -298,7 +298,7 @@ void Uplink::handle(Recorded event) {
   }
   // Not recorded means not sent: a bundle the buffer does not know could be lost. The
   // unrecorded ones go back in front, to be recorded in order later.
-  record_hold_ = clock_.monotonic() + kRecordRetry;
+  record_hold_ = clock_.monotonic() + kStorageRetry;
   log_stuck("bundle " + std::to_string(stopped.bundle_seq) +
             ": cannot record it as in flight; will try again");
   auto& closed = bundler_.closed();
@@ -348,9 +348,17 @@ void Uplink::not_delivered(std::uint64_t token, Outstanding entry, const Publish
 }
 
 void Uplink::delete_acked() {
-  if (acked_.empty()) return;
   std::vector<std::uint64_t> seqs;
-  seqs.reserve(acked_.size());
+  if (!undeleted_.empty()) {
+    if (clock_.monotonic() < delete_hold_) {
+      wake_at(delete_hold_);
+    } else {
+      seqs = std::move(undeleted_);
+      undeleted_.clear();
+    }
+  }
+  if (acked_.empty() && seqs.empty()) return;
+  seqs.reserve(seqs.size() + acked_.size());
   for (const auto& entry : acked_) {
     const InflightBundle& bundle = entry.bundle.bundle;
     seqs.push_back(bundle.bundle_seq);
@@ -361,9 +369,20 @@ void Uplink::delete_acked() {
   }
   acked_.clear();
   ++local_.storage_deletes;
-  // A failure is logged by the buffer; the rows stay in flight and go again after a restart,
-  // where consumers drop them as duplicates.
-  on_storage([this, seqs = std::move(seqs)] { buffer_.ack(seqs); });
+  on_storage([this, seqs = std::move(seqs)]() mutable {
+    // Every one of them is in flight, so deleting none means the transaction failed (a full
+    // disk): they are acknowledged, so deleting them is all that is left to do.
+    const bool failed = buffer_.ack(seqs) == 0;
+    return AcksDeleted{.seqs = failed ? std::move(seqs) : std::vector<std::uint64_t>{}};
+  });
+}
+
+void Uplink::handle(AcksDeleted event) {
+  if (event.seqs.empty()) return;
+  log_stuck(std::to_string(event.seqs.size()) + " acknowledged bundle(s) from " +
+            std::to_string(event.seqs.front()) + " could not be deleted; will try again");
+  undeleted_.insert(undeleted_.end(), event.seqs.begin(), event.seqs.end());
+  delete_hold_ = clock_.monotonic() + kStorageRetry;
 }
 
 std::optional<Uplink::Outstanding> Uplink::send(std::uint64_t token, Outstanding entry,
@@ -522,9 +541,9 @@ std::chrono::nanoseconds Uplink::step() {
   for (auto& event : events) {
     std::visit([this](auto& e) { handle(std::move(e)); }, event);
   }
+  wake_at_.reset();
   delete_acked();  // every ack of this round in one transaction
 
-  wake_at_.reset();
   bool progressed = false;
   if (connected_) {
     progressed = publish_responses();

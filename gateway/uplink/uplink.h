@@ -169,12 +169,17 @@ class Uplink {
     std::size_t recorded = 0;
     RecordStatus stopped_by = RecordStatus::recorded;
   };
-  using Event = std::variant<TransportEvent, Committed, RowsRead, Recorded>;
+  /// Acknowledged bundles whose delete failed (empty: it succeeded).
+  struct AcksDeleted {
+    std::vector<std::uint64_t> seqs;
+  };
+  using Event = std::variant<TransportEvent, Committed, RowsRead, Recorded, AcksDeleted>;
 
   void handle(TransportEvent event);
   void handle(Committed event);
   void handle(RowsRead event);
   void handle(Recorded event);
+  void handle(AcksDeleted event);
   /// A publish that did not end in an acknowledgement: sent again after a hold-off (a second,
   /// or refused_retry after a refusal).
   void not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
@@ -226,10 +231,12 @@ class Uplink {
   bool ever_connected_ = false;
   std::map<std::uint64_t, Outstanding> outstanding_;  // by token
   std::size_t outstanding_bundles_ = 0;
-  std::vector<Outstanding> acked_;  // acknowledged, rows not yet deleted
-  std::deque<Sendable> to_send_;    // recorded, not published on this connection yet
-  bool read_pending_ = false;       // a backlog read is on the storage thread
-  std::size_t recording_ = 0;       // closed bundles being recorded on the storage thread
+  std::vector<Outstanding> acked_;        // acknowledged, rows not yet deleted
+  std::vector<std::uint64_t> undeleted_;  // acknowledged, their delete failed: tried again
+  std::chrono::steady_clock::time_point delete_hold_{};  // after a failed delete
+  std::deque<Sendable> to_send_;  // recorded, not published on this connection yet
+  bool read_pending_ = false;     // a backlog read is on the storage thread
+  std::size_t recording_ = 0;     // closed bundles being recorded on the storage thread
   std::chrono::steady_clock::time_point record_hold_{};  // storage was full: record after this
   bool alarms_dirty_ = true;
   // A lane whose publish failed sends nothing until `until`. A new connection ends a hold after
