@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 
 namespace edgegw {
@@ -40,7 +41,8 @@ class RateShaper {
       // A message bigger than a whole second's budget may go once the bucket is full.
       double needed = std::min(amount, rate_) - level_;
       if (needed <= 0) return {};
-      return std::chrono::nanoseconds(static_cast<std::int64_t>(needed / rate_ * 1e9) + 1);
+      // Rounded up, so the wait never ends before the bucket holds `amount`.
+      return std::chrono::nanoseconds(static_cast<std::int64_t>(std::ceil(needed / rate_ * 1e9)));
     }
     void take(double amount, TimePoint now) {
       if (rate_ <= 0) return;

@@ -576,7 +576,7 @@ void Uplink::run() {
     std::unique_lock lock(mutex_);
     if (!running_) return;
     if (wait > 0ns) {
-      wake_.wait_for(lock, wait, [this] {
+      clock_.wait_until(lock, wake_, clock_.monotonic() + wait, [this] {
         return !running_ || !events_.empty() || flush_ || alarm_raised_ || response_added_;
       });
       if (!running_) return;

@@ -7,7 +7,7 @@
 #include <deque>
 #include <mutex>
 
-#include "tests/adapters/recording_sink.h"
+#include "tests/fakes/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/adapters/fake_hx711.h"
+#include "tests/fakes/fake_hx711.h"
 
 namespace edgegw::hx711 {
 namespace {

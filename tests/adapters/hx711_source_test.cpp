@@ -9,9 +9,9 @@
 
 #include "adapters/adapter_runner.h"
 #include "adapters/registry.h"
-#include "tests/adapters/fake_gpio.h"
-#include "tests/adapters/fake_hx711.h"
-#include "tests/adapters/recording_sink.h"
+#include "tests/fakes/fake_gpio.h"
+#include "tests/fakes/fake_hx711.h"
+#include "tests/fakes/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {

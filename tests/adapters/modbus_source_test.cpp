@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "adapters/adapter_runner.h"
-#include "tests/adapters/fake_modbus_client.h"
-#include "tests/adapters/recording_sink.h"
+#include "tests/fakes/fake_modbus_client.h"
+#include "tests/fakes/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw::modbus {

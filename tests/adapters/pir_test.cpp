@@ -6,8 +6,8 @@
 #include "adapters/pir/motion_debouncer.h"
 #include "adapters/pir/pir_source.h"
 #include "adapters/registry.h"
-#include "tests/adapters/fake_gpio.h"
-#include "tests/adapters/recording_sink.h"
+#include "tests/fakes/fake_gpio.h"
+#include "tests/fakes/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "adapters/adapter_runner.h"
-#include "tests/adapters/recording_sink.h"
+#include "tests/fakes/recording_sink.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {

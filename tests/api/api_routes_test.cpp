@@ -8,7 +8,7 @@
 #include <string>
 
 #include "gateway/api/resource_handlers.h"
-#include "tests/api/fake_api_backend.h"
+#include "tests/fakes/fake_api_backend.h"
 
 namespace edgegw::api {
 namespace {

@@ -26,7 +26,7 @@
 
 #include "gateway/api/api_routes.h"
 #include "gateway/config/config.h"
-#include "tests/api/fake_api_backend.h"
+#include "tests/fakes/fake_api_backend.h"
 #include "tests/http_client.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "gateway/api/api_routes.h"
-#include "tests/api/fake_api_backend.h"
+#include "tests/fakes/fake_api_backend.h"
 
 namespace edgegw::api {
 namespace {

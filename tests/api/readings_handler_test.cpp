@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/api/fake_api_backend.h"
+#include "tests/fakes/fake_api_backend.h"
 
 namespace edgegw::api {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "gateway/api/api_routes.h"
 #include "gateway/api/metrics.h"
-#include "tests/api/fake_api_backend.h"
+#include "tests/fakes/fake_api_backend.h"
 
 namespace edgegw::api {
 namespace {

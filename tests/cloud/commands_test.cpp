@@ -3,34 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <stdexcept>
+
+#include "tests/fakes/fake_command_actions.h"
 
 namespace edgegw::cloud {
 namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-/// The gateway as the commands see it: an armed flag, a flush counter, a status document.
-struct FakeGateway {
-  bool armed = true;
-  int arm_calls = 0;
-  int flushes = 0;
-  bool status_throws = false;
-
-  CommandActions actions() {
-    return {.status = [this]() -> json::value {
-              if (status_throws) throw std::runtime_error("storage is gone");
-              return json::object{{"armed", armed}, {"gateway_id", "gw"}};
-            },
-            .set_armed =
-                [this](bool on) {
-                  armed = on;
-                  ++arm_calls;
-                },
-            .flush = [this] { ++flushes; }};
-  }
-};
 
 /// A processor answering on "r" (topic_json), remembering ids for five minutes.
 CommandProcessor processor_for(CommandDialect dialect, FakeGateway& gateway, ManualClock& clock,

@@ -5,66 +5,23 @@
 #include "gateway/model/clock.h"
 #include "proto/bundle_decoder.h"
 #include "proto/bundle_packer.h"
+#include "tests/fakes/fake_transport.h"
 #include "tests/temp_dir.h"
+#include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
 
 using namespace std::chrono_literals;
 
-/// A transport under the test's control: it records publishes and acknowledges, connects and
-/// drops only when told to.
-class FakeTransport final : public Transport {
- public:
-  struct Publish {
-    std::string topic;
-    std::string payload;
-    std::uint64_t token;
-  };
-
-  void start(Handlers handlers) override { handlers_ = std::move(handlers); }
-  void stop() override {}
-  bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override {
-    if (!connected_) return false;
-    published.push_back({topic, std::string(payload), token});
-    return true;
-  }
-
-  void up() {
-    connected_ = true;
-    handlers_.on_connection(true, "test");
-  }
-  void down() {
-    connected_ = false;
-    handlers_.on_connection(false, "test");
-  }
-  void ack(std::uint64_t token) { handlers_.on_result(token, {}); }
-  void refuse(std::uint64_t token) {
-    handlers_.on_result(token, {.outcome = PublishResult::Outcome::refused,
-                                .reason_code = 0x87,
-                                .reason = "reason code 135: Not authorized"});
-  }
-  void fail(std::uint64_t token, int reason_code) {
-    handlers_.on_result(token, classify_publish(false, reason_code, "test"));
-  }
-  void subscribe(std::string, MessageHandler) override {}
-  void ack_all() {
-    for (const auto& p : published) ack(p.token);
-  }
-
-  std::vector<Publish> published;
-
- private:
-  Handlers handlers_;
-  bool connected_ = false;
-};
-
 class UplinkTest : public ::testing::Test {
  protected:
   void SetUp() override { open(); }
   void TearDown() override { close(); }
 
-  void open(Uplink::Options options = default_options()) {
+  /// Opens the buffer and an uplink stepped by the test; `threaded`: an uplink running its own
+  /// thread, as the gateway runs it, asleep on the manual clock between steps.
+  void open(Uplink::Options options = default_options(), bool threaded = false) {
     StorageOptions storage;
     storage.path = dir_.file("buffer.db");
     storage.synchronous = "normal";
@@ -75,9 +32,13 @@ class UplinkTest : public ::testing::Test {
         PackerOptions{
             .gateway_id = "gw-test", .budget_bytes = 512, .encoding = BundleEncoding::proto},
         buffer_->catalog());
-    transport_ = FakeTransport();
-    uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, transport_, clock_, options);
-    uplink_->connect();
+    transport_ = std::make_unique<FakeTransport>();
+    uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, *transport_, clock_, options);
+    if (threaded) {
+      uplink_->start();
+    } else {
+      uplink_->connect();
+    }
   }
 
   void close() {
@@ -114,20 +75,20 @@ class UplinkTest : public ::testing::Test {
   /// Steps until the uplink would wait with no storage work outstanding; returns how many
   /// publishes that produced.
   std::size_t settle() {
-    auto before = transport_.published.size();
+    auto before = transport_->published().size();
     for (int i = 0; i < 100'000; ++i) {
       if (uplink_->step() == 0ns) continue;
       if (uplink_->idle()) break;
       std::this_thread::sleep_for(100us);
     }
-    return transport_.published.size() - before;
+    return transport_->published().size() - before;
   }
 
   static constexpr std::chrono::milliseconds kLatency{60'000};
   std::int64_t max_age_s_ = 0;
   TempDir dir_;
   ManualClock clock_;
-  FakeTransport transport_;
+  std::unique_ptr<FakeTransport> transport_;
   std::unique_ptr<SqliteBuffer> buffer_;
   SeriesId series_ = 0;
   std::unique_ptr<BundlePacker> packer_;
@@ -145,17 +106,17 @@ TEST_F(UplinkTest, ABundleResentAfterAReconnectCountsItsReadingsOnceAndIsBilledF
       PackerOptions{
           .gateway_id = "gw-test", .budget_bytes = 512, .encoding = BundleEncoding::proto},
       buffer_->catalog());
-  uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, transport_, clock_, default_options(),
+  uplink_ = std::make_unique<Uplink>(*buffer_, *packer_, *transport_, clock_, default_options(),
                                      [&](const Uplink::Published& p) { published.push_back(p); });
   uplink_->connect();
-  transport_.up();
+  transport_->up();
   append(10);
   uplink_->request_flush();
   ASSERT_EQ(settle(), 1u);
-  transport_.down();  // the PUBACK never came
-  transport_.up();
+  transport_->down();  // the PUBACK never came
+  transport_->up();
   ASSERT_EQ(settle(), 1u) << "the same bundle again";
-  transport_.ack(transport_.published.back().token);
+  transport_->ack(transport_->published().back().token);
   settle();
   ASSERT_EQ(published.size(), 2u) << "each publish is billed";
   EXPECT_EQ(published[0].readings, 10u) << "the readings are counted at the first send";
@@ -165,16 +126,16 @@ TEST_F(UplinkTest, ABundleResentAfterAReconnectCountsItsReadingsOnceAndIsBilledF
 }
 
 TEST_F(UplinkTest, HoldsAPartialBundleUntilItsOldestReadingHasWaitedMaxLatency) {
-  transport_.up();
+  transport_->up();
   append(10);
   clock_.advance(kLatency - 1ms - 900ms);
   EXPECT_EQ(settle(), 0u) << "oldest reading has waited 59 999 ms";
   clock_.advance(1ms);
   EXPECT_EQ(settle(), 1u) << "oldest reading has waited exactly max_latency";
-  EXPECT_EQ(decode_bundle(transport_.published[0].payload).readings.size(), 10u);
-  EXPECT_EQ(transport_.published[0].topic, "t/telemetry");
+  EXPECT_EQ(decode_bundle(transport_->published()[0].payload).readings.size(), 10u);
+  EXPECT_EQ(transport_->published()[0].topic, "t/telemetry");
   EXPECT_EQ(buffer_->stats().readings, 10) << "nothing is deleted before the ack";
-  transport_.ack_all();
+  transport_->ack_all();
   settle();
   EXPECT_EQ(buffer_->stats().readings, 0) << "acknowledged rows are deleted";
   EXPECT_EQ(uplink_->stats().bundles_acked, 1u);
@@ -185,19 +146,19 @@ TEST_F(UplinkTest, FullBundlesGoAtOnceAndTheWindowBoundsWhatIsInFlight) {
   auto options = default_options();
   options.inflight_window = 3;
   open(options);
-  transport_.up();
+  transport_->up();
   append(5000);
   EXPECT_EQ(settle(), 3u) << "no more than the window without acks";
   EXPECT_EQ(uplink_->stats().inflight, 3u);
-  transport_.ack(transport_.published[0].token);
+  transport_->ack(transport_->published()[0].token);
   EXPECT_EQ(settle(), 1u) << "each ack opens one slot";
   std::size_t delivered = 0;
   for (int round = 0; round < 100 && buffer_->stats().readings > 0; ++round) {
-    transport_.ack_all();
+    transport_->ack_all();
     clock_.advance(kLatency);
     settle();
   }
-  for (const auto& p : transport_.published) {
+  for (const auto& p : transport_->published()) {
     EXPECT_LE(p.payload.size(), 512u);
     delivered += decode_bundle(p.payload).readings.size();
   }
@@ -209,7 +170,7 @@ TEST_F(UplinkTest, ReadingsRetentionDropsFromTheOpenBundleAreNeverPublished) {
   close();
   max_age_s_ = 60;
   open();
-  transport_.up();
+  transport_->up();
   append(10);  // up to 0.9 s old
   EXPECT_EQ(settle(), 0u) << "the bundle waits for max_latency";
   clock_.advance(std::chrono::seconds(61));
@@ -220,10 +181,10 @@ TEST_F(UplinkTest, ReadingsRetentionDropsFromTheOpenBundleAreNeverPublished) {
   ASSERT_EQ(settle(), 0u) << "the dropped readings went, and the fresh ones wait";
   uplink_->request_flush();
   ASSERT_EQ(settle(), 1u);
-  const auto decoded = decode_bundle(transport_.published.back().payload);
+  const auto decoded = decode_bundle(transport_->published().back().payload);
   ASSERT_EQ(decoded.readings.size(), 5u) << "only the readings still stored";
   EXPECT_EQ(decoded.readings.front().ts_ms, clock_.wall_ms() - 400);
-  transport_.ack_all();
+  transport_->ack_all();
   settle();
   EXPECT_EQ(buffer_->stats().readings, 0);
 }
@@ -233,61 +194,62 @@ TEST_F(UplinkTest, OfflineReadingsWaitInTheBufferAndDrainOnConnect) {
   clock_.advance(kLatency);
   EXPECT_EQ(settle(), 0u) << "nothing is published while the transport is down";
   EXPECT_EQ(buffer_->stats().inflight_bundles, 0) << "and nothing is packed for later";
-  transport_.up();
+  transport_->up();
   EXPECT_GT(settle(), 1u);
 }
 
 TEST_F(UplinkTest, AConnectionLossResendsInFlightBundlesWithTheSameSeqAndBytes) {
-  transport_.up();
+  transport_->up();
   append(10);
   clock_.advance(kLatency);
   ASSERT_EQ(settle(), 1u);
-  auto first = transport_.published[0];
-  transport_.down();
+  auto first = transport_->published()[0];
+  transport_->down();
   settle();
-  transport_.ack(first.token);  // a late ack for the lost connection is ignored
-  transport_.up();
+  transport_->ack(first.token);  // a late ack for the lost connection is ignored
+  transport_->up();
   ASSERT_EQ(settle(), 1u);
-  EXPECT_EQ(transport_.published[1].token, first.token);
-  EXPECT_EQ(transport_.published[1].payload, first.payload);
+  EXPECT_EQ(transport_->published()[1].token, first.token);
+  EXPECT_EQ(transport_->published()[1].payload, first.payload);
   EXPECT_EQ(buffer_->stats().readings, 10);
   EXPECT_EQ(uplink_->stats().reconnects, 1u);
 }
 
 TEST_F(UplinkTest, BundlesInFlightAtACrashAreResentByteIdenticalAfterRestart) {
-  transport_.up();
+  transport_->up();
   append(10);
   clock_.advance(kLatency);
   ASSERT_EQ(settle(), 1u);
-  auto first = transport_.published[0];
+  auto first = transport_->published()[0];
   close();  // the crash: no ack ever came
   open();
-  transport_.up();
+  transport_->up();
   ASSERT_EQ(settle(), 1u);
-  EXPECT_EQ(transport_.published[0].token, first.token);
-  EXPECT_EQ(transport_.published[0].payload, first.payload);
-  transport_.ack_all();
+  EXPECT_EQ(transport_->published()[0].token, first.token);
+  EXPECT_EQ(transport_->published()[0].payload, first.payload);
+  transport_->ack_all();
   settle();
   append(1);
   uplink_->request_flush();
   ASSERT_EQ(settle(), 1u);
-  EXPECT_GT(transport_.published[1].token, first.token) << "a bundle_seq is never reused";
+  EXPECT_GT(transport_->published()[1].token, first.token) << "a bundle_seq is never reused";
 }
 
 TEST_F(UplinkTest, AlarmsGoOutBeforeTheBacklogAndAreDeletedOnlyWhenAcknowledged) {
   append(3000);
   clock_.advance(kLatency);
   raise_theft_alarm();
-  transport_.up();
+  transport_->up();
   settle();
-  ASSERT_GE(transport_.published.size(), 2u);
-  EXPECT_EQ(transport_.published[0].topic, "t/alarms");
-  EXPECT_NE(transport_.published[0].payload.find("\"kind\":\"theft\""), std::string::npos)
-      << transport_.published[0].payload;
-  EXPECT_NE(transport_.published[0].payload.find("\"gateway_id\":\"gw-test\""), std::string::npos);
-  EXPECT_EQ(transport_.published[1].topic, "t/telemetry");
+  ASSERT_GE(transport_->published().size(), 2u);
+  EXPECT_EQ(transport_->published()[0].topic, "t/alarms");
+  EXPECT_NE(transport_->published()[0].payload.find("\"kind\":\"theft\""), std::string::npos)
+      << transport_->published()[0].payload;
+  EXPECT_NE(transport_->published()[0].payload.find("\"gateway_id\":\"gw-test\""),
+            std::string::npos);
+  EXPECT_EQ(transport_->published()[1].topic, "t/telemetry");
   EXPECT_EQ(buffer_->stats().alarms_pending, 1) << "kept until acknowledged";
-  transport_.ack(transport_.published[0].token);
+  transport_->ack(transport_->published()[0].token);
   settle();
   EXPECT_EQ(buffer_->stats().alarms_pending, 0);
   EXPECT_EQ(uplink_->stats().alarms_acked, 1u);
@@ -298,12 +260,12 @@ TEST_F(UplinkTest, ARefusedBundleIsKeptAndItsLaneHoldsOffUntilTheRetryTime) {
   auto options = default_options();
   options.refused_retry = std::chrono::seconds(30);
   open(options);
-  transport_.up();
+  transport_->up();
   append(10);
   uplink_->request_flush();
   ASSERT_EQ(settle(), 1u);
-  const auto refused = transport_.published[0];
-  transport_.refuse(refused.token);
+  const auto refused = transport_->published()[0];
+  transport_->refuse(refused.token);
   EXPECT_EQ(settle(), 0u) << "not sent again at once";
   EXPECT_EQ(buffer_->stats().readings, 10) << "its rows stay";
   EXPECT_EQ(uplink_->stats().publishes_refused, 1u);
@@ -316,69 +278,69 @@ TEST_F(UplinkTest, ARefusedBundleIsKeptAndItsLaneHoldsOffUntilTheRetryTime) {
   EXPECT_EQ(settle(), 0u) << "the whole telemetry lane holds off, new bundles too";
   clock_.advance(std::chrono::milliseconds(1));
   ASSERT_EQ(settle(), 2u) << "at the retry time: the refused bundle first, then the new one";
-  EXPECT_EQ(transport_.published[1].token, refused.token);
-  EXPECT_EQ(transport_.published[1].payload, refused.payload) << "byte-identical";
-  transport_.ack_all();
+  EXPECT_EQ(transport_->published()[1].token, refused.token);
+  EXPECT_EQ(transport_->published()[1].payload, refused.payload) << "byte-identical";
+  transport_->ack_all();
   settle();
   EXPECT_EQ(buffer_->stats().readings, 0);
   EXPECT_EQ(uplink_->stats().readings_acked, 20u);
 }
 
 TEST_F(UplinkTest, ARefusedAlarmStaysPendingWhileTelemetryGoesOn) {
-  transport_.up();
+  transport_->up();
   raise_theft_alarm();
   ASSERT_EQ(settle(), 1u);
-  transport_.refuse(transport_.published[0].token);
+  transport_->refuse(transport_->published()[0].token);
   append(10);
   uplink_->request_flush();
   ASSERT_EQ(settle(), 1u);
-  EXPECT_EQ(transport_.published[1].topic, "t/telemetry") << "the other lane is not held";
+  EXPECT_EQ(transport_->published()[1].topic, "t/telemetry") << "the other lane is not held";
   EXPECT_EQ(buffer_->stats().alarms_pending, 1);
   clock_.advance(default_options().refused_retry);
   ASSERT_EQ(settle(), 1u);
-  EXPECT_EQ(transport_.published[2].topic, "t/alarms");
+  EXPECT_EQ(transport_->published()[2].topic, "t/alarms");
 }
 
 TEST_F(UplinkTest, AFailedPublishOnALiveConnectionGoesAgainAfterASecondNotInALoop) {
-  transport_.up();
+  transport_->up();
   append(10);
   uplink_->request_flush();
   ASSERT_EQ(settle(), 1u);
-  transport_.fail(transport_.published[0].token, 0x89);  // server busy
+  transport_->fail(transport_->published()[0].token, 0x89);  // server busy
   EXPECT_EQ(settle(), 0u);
   clock_.advance(std::chrono::seconds(1));
   ASSERT_EQ(settle(), 1u);
-  transport_.fail(transport_.published[1].token, 0);  // no PUBACK, the connection holds
+  transport_->fail(transport_->published()[1].token, 0);  // no PUBACK, the connection holds
   EXPECT_EQ(settle(), 0u);
   clock_.advance(std::chrono::milliseconds(999));
   EXPECT_EQ(settle(), 0u);
   clock_.advance(std::chrono::milliseconds(1));
   ASSERT_EQ(settle(), 1u);
-  EXPECT_EQ(transport_.published[2].token, transport_.published[0].token);
+  EXPECT_EQ(transport_->published()[2].token, transport_->published()[0].token);
   EXPECT_EQ(uplink_->stats().publishes_refused, 0u);
 }
 
 TEST_F(UplinkTest, AfterAReconnectAnAlarmThatFailedStillGoesBeforeTheBacklog) {
-  transport_.up();
+  transport_->up();
   raise_theft_alarm();
   ASSERT_EQ(settle(), 1u);
-  transport_.fail(transport_.published[0].token, 0);  // failed as the connection went
-  transport_.down();
-  append(3000);     // full bundles: they go without waiting for max_latency
-  transport_.up();  // at once: the failure's one-second hold ends with the old connection
+  transport_->fail(transport_->published()[0].token, 0);  // failed as the connection went
+  transport_->down();
+  append(3000);      // full bundles: they go without waiting for max_latency
+  transport_->up();  // at once: the failure's one-second hold ends with the old connection
   ASSERT_GE(settle(), 2u);
-  EXPECT_EQ(transport_.published[1].topic, "t/alarms");
-  EXPECT_EQ(transport_.published[2].topic, "t/telemetry");
+  EXPECT_EQ(transport_->published()[1].topic, "t/alarms");
+  EXPECT_EQ(transport_->published()[2].topic, "t/telemetry");
 }
 
 TEST_F(UplinkTest, StatsRecordEachAcknowledgedBundlesSizeAndEachLanesLatency) {
-  transport_.up();
+  transport_->up();
   append(3000);
   ASSERT_GE(settle(), 2u);
   clock_.advance(250ms);
-  transport_.ack(transport_.published[0].token);
+  transport_->ack(transport_->published()[0].token);
   clock_.advance(1000ms);
-  transport_.ack(transport_.published[1].token);
+  transport_->ack(transport_->published()[1].token);
   settle();
   buffer_->add_alarm({.kind = "theft",
                       .series = "",
@@ -387,16 +349,16 @@ TEST_F(UplinkTest, StatsRecordEachAcknowledgedBundlesSizeAndEachLanesLatency) {
                       .message = "box lifted"});
   uplink_->alarm_raised();
   settle();
-  ASSERT_EQ(transport_.published.back().topic, "t/alarms");
+  ASSERT_EQ(transport_->published().back().topic, "t/alarms");
   clock_.advance(20ms);
-  transport_.ack(transport_.published.back().token);
+  transport_->ack(transport_->published().back().token);
   settle();
 
   const auto stats = uplink_->stats();
   EXPECT_EQ(stats.bundle_bytes.count(), 2u);
   EXPECT_DOUBLE_EQ(stats.bundle_bytes.sum(),
-                   static_cast<double>(transport_.published[0].payload.size() +
-                                       transport_.published[1].payload.size()));
+                   static_cast<double>(transport_->published()[0].payload.size() +
+                                       transport_->published()[1].payload.size()));
   EXPECT_EQ(stats.bundle_latency_s.count(), 2u);
   EXPECT_DOUBLE_EQ(stats.bundle_latency_s.sum(), 0.25 + 1.25) << "each from its own publish";
   EXPECT_EQ(stats.alarm_latency_s.count(), 1u);
@@ -409,13 +371,49 @@ TEST_F(UplinkTest, TheRateShaperSpacesPublishes) {
   options.max_publishes_per_s = 2;
   options.inflight_window = 100;
   open(options);
-  transport_.up();
+  transport_->up();
   append(5000);
   EXPECT_EQ(settle(), 2u) << "a full bucket: one second's worth";
   clock_.advance(499ms);
   EXPECT_EQ(settle(), 0u);
   clock_.advance(1ms);
   EXPECT_EQ(settle(), 1u) << "one more publish every 500 ms";
+}
+
+// The same edges with the uplink's own thread: it sleeps until exactly the next deadline, and
+// the manual clock wakes it there.
+TEST_F(UplinkTest, ItsThreadSleepsUntilTheOpenBundleIsDueAndPublishesItThen) {
+  close();
+  open(default_options(), /*threaded=*/true);
+  transport_->up();
+  append(10);  // the oldest reading is 900 ms old
+  const auto due = clock_.monotonic() + kLatency - 900ms;
+  clock_.advance(kLatency - 900ms - 1ms);
+  ASSERT_TRUE(wait_for([&] { return clock_.next_deadline() == due; }))
+      << "asleep until the bundle is due, 1 ms from now";
+  EXPECT_EQ(transport_->publish_count(), 0u);
+  clock_.advance(1ms);
+  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 1; }));
+  EXPECT_EQ(decode_bundle(transport_->published()[0].payload).readings.size(), 10u);
+}
+
+TEST_F(UplinkTest, ItsThreadSleepsOutTheRateShapersDelayToTheMillisecond) {
+  close();
+  auto options = default_options();
+  options.max_publishes_per_s = 2;
+  options.inflight_window = 100;
+  open(options, /*threaded=*/true);
+  transport_->up();
+  append(5000);
+  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 2; })) << "a full bucket";
+  const auto next = clock_.monotonic() + 500ms;
+  ASSERT_TRUE(wait_for([&] { return clock_.next_deadline() == next; }))
+      << "asleep until the bucket holds one more publish";
+  clock_.advance(499ms);
+  ASSERT_TRUE(wait_for([&] { return clock_.next_deadline() == next; }));
+  EXPECT_EQ(transport_->publish_count(), 2u);
+  clock_.advance(1ms);
+  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 3; }));
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include "gateway/gateway.h"
 #include "gateway/scale/calibration_setting.h"
-#include "tests/adapters/fake_gpio.h"
-#include "tests/adapters/fake_hx711.h"
+#include "tests/fakes/fake_gpio.h"
+#include "tests/fakes/fake_hx711.h"
 #include "tests/http_client.h"
 #include "tests/integration/local_gateway_config.h"
 #include "tests/temp_dir.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "storage/sqlite_buffer.h"
-#include "tests/storage/faulty_vfs.h"
+#include "tests/fakes/faulty_vfs.h"
 #include "tests/storage/storage_test_support.h"
 #include "tests/temp_dir.h"
 

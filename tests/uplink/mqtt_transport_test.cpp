@@ -8,9 +8,9 @@
 
 #include <fstream>
 
+#include "tests/fakes/transport_events.h"
 #include "tests/temp_dir.h"
 #include "tests/uplink/io_thread.h"
-#include "tests/uplink/transport_events.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {

@@ -13,10 +13,10 @@
 
 #include "gateway/uplink/cloud_profile.h"
 #include "gateway/uplink/mqtt_transport.h"
+#include "tests/fakes/transport_events.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/uplink/io_thread.h"
-#include "tests/uplink/transport_events.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {

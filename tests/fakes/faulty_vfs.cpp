@@ -1,4 +1,4 @@
-#include "tests/storage/faulty_vfs.h"
+#include "tests/fakes/faulty_vfs.h"
 
 #include <sqlite3.h>
 
