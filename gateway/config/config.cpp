@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -24,298 +25,6 @@ const OptionTable<GatewayOptions>& gateway_option_table() {
        .member = &GatewayOptions::log_level,
        .description = "How much to log.",
        .choices = "trace debug info warn error"},
-  };
-  return table;
-}
-
-const OptionTable<BundleOptions>& bundle_option_table() {
-  static const OptionTable<BundleOptions> table = {
-      {.key = "unit_bytes",
-       .member = &BundleOptions::unit_bytes,
-       .description = "The metering unit of a generic broker's cloud (payload + topic). "
-                      "provider aws and azure use their own (5120 bytes with the topic; 4096 "
-                      "bytes with the properties). A bundle is packed as close to the unit as "
-                      "possible, never over.",
-       .min = 256,
-       .max = 131072},
-      {.key = "max_latency_s",
-       .member = &BundleOptions::max_latency_s,
-       .description = "Close a partly filled bundle once its oldest reading has waited this long.",
-       .min = 1,
-       .max = 86400},
-      {.key = "encoding",
-       .member = &BundleOptions::encoding,
-       .description = "Bundle payload format; proto+zstd packs about twice as many readings per "
-                      "unit at some CPU cost.",
-       .choices = "proto proto+zstd"},
-  };
-  return table;
-}
-
-const OptionTable<UplinkOptions>& uplink_option_table() {
-  static const OptionTable<UplinkOptions> table = {
-      {.key = "provider",
-       .member = &UplinkOptions::provider,
-       .description = "Cloud profile: decides how messages are metered (aws counts payload and "
-                      "topic in 5 KB units; azure counts body, property bag and what the hub "
-                      "stamps in 4 KB blocks).",
-       .choices = "aws azure generic"},
-      {.key = "host",
-       .member = &UplinkOptions::host,
-       .description = "MQTT broker host name. For aws and azure it is derived from [uplink.aws] "
-                      "or [uplink.azure] when left at the default."},
-      {.key = "port",
-       .member = &UplinkOptions::port,
-       .description = "MQTT broker port (8883 is usual with TLS).",
-       .min = 1,
-       .max = 65535},
-      {.key = "client_id",
-       .member = &UplinkOptions::client_id,
-       .description = "MQTT client id. Empty: the AWS thing name, the Azure device id, or "
-                      "gateway_id."},
-      {.key = "username",
-       .member = &UplinkOptions::username,
-       .description = "MQTT user name, if the broker wants one (Azure's is derived)."},
-      {.key = "password_file",
-       .member = &UplinkOptions::password_file,
-       .description = "File holding the MQTT password; it must not be readable by group or "
-                      "others (mode 0600)."},
-      {.key = "telemetry_topic",
-       .member = &UplinkOptions::telemetry_topic,
-       .description = "Topic for bundles; {gateway_id} is replaced."},
-      {.key = "alarm_topic",
-       .member = &UplinkOptions::alarm_topic,
-       .description = "Topic for alarms; {gateway_id} is replaced."},
-      {.key = "command_topic",
-       .member = &UplinkOptions::command_topic,
-       .description = "Topic filter the gateway takes commands on (ping, status, arm, disarm, "
-                      "flush), the command's name being the last level; {gateway_id} is "
-                      "replaced. Empty: no commands. Provider azure takes IoT Hub direct "
-                      "methods instead of this topic; empty turns those off too."},
-      {.key = "response_topic",
-       .member = &UplinkOptions::response_topic,
-       .description = "Topic the answers to commands go to; {gateway_id} is replaced."},
-      {.key = "directory",
-       .member = &UplinkOptions::directory,
-       .description = "If set, write each bundle as a file <bundle_seq>.bundle into this "
-                      "directory instead of publishing it; a bundle counts as acknowledged once "
-                      "its file is on disk. For demos and offline capture."},
-      {.key = "inflight_window",
-       .member = &UplinkOptions::inflight_window,
-       .description = "Bundles published but not yet acknowledged (PUBACK), at most.",
-       .min = 1,
-       .max = 1024},
-      {.key = "keepalive_s",
-       .member = &UplinkOptions::keepalive_s,
-       .description = "MQTT keep-alive interval.",
-       .min = 5,
-       .max = 1200},
-      {.key = "mqtt_version",
-       .member = &UplinkOptions::mqtt_version,
-       .description = "MQTT protocol version. auto: the provider's best, 5 for aws and generic "
-                      "(mosquitto 2, AWS IoT Core), 3.1.1 for azure (IoT Hub has no MQTT 5). "
-                      "Under 5 a broker can refuse a publish (a PUBACK reason code of 0x80 or "
-                      "above) and the gateway keeps the readings; under 3.1.1 a broker that will "
-                      "not take a publish acks and drops it (mosquitto) or disconnects (AWS).",
-       .choices = "auto 3.1.1 5"},
-      {.key = "refused_retry_s",
-       .member = &UplinkOptions::refused_retry_s,
-       .description = "After the broker refuses a publish for good (MQTT 5: not authorised, "
-                      "too large, ...), that lane (telemetry or alarms) waits this long before "
-                      "sending it again; the message is kept, never deleted.",
-       .min = 1,
-       .max = 86400},
-      {.key = "reconnect_min_ms",
-       .member = &UplinkOptions::reconnect_min_ms,
-       .description = "First reconnect delay; each failure doubles it up to reconnect_max_ms, "
-                      "and the actual wait is drawn at random below it (full jitter).",
-       .min = 10,
-       .max = 3600000},
-      {.key = "reconnect_max_ms",
-       .member = &UplinkOptions::reconnect_max_ms,
-       .description = "Cap of the reconnect delay.",
-       .min = 10,
-       .max = 3600000},
-      {.key = "max_publishes_per_s",
-       .member = &UplinkOptions::max_publishes_per_s,
-       .description = "Shape publishing to this rate. -1: the provider's limit (aws 100/s per "
-                      "connection, azure the tier's device-to-cloud throttle); 0: no limit.",
-       .min = -1},
-      {.key = "max_bytes_per_s",
-       .member = &UplinkOptions::max_bytes_per_s,
-       .description = "Shape publishing to this many payload bytes per second. -1: the "
-                      "provider's limit (aws 512 KB/s per connection); 0: no limit.",
-       .min = -1},
-  };
-  return table;
-}
-
-const OptionTable<TlsOptions>& tls_option_table() {
-  static const OptionTable<TlsOptions> table = {
-      {.key = "ca_file",
-       .member = &TlsOptions::ca_file,
-       .description = "CA bundle that signed the broker's certificate (PEM).",
-       .required = true},
-      {.key = "cert_file",
-       .member = &TlsOptions::cert_file,
-       .description = "The device's X.509 certificate (PEM). Empty: no client certificate "
-                      "(Azure SAS, or a broker with passwords)."},
-      {.key = "key_file",
-       .member = &TlsOptions::key_file,
-       .description = "The device's private key (PEM); refused if group or others can read it."},
-      {.key = "verify_hostname",
-       .member = &TlsOptions::verify_hostname,
-       .description = "Check that the broker's certificate names uplink.host. Leave on."},
-  };
-  return table;
-}
-
-const OptionTable<AwsOptions>& aws_option_table() {
-  static const OptionTable<AwsOptions> table = {
-      {.key = "endpoint_prefix",
-       .member = &AwsOptions::endpoint_prefix,
-       .description = "Your account's endpoint prefix: the host is "
-                      "<endpoint_prefix>-ats.iot.<region>.amazonaws.com."},
-      {.key = "region",
-       .member = &AwsOptions::region,
-       .description = "AWS region, e.g. eu-west-1."},
-      {.key = "thing_name",
-       .member = &AwsOptions::thing_name,
-       .description = "The thing's name: the MQTT client id and the certificate's CN. Empty: "
-                      "gateway_id."},
-      {.key = "basic_ingest_rule",
-       .member = &AwsOptions::basic_ingest_rule,
-       .description = "If set, publish through Basic Ingest ($aws/rules/<rule>/<topic>), which "
-                      "AWS does not bill as messaging."},
-  };
-  return table;
-}
-
-const OptionTable<AzureOptions>& azure_option_table() {
-  static const OptionTable<AzureOptions> table = {
-      {.key = "hub",
-       .member = &AzureOptions::hub,
-       .description = "IoT hub name: the host is <hub>.azure-devices.net."},
-      {.key = "device_id",
-       .member = &AzureOptions::device_id,
-       .description = "Device id: the MQTT client id. Empty: gateway_id."},
-      {.key = "auth",
-       .member = &AzureOptions::auth,
-       .description = "x509: the [uplink.tls] client certificate; sas: a shared access "
-                      "signature made from the device key, renewed before it expires.",
-       .choices = "x509 sas"},
-      {.key = "device_key_file",
-       .member = &AzureOptions::device_key_file,
-       .description = "For auth = \"sas\": file holding the device's base64 key (mode 0600)."},
-      {.key = "sas_ttl_s",
-       .member = &AzureOptions::sas_ttl_s,
-       .description = "Lifetime of each SAS token; a new one is made before it runs out.",
-       .min = 60,
-       .max = 31536000},
-      {.key = "tier",
-       .member = &AzureOptions::tier,
-       .description = "Hub tier, for the device-to-cloud throttle and the cost estimate.",
-       .choices = "B1 B2 B3 S1 S2 S3"},
-      {.key = "stamp_allowance_bytes",
-       .member = &AzureOptions::stamp_allowance_bytes,
-       .description = "IoT Hub meters a message's properties with its body, including the ones "
-                      "it stamps on every device-to-cloud message (device id, auth generation "
-                      "id, auth method, enqueued time). Besides the device id, which is counted "
-                      "exactly, this many bytes are kept free for them in every bundle. "
-                      "Microsoft does not publish their sizes; 160 covers the longest seen "
-                      "(145) with a margin.",
-       .min = 0,
-       .max = 2048},
-  };
-  return table;
-}
-
-const OptionTable<ApiOptions>& api_option_table() {
-  static const OptionTable<ApiOptions> table = {
-      {.key = "listen",
-       .member = &ApiOptions::listen,
-       .description = "Address and port of the local HTTP API, e.g. 127.0.0.1:8080 or [::1]:8080 "
-                      "(IP addresses only; port 0 picks a free one)."},
-      {.key = "token_file",
-       .member = &ApiOptions::token_file,
-       .description = "File holding the bearer token that mutating endpoints require "
-                      "(Authorization: Bearer <token>); refused if group or others can read it. "
-                      "Empty: mutating endpoints are refused (403)."},
-      {.key = "require_auth_for_reads",
-       .member = &ApiOptions::require_auth_for_reads,
-       .description = "Require the token for every endpoint, reads included."},
-      {.key = "max_body_bytes",
-       .member = &ApiOptions::max_body_bytes,
-       .description = "Largest request body; larger ones are answered 413.",
-       .min = 1024,
-       .max = 64 * 1024 * 1024},
-      {.key = "max_connections",
-       .member = &ApiOptions::max_connections,
-       .description = "Concurrent connections; more are answered 503 and closed.",
-       .min = 1,
-       .max = 10000},
-      {.key = "read_timeout_s",
-       .member = &ApiOptions::read_timeout_s,
-       .description = "A request must arrive whole within this long; idle keep-alive "
-                      "connections are closed after it.",
-       .min = 1,
-       .max = 3600},
-  };
-  return table;
-}
-
-const OptionTable<ApiTlsOptions>& api_tls_option_table() {
-  static const OptionTable<ApiTlsOptions> table = {
-      {.key = "cert_file",
-       .member = &ApiTlsOptions::cert_file,
-       .description = "The API's certificate chain (PEM), server certificate first.",
-       .required = true},
-      {.key = "key_file",
-       .member = &ApiTlsOptions::key_file,
-       .description = "Its private key (PEM); refused if group or others can read it.",
-       .required = true},
-      {.key = "client_ca_file",
-       .member = &ApiTlsOptions::client_ca_file,
-       .description = "If set, every client must present a certificate signed by this CA "
-                      "(PEM); others fail the handshake."},
-  };
-  return table;
-}
-
-const OptionTable<IngestOptions>& ingest_option_table() {
-  static const OptionTable<IngestOptions> table = {
-      {.key = "max_future_s",
-       .member = &IngestOptions::max_future_s,
-       .description = "Reject readings stamped more than this far ahead of the gateway's clock.",
-       .min = 0,
-       .max = 86400 * 366},
-      {.key = "max_past_days",
-       .member = &IngestOptions::max_past_days,
-       .description = "Reject readings stamped more than this many days in the past.",
-       .min = 1,
-       .max = 36500},
-  };
-  return table;
-}
-
-const OptionTable<SeriesOptions>& series_option_table() {
-  static const OptionTable<SeriesOptions> table = {
-      {.key = "name",
-       .member = &SeriesOptions::name,
-       .description = "Series name as posted to the API or produced by an adapter.",
-       .required = true},
-      {.key = "unit", .member = &SeriesOptions::unit, .description = "Unit, e.g. \"kg\"."},
-      {.key = "resolution",
-       .member = &SeriesOptions::resolution,
-       .description = "Smallest step worth keeping; values are packed to within half of it. "
-                      "0 packs values losslessly.",
-       .min = 0},
-      {.key = "min",
-       .member = &SeriesOptions::min,
-       .description = "Readings below this are rejected (counted as out_of_range)."},
-      {.key = "max",
-       .member = &SeriesOptions::max,
-       .description = "Readings above this are rejected (counted as out_of_range)."},
   };
   return table;
 }
@@ -411,24 +120,14 @@ void bind_table(const toml::table& table, std::string_view section, const Option
   report(fill_options(out, options, values), section, lines, line_of(table), problems);
 }
 
-const toml::table* section_table(const toml::table& root, std::string_view name,
-                                 Problems& problems) {
-  const toml::node* node = root.get(name);
-  if (!node) return nullptr;
-  if (const auto* table = node->as_table()) return table;
-  problems.add(line_of(*node),
-               std::string(name) + " must be a section: [" + std::string(name) + "]");
-  return nullptr;
-}
-
+/// Calls `each` with every table of a list of tables ([[name]]), or reports that the node is
+/// something else.
 template <class Each>
-void for_each_array_table(const toml::table& root, std::string_view name, Problems& problems,
+void for_each_array_table(const toml::node& node, std::string_view name, Problems& problems,
                           Each each) {
-  const toml::node* node = root.get(name);
-  if (!node) return;
-  const auto* array = node->as_array();
+  const auto* array = node.as_array();
   if (!array || !array->is_array_of_tables()) {
-    problems.add(line_of(*node),
+    problems.add(line_of(node),
                  std::string(name) + " must be a list of tables: [[" + std::string(name) + "]]");
     return;
   }
@@ -475,37 +174,224 @@ void report_adapter(const OptionErrors& errors, const std::map<std::string, std:
   }
 }
 
-void check_adapters(GatewayConfig& config, const toml::table& root, Problems& problems) {
-  std::set<std::string> names;
-  for_each_array_table(root, "adapters", problems, [&](const toml::table& table) {
-    std::map<std::string, std::int64_t> lines;
-    auto values = scalar_values(table, "adapters", lines, problems, true);
-    auto lists = adapter_lists(table, lines, problems);
-    AdapterConfig adapter;
-    auto type_at = values.find("type");
-    if (type_at == values.end() || !std::holds_alternative<std::string>(type_at->second)) {
-      problems.add(line_of(table), "adapters.type is required");
-      return;
-    }
-    adapter.type = std::get<std::string>(type_at->second);
-    values.erase(type_at);
-    AdapterCheck check = check_adapter(adapter.type, values, lists);
-    report_adapter(check.errors, lines, line_of(table), problems);
-    if (!check.errors.empty()) return;
-    if (!names.insert(check.name).second) {
-      problems.add(line_of(table), "adapters.name \"" + check.name + "\" is used twice");
-    }
-    adapter.name = check.name;
-    adapter.values = std::move(values);
-    adapter.lists = std::move(lists);
-    config.adapters.push_back(std::move(adapter));
-  });
+template <class T>
+boost::json::object options_to_json(const T& values, const OptionTable<T>& table) {
+  boost::json::object out;
+  for (const auto& option : table) {
+    std::visit(
+        [&](auto member) {
+          const auto& value = values.*member;
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, double>) {
+            // NaN means "not set" (an optional threshold): JSON says that with null.
+            if (std::isnan(value)) {
+              out[option.key] = nullptr;
+              return;
+            }
+          }
+          out[option.key] = value;
+        },
+        option.member);
+  }
+  return out;
 }
 
-void check_rules(GatewayConfig& config, const toml::table& root, Problems& problems) {
-  std::vector<std::int64_t> rule_lines;
-  for_each_array_table(root, "rules", problems, [&](const toml::table& table) {
-    // all_of is a list of names in the file; the option table holds it as one string.
+void render_section(std::ostringstream& out, const std::string& heading, std::string_view intro,
+                    const std::vector<OptionDoc>& docs) {
+  out << "## " << heading << "\n\n";
+  if (!intro.empty()) out << intro << "\n\n";
+  out << "| key | type | default | allowed | description |\n";
+  out << "| --- | --- | --- | --- | --- |\n";
+  for (const auto& doc : docs) {
+    out << "| `" << doc.key << "` | " << doc.type << " | `" << doc.default_value << "` | "
+        << doc.constraint << " | " << doc.description << " |\n";
+  }
+  out << "\n";
+}
+
+enum class Shape {
+  table,           ///< [name], defaults when absent
+  optional_table,  ///< [name], present or not (TLS is on when it is)
+  list,            ///< [[name]], any number of tables
+};
+
+/// One section of the file as the parser, check-config, config-reference and
+/// GET /api/v1/config all see it. The modules own the option tables; this says where each
+/// table sits in the file and in GatewayConfig.
+struct Section {
+  std::string_view path;  ///< "" for the top level, "uplink.tls" for a table nested in [uplink]
+  Shape shape = Shape::table;
+  /// Binds one TOML table (the section, or one entry of a list) into the config.
+  std::function<void(GatewayConfig&, const toml::table&, Problems&)> bind;
+  /// Checks across a list's entries once all are bound; gets the entries' tables.
+  std::function<void(GatewayConfig&, const std::vector<const toml::table*>&, Problems&)> finish;
+  /// The section in force; null leaves it out (an absent optional table, another provider's).
+  std::function<boost::json::value(const GatewayConfig&)> to_json;
+  /// Its part of docs/config.md.
+  std::function<void(std::ostringstream&)> render;
+};
+
+std::string heading(std::string_view path, Shape shape) {
+  if (path.empty()) return "Top level";
+  const std::string name(path);
+  return shape == Shape::list ? "[[" + name + "]]" : "[" + name + "]";
+}
+
+using ShownFor = bool (*)(const GatewayConfig&);
+
+/// [path]; `access` finds the options in a GatewayConfig (const or not).
+template <class T, class Access>
+Section table_section(std::string_view path, const OptionTable<T>& table, Access access,
+                      std::string_view intro = "", ShownFor shown = nullptr) {
+  return {.path = path,
+          .shape = Shape::table,
+          .bind =
+              [path, &table, access](GatewayConfig& config, const toml::table& t, Problems& p) {
+                bind_table(t, path, table, access(config), p, /*nested_sections=*/true);
+              },
+          .finish = {},
+          .to_json = [&table, access, shown](const GatewayConfig& config) -> boost::json::value {
+            if (shown && !shown(config)) return nullptr;
+            return options_to_json(access(config), table);
+          },
+          .render =
+              [path, &table, intro](std::ostringstream& out) {
+                render_section(out, heading(path, Shape::table), intro, describe_options(table));
+              }};
+}
+
+/// [path] that is on when present; `access` finds the std::optional<T>.
+template <class T, class Access>
+Section optional_section(std::string_view path, const OptionTable<T>& table, Access access,
+                         std::string_view intro) {
+  return {.path = path,
+          .shape = Shape::optional_table,
+          .bind =
+              [path, &table, access](GatewayConfig& config, const toml::table& t, Problems& p) {
+                bind_table(t, path, table, access(config).emplace(), p, /*nested_sections=*/true);
+              },
+          .finish = {},
+          .to_json = [&table, access](const GatewayConfig& config) -> boost::json::value {
+            const auto& options = access(config);
+            if (!options) return nullptr;
+            return options_to_json(*options, table);
+          },
+          .render =
+              [path, &table, intro](std::ostringstream& out) {
+                render_section(out, heading(path, Shape::optional_table), intro,
+                               describe_options(table));
+              }};
+}
+
+/// [[path]]; `access` finds the std::vector<T>.
+template <class T, class Access>
+Section list_section(std::string_view path, const OptionTable<T>& table, Access access,
+                     std::string_view intro) {
+  return {.path = path,
+          .shape = Shape::list,
+          .bind =
+              [path, &table, access](GatewayConfig& config, const toml::table& t, Problems& p) {
+                bind_table(t, path, table, access(config).emplace_back(), p);
+              },
+          .finish = {},
+          .to_json = [&table, access](const GatewayConfig& config) -> boost::json::value {
+            boost::json::array entries;
+            for (const auto& entry : access(config))
+              entries.push_back(options_to_json(entry, table));
+            return entries;
+          },
+          .render =
+              [path, &table, intro](std::ostringstream& out) {
+                render_section(out, heading(path, Shape::list), intro, describe_options(table));
+              }};
+}
+
+boost::json::object adapter_to_json(const AdapterConfig& adapter) {
+  boost::json::object entry;
+  entry["type"] = adapter.type;
+  entry["name"] = adapter.name;
+  auto put_values = [](boost::json::object& out, const auto& values) {
+    for (const auto& [key, value] : values) {
+      std::visit([&](const auto& v) { out[key] = v; }, value);
+    }
+  };
+  put_values(entry, adapter.values);
+  // Nested lists ([[adapters.registers]]) as arrays of objects, in file order.
+  for (const auto& [key, tables] : adapter.lists) {
+    boost::json::array list;
+    for (const auto& table : tables) {
+      boost::json::object item;
+      put_values(item, table);
+      list.push_back(std::move(item));
+    }
+    entry[key] = std::move(list);
+  }
+  return entry;
+}
+
+/// [[adapters]]: each table is checked by its type's own option tables (adapters/registry.h).
+Section adapters_section() {
+  return {
+      .path = "adapters",
+      .shape = Shape::list,
+      .bind =
+          [](GatewayConfig& config, const toml::table& table, Problems& problems) {
+            std::map<std::string, std::int64_t> lines;
+            auto values = scalar_values(table, "adapters", lines, problems, true);
+            auto lists = adapter_lists(table, lines, problems);
+            AdapterConfig adapter;
+            auto type_at = values.find("type");
+            if (type_at == values.end() || !std::holds_alternative<std::string>(type_at->second)) {
+              problems.add(line_of(table), "adapters.type is required");
+              return;
+            }
+            adapter.type = std::get<std::string>(type_at->second);
+            values.erase(type_at);
+            AdapterCheck check = check_adapter(adapter.type, values, lists);
+            report_adapter(check.errors, lines, line_of(table), problems);
+            if (!check.errors.empty()) return;
+            for (const auto& other : config.adapters) {
+              if (other.name == check.name) {
+                problems.add(line_of(table), "adapters.name \"" + check.name + "\" is used twice");
+              }
+            }
+            adapter.name = check.name;
+            adapter.values = std::move(values);
+            adapter.lists = std::move(lists);
+            config.adapters.push_back(std::move(adapter));
+          },
+      .finish = {},
+      .to_json = [](const GatewayConfig& config) -> boost::json::value {
+        boost::json::array adapters;
+        for (const auto& adapter : config.adapters) adapters.push_back(adapter_to_json(adapter));
+        return adapters;
+      },
+      .render =
+          [](std::ostringstream& out) {
+            for (const auto& type : adapter_types()) {
+              render_section(out, "[[adapters]] type = \"" + std::string(type.type) + "\"",
+                             type.summary, type.options);
+              for (const auto& list : type.lists) {
+                render_section(out,
+                               "[[adapters." + std::string(list.key) + "]] (type = \"" +
+                                   std::string(type.type) + "\")",
+                               list.summary, list.options);
+              }
+            }
+          }};
+}
+
+/// [[rules]]: `all_of` is a list of names in the file, one string in the option table; the
+/// rules are checked against each other once all are read.
+Section rules_section() {
+  Section section = list_section(
+      "rules", rules::rule_option_table(), [](auto& c) -> auto& { return c.rules; },
+      "Optional, one table per rule; the gateway decides alarms from what the "
+      "sensors read. The keys a rule has decide its kind: above/below (threshold, "
+      "with clear_below/clear_above and for_s), drop/rise with within_s (change), "
+      "stale_after_s (no reading), adapter + offline_after_s (adapter down), all_of "
+      "with within_s (other rules together, e.g. weight_drop + motion = theft). Each "
+      "excursion publishes one alarm when raised and one when cleared.");
+  section.bind = [](GatewayConfig& config, const toml::table& table, Problems& problems) {
     toml::table flat = table;
     if (const auto* names = table.get_as<toml::array>("all_of")) {
       std::string joined;
@@ -523,11 +409,110 @@ void check_rules(GatewayConfig& config, const toml::table& root, Problems& probl
     if (const auto shape = rules::rule_shape(rule); !shape.error.empty() && !rule.name.empty()) {
       problems.add(line_of(table), "rules \"" + rule.name + "\" " + shape.error);
     }
-    rule_lines.push_back(line_of(table));
     config.rules.push_back(std::move(rule));
-  });
-  for (const auto& [index, message] : rules::check_rules(config.rules)) {
-    problems.add(rule_lines[index], message);
+  };
+  section.finish = [](GatewayConfig& config, const std::vector<const toml::table*>& entries,
+                      Problems& problems) {
+    for (const auto& [index, message] : rules::check_rules(config.rules)) {
+      problems.add(line_of(*entries[index]), message);
+    }
+  };
+  return section;
+}
+
+bool provider_is_aws(const GatewayConfig& config) {
+  return config.uplink.provider == "aws";
+}
+bool provider_is_azure(const GatewayConfig& config) {
+  return config.uplink.provider == "azure";
+}
+
+/// Every section, in the order of docs/config.md and of GET /api/v1/config. A table nested in
+/// another ("uplink.tls") follows its parent. A new section is its module's option table and
+/// one line here.
+const std::vector<Section>& sections() {
+  static const std::vector<Section> all = {
+      table_section(
+          "", gateway_option_table(), [](auto& c) -> auto& { return c.gateway; }),
+      table_section(
+          "storage", storage_option_table(), [](auto& c) -> auto& { return c.storage; },
+          "The durable SQLite buffer. `synchronous = \"full\"`: an accepted reading "
+          "survives a power cut. `\"normal\"`: it survives a crash of the process, but "
+          "the last transactions before a power cut may be lost."),
+      table_section(
+          "bundle", bundle_option_table(), [](auto& c) -> auto& { return c.bundle; }),
+      table_section(
+          "uplink", uplink_option_table(), [](auto& c) -> auto& { return c.uplink; }),
+      optional_section(
+          "uplink.tls", tls_option_table(), [](auto& c) -> auto& { return c.uplink.tls; },
+          "Mutual TLS (1.2 or newer). Present means TLS is on; the server name is "
+          "always sent (SNI) and the broker's certificate is checked against the CA."),
+      table_section(
+          "uplink.aws", aws_option_table(), [](auto& c) -> auto& { return c.uplink.aws; },
+          "For provider = \"aws\".", provider_is_aws),
+      table_section(
+          "uplink.azure", azure_option_table(), [](auto& c) -> auto& { return c.uplink.azure; },
+          "For provider = \"azure\".", provider_is_azure),
+      table_section(
+          "api", api_option_table(), [](auto& c) -> auto& { return c.api; }),
+      optional_section(
+          "api.tls", api_tls_option_table(), [](auto& c) -> auto& { return c.api.tls; },
+          "HTTPS for the local API (TLS 1.2 or newer). Present means the API "
+          "answers HTTPS only, on api.listen."),
+      table_section(
+          "ingest", ingest_option_table(), [](auto& c) -> auto& { return c.ingest; }),
+      list_section(
+          "series", series_option_table(), [](auto& c) -> auto& { return c.series; },
+          "Optional, one table per series: unit, resolution and valid range. Series an "
+          "adapter produces get their unit and resolution from the adapter unless "
+          "listed here."),
+      adapters_section(),
+      rules_section(),
+  };
+  return all;
+}
+
+const Section* find_section(std::string_view path) {
+  for (const auto& section : sections()) {
+    if (section.path == path) return &section;
+  }
+  return nullptr;
+}
+
+/// The node at a dotted path ("uplink.tls"), if the file has one.
+const toml::node* node_at(const toml::table& root, std::string_view path) {
+  const toml::node* node = &root;
+  while (node && !path.empty()) {
+    const auto dot = path.find('.');
+    const auto* table = node->as_table();
+    node = table ? table->get(path.substr(0, dot)) : nullptr;
+    path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  }
+  return node;
+}
+
+std::string child_path(std::string_view parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : std::string(parent) + "." + std::string(key);
+}
+
+/// Reports every table or list of tables in a table section that no section describes.
+void report_unknown_sections(const toml::table& table, std::string_view path, Problems& problems) {
+  std::string known;
+  for (const auto& section : sections()) {
+    const auto at = section.path.rfind('.');
+    const auto parent =
+        at == std::string_view::npos ? std::string_view{} : section.path.substr(0, at);
+    if (!section.path.empty() && parent == path && !path.empty()) {
+      known += (known.empty() ? "" : ", ") + std::string(section.path.substr(at + 1));
+    }
+  }
+  for (const auto& [key, node] : table) {
+    const auto* array = node.as_array();
+    if (!node.is_table() && !(array && array->is_array_of_tables())) continue;
+    const std::string sub = child_path(path, key.str());
+    if (find_section(sub)) continue;
+    problems.add(line_of(node),
+                 "[" + sub + "] unknown section" + (known.empty() ? "" : "; known: " + known));
   }
 }
 
@@ -556,65 +541,27 @@ void check_consistency(const GatewayConfig& config, Problems& problems) {
 
 GatewayConfig build_config(const toml::table& root, Problems& problems) {
   GatewayConfig config;
-  static const std::set<std::string, std::less<>> kSections = {
-      "storage", "bundle", "uplink", "api", "ingest", "series", "adapters", "rules"};
-  for (const auto& [key, node] : root) {
-    const auto* array = node.as_array();
-    bool section = node.is_table() || (array && array->is_array_of_tables());
-    if (section && !kSections.contains(key.str())) {
-      problems.add(line_of(node), "[" + std::string(key.str()) + "] unknown section");
+  for (const auto& section : sections()) {
+    const toml::node* node = node_at(root, section.path);
+    if (!node) continue;
+    const std::string name(section.path);
+    if (section.shape == Shape::list) {
+      std::vector<const toml::table*> entries;
+      for_each_array_table(*node, name, problems, [&](const toml::table& table) {
+        entries.push_back(&table);
+        section.bind(config, table, problems);
+      });
+      if (section.finish) section.finish(config, entries, problems);
+      continue;
     }
-  }
-  // Unknown top-level keys are reported by the gateway table itself.
-  bind_table(root, "", gateway_option_table(), config.gateway, problems, true);
-
-  if (const auto* t = section_table(root, "storage", problems)) {
-    bind_table(*t, "storage", storage_option_table(), config.storage, problems);
-  }
-  if (const auto* t = section_table(root, "bundle", problems)) {
-    bind_table(*t, "bundle", bundle_option_table(), config.bundle, problems);
-  }
-  if (const auto* t = section_table(root, "uplink", problems)) {
-    bind_table(*t, "uplink", uplink_option_table(), config.uplink, problems, true);
-    for (const auto& [key, node] : *t) {
-      if (!node.is_table()) continue;
-      const auto& sub = *node.as_table();
-      if (key == "tls") {
-        bind_table(sub, "uplink.tls", tls_option_table(), config.tls.emplace(), problems);
-      } else if (key == "aws") {
-        bind_table(sub, "uplink.aws", aws_option_table(), config.aws, problems);
-      } else if (key == "azure") {
-        bind_table(sub, "uplink.azure", azure_option_table(), config.azure, problems);
-      } else {
-        problems.add(line_of(node), "[uplink." + std::string(key.str()) +
-                                        "] unknown section; known: tls, aws, azure");
-      }
+    const auto* table = node->as_table();
+    if (!table) {
+      problems.add(line_of(*node), name + " must be a section: [" + name + "]");
+      continue;
     }
+    section.bind(config, *table, problems);
+    report_unknown_sections(*table, section.path, problems);
   }
-  if (const auto* t = section_table(root, "api", problems)) {
-    bind_table(*t, "api", api_option_table(), config.api, problems, true);
-    for (const auto& [key, node] : *t) {
-      const auto* array = node.as_array();
-      if (!node.is_table() && !(array && array->is_array_of_tables())) continue;
-      if (key == "tls" && node.is_table()) {
-        bind_table(*node.as_table(), "api.tls", api_tls_option_table(), config.api.tls.emplace(),
-                   problems);
-      } else {
-        problems.add(line_of(node),
-                     "[api." + std::string(key.str()) + "] unknown section; known: tls");
-      }
-    }
-  }
-  if (const auto* t = section_table(root, "ingest", problems)) {
-    bind_table(*t, "ingest", ingest_option_table(), config.ingest, problems);
-  }
-  for_each_array_table(root, "series", problems, [&](const toml::table& table) {
-    SeriesOptions series;
-    bind_table(table, "series", series_option_table(), series, problems);
-    config.series.push_back(std::move(series));
-  });
-  check_adapters(config, root, problems);
-  check_rules(config, root, problems);
   check_consistency(config, problems);
   return config;
 }
@@ -644,98 +591,32 @@ GatewayConfig load_config_file(const std::string& path) {
   return load_config_text(text.str(), path);
 }
 
-namespace {
-
-template <class T>
-boost::json::object options_to_json(const T& values, const OptionTable<T>& table) {
-  boost::json::object out;
-  for (const auto& option : table) {
-    std::visit(
-        [&](auto member) {
-          const auto& value = values.*member;
-          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, double>) {
-            // NaN means "not set" (an optional threshold): JSON says that with null.
-            if (std::isnan(value)) {
-              out[option.key] = nullptr;
-              return;
-            }
-          }
-          out[option.key] = value;
-        },
-        option.member);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string config_to_json(const GatewayConfig& config) {
-  boost::json::object doc = options_to_json(config.gateway, gateway_option_table());
-  doc["storage"] = options_to_json(config.storage, storage_option_table());
-  doc["bundle"] = options_to_json(config.bundle, bundle_option_table());
-  boost::json::object uplink = options_to_json(config.uplink, uplink_option_table());
-  if (config.tls) uplink["tls"] = options_to_json(*config.tls, tls_option_table());
-  if (config.uplink.provider == "aws")
-    uplink["aws"] = options_to_json(config.aws, aws_option_table());
-  if (config.uplink.provider == "azure") {
-    uplink["azure"] = options_to_json(config.azure, azure_option_table());
-  }
-  doc["uplink"] = std::move(uplink);
-  boost::json::object api = options_to_json(config.api, api_option_table());
-  if (config.api.tls) api["tls"] = options_to_json(*config.api.tls, api_tls_option_table());
-  doc["api"] = std::move(api);
-  doc["ingest"] = options_to_json(config.ingest, ingest_option_table());
-  boost::json::array series;
-  for (const auto& s : config.series) series.push_back(options_to_json(s, series_option_table()));
-  doc["series"] = std::move(series);
-  boost::json::array adapters;
-  for (const auto& adapter : config.adapters) {
-    boost::json::object entry;
-    entry["type"] = adapter.type;
-    entry["name"] = adapter.name;
-    auto put_values = [](boost::json::object& out, const auto& values) {
-      for (const auto& [key, value] : values) {
-        std::visit([&](const auto& v) { out[key] = v; }, value);
-      }
-    };
-    put_values(entry, adapter.values);
-    // Nested lists ([[adapters.registers]]) as arrays of objects, in file order.
-    for (const auto& [key, tables] : adapter.lists) {
-      boost::json::array list;
-      for (const auto& table : tables) {
-        boost::json::object item;
-        put_values(item, table);
-        list.push_back(std::move(item));
-      }
-      entry[key] = std::move(list);
+  boost::json::object doc;
+  for (const auto& section : sections()) {
+    boost::json::value value = section.to_json(config);
+    if (value.is_null()) continue;
+    if (section.path.empty()) {
+      doc = std::move(value.as_object());
+      continue;
     }
-    adapters.push_back(std::move(entry));
+    // A nested table goes inside its parent, which comes before it in the list.
+    boost::json::object* parent = &doc;
+    std::string_view path = section.path;
+    for (auto dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.')) {
+      parent = &(*parent)[path.substr(0, dot)].as_object();
+      path = path.substr(dot + 1);
+    }
+    (*parent)[path] = std::move(value);
   }
-  doc["adapters"] = std::move(adapters);
-  boost::json::array rules;
-  for (const auto& rule : config.rules) {
-    rules.push_back(options_to_json(rule, rules::rule_option_table()));
-  }
-  doc["rules"] = std::move(rules);
   return boost::json::serialize(doc);
 }
 
-namespace {
-
-void render_section(std::ostringstream& out, const std::string& heading, const std::string& intro,
-                    const std::vector<OptionDoc>& docs) {
-  out << "## " << heading << "\n\n";
-  if (!intro.empty()) out << intro << "\n\n";
-  out << "| key | type | default | allowed | description |\n";
-  out << "| --- | --- | --- | --- | --- |\n";
-  for (const auto& doc : docs) {
-    out << "| `" << doc.key << "` | " << doc.type << " | `" << doc.default_value << "` | "
-        << doc.constraint << " | " << doc.description << " |\n";
-  }
-  out << "\n";
+std::vector<std::string> config_section_paths() {
+  std::vector<std::string> paths;
+  for (const auto& section : sections()) paths.emplace_back(section.path);
+  return paths;
 }
-
-}  // namespace
 
 std::string render_config_reference() {
   std::ostringstream out;
@@ -745,51 +626,7 @@ std::string render_config_reference() {
          "edgegw reads one TOML file (`edgegw run --config FILE`; check it with "
          "`edgegw check-config FILE`). Every key has a default except those marked required. "
          "Unknown keys and bad values are errors naming the key and the line.\n\n";
-  render_section(out, "Top level", "", describe_options(gateway_option_table()));
-  render_section(out, "[storage]",
-                 "The durable SQLite buffer. `synchronous = \"full\"`: an accepted reading "
-                 "survives a power cut. `\"normal\"`: it survives a crash of the process, but the "
-                 "last transactions before a power cut may be lost.",
-                 describe_options(storage_option_table()));
-  render_section(out, "[bundle]", "", describe_options(bundle_option_table()));
-  render_section(out, "[uplink]", "", describe_options(uplink_option_table()));
-  render_section(out, "[uplink.tls]",
-                 "Mutual TLS (1.2 or newer). Present means TLS is on; the server name is always "
-                 "sent (SNI) and the broker's certificate is checked against the CA.",
-                 describe_options(tls_option_table()));
-  render_section(out, "[uplink.aws]", "For provider = \"aws\".",
-                 describe_options(aws_option_table()));
-  render_section(out, "[uplink.azure]", "For provider = \"azure\".",
-                 describe_options(azure_option_table()));
-  render_section(out, "[api]", "", describe_options(api_option_table()));
-  render_section(out, "[api.tls]",
-                 "HTTPS for the local API (TLS 1.2 or newer). Present means the API answers "
-                 "HTTPS only, on api.listen.",
-                 describe_options(api_tls_option_table()));
-  render_section(out, "[ingest]", "", describe_options(ingest_option_table()));
-  render_section(out, "[[series]]",
-                 "Optional, one table per series: unit, resolution and valid range. Series an "
-                 "adapter produces get their unit and resolution from the adapter unless listed "
-                 "here.",
-                 describe_options(series_option_table()));
-  for (const auto& type : adapter_types()) {
-    render_section(out, "[[adapters]] type = \"" + std::string(type.type) + "\"",
-                   std::string(type.summary), type.options);
-    for (const auto& list : type.lists) {
-      render_section(
-          out,
-          "[[adapters." + std::string(list.key) + "]] (type = \"" + std::string(type.type) + "\")",
-          std::string(list.summary), list.options);
-    }
-  }
-  render_section(out, "[[rules]]",
-                 "Optional, one table per rule; the gateway decides alarms from what the sensors "
-                 "read. The keys a rule has decide its kind: above/below (threshold, with "
-                 "clear_below/clear_above and for_s), drop/rise with within_s (change), "
-                 "stale_after_s (no reading), adapter + offline_after_s (adapter down), all_of "
-                 "with within_s (other rules together, e.g. weight_drop + motion = theft). Each "
-                 "excursion publishes one alarm when raised and one when cleared.",
-                 describe_options(rules::rule_option_table()));
+  for (const auto& section : sections()) section.render(out);
   return out.str();
 }
 

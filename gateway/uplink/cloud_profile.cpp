@@ -23,7 +23,8 @@ bool valid_rule_name(const std::string& name) {
 }
 
 std::string azure_device_id(const GatewayConfig& config) {
-  return config.azure.device_id.empty() ? config.gateway.gateway_id : config.azure.device_id;
+  return config.uplink.azure.device_id.empty() ? config.gateway.gateway_id
+                                               : config.uplink.azure.device_id;
 }
 
 void fill_common(const GatewayConfig& config, CloudProfile& profile) {
@@ -31,8 +32,8 @@ void fill_common(const GatewayConfig& config, CloudProfile& profile) {
   profile.provider = uplink.provider;
   profile.host = uplink.host;
   profile.port = static_cast<int>(uplink.port);
-  profile.use_tls = config.tls.has_value();
-  if (config.tls) profile.tls = *config.tls;
+  profile.use_tls = config.uplink.tls.has_value();
+  if (config.uplink.tls) profile.tls = *config.uplink.tls;
   profile.client_id = uplink.client_id.empty() ? config.gateway.gateway_id : uplink.client_id;
   profile.username = uplink.username;
   profile.password_file = uplink.password_file;
@@ -47,7 +48,7 @@ void fill_common(const GatewayConfig& config, CloudProfile& profile) {
 
 void resolve_aws(const GatewayConfig& config, CloudProfile& profile,
                  std::vector<std::string>& problems) {
-  const auto& aws = config.aws;
+  const auto& aws = config.uplink.aws;
   const auto& uplink = config.uplink;
   bool endpoint_given = !aws.endpoint_prefix.empty() || !aws.region.empty();
   bool host_default = uplink.host == kUplinkDefaults.host;
@@ -62,7 +63,8 @@ void resolve_aws(const GatewayConfig& config, CloudProfile& profile,
     profile.host = aws.endpoint_prefix + "-ats.iot." + aws.region + ".amazonaws.com";
   }
   if (uplink.port == kUplinkDefaults.port) profile.port = 8883;
-  if (derived && (!config.tls || config.tls->cert_file.empty() || config.tls->key_file.empty())) {
+  if (derived && (!config.uplink.tls || config.uplink.tls->cert_file.empty() ||
+                  config.uplink.tls->key_file.empty())) {
     problems.push_back(
         "uplink.provider = \"aws\" connects with an X.509 client certificate: add [uplink.tls] "
         "with cert_file and key_file");
@@ -80,7 +82,7 @@ void resolve_aws(const GatewayConfig& config, CloudProfile& profile,
 
 void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
                    std::vector<std::string>& problems) {
-  const auto& azure = config.azure;
+  const auto& azure = config.uplink.azure;
   const auto& uplink = config.uplink;
   if (uplink.mqtt_version == "5") {
     problems.push_back(
@@ -115,7 +117,8 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
   profile.password_file.clear();
 
   if (azure.auth == "x509") {
-    if (!config.tls || config.tls->cert_file.empty() || config.tls->key_file.empty()) {
+    if (!config.uplink.tls || config.uplink.tls->cert_file.empty() ||
+        config.uplink.tls->key_file.empty()) {
       problems.push_back(
           "uplink.azure.auth = \"x509\" needs [uplink.tls] with cert_file and "
           "key_file");
@@ -124,7 +127,8 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
     if (azure.device_key_file.empty()) {
       problems.push_back("uplink.azure.auth = \"sas\" needs uplink.azure.device_key_file");
     }
-    if (config.tls && (!config.tls->cert_file.empty() || !config.tls->key_file.empty())) {
+    if (config.uplink.tls &&
+        (!config.uplink.tls->cert_file.empty() || !config.uplink.tls->key_file.empty())) {
       problems.push_back(
           "uplink.azure.auth = \"sas\" authenticates with a token: drop "
           "cert_file and key_file from [uplink.tls] or use auth = \"x509\"");
@@ -147,7 +151,8 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
 
 void resolve_generic(const GatewayConfig& config, CloudProfile& profile,
                      std::vector<std::string>& problems) {
-  if (config.tls && config.tls->cert_file.empty() != config.tls->key_file.empty()) {
+  if (config.uplink.tls &&
+      config.uplink.tls->cert_file.empty() != config.uplink.tls->key_file.empty()) {
     problems.push_back("[uplink.tls] cert_file and key_file go together; set both or neither");
   }
   profile.max_payload_bytes = kMqttMaxPayloadBytes;
@@ -182,7 +187,7 @@ ProviderTopics provider_topics(const GatewayConfig& config, billing::Provider pr
   switch (provider) {
     case billing::Provider::aws: {
       // Basic Ingest: the same topic behind the rule's prefix, which AWS meters with the rest.
-      const std::string& rule = config.aws.basic_ingest_rule;
+      const std::string& rule = config.uplink.aws.basic_ingest_rule;
       const std::string prefix = rule.empty() ? "" : "$aws/rules/" + rule + "/";
       return {billing::MeteringModel::aws(), prefix + telemetry, prefix + alarms};
     }
@@ -194,7 +199,7 @@ ProviderTopics provider_topics(const GatewayConfig& config, billing::Provider pr
       const std::string events = "devices/" + device + "/messages/events/";
       std::string bag = "$.ct=" + url_encode("application/x-protobuf");
       if (config.bundle.encoding == "proto+zstd") bag += "&$.ce=zstd";
-      return {billing::MeteringModel::azure(device, config.azure.stamp_allowance_bytes),
+      return {billing::MeteringModel::azure(device, config.uplink.azure.stamp_allowance_bytes),
               events + bag, events + bag + "&edgegw-kind=alarm"};
     }
     case billing::Provider::generic:

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "tests/gateway/config_error_of.h"
@@ -89,11 +90,12 @@ TEST(Config, UplinkSubsectionsAreParsed) {
                                      "[uplink.tls]\nca_file = \"ca.pem\"\ncert_file = \"d.pem\"\n"
                                      "key_file = \"d.key\"\n[uplink.aws]\nregion = \"eu-west-1\"\n",
                                  "test.toml");
-  ASSERT_TRUE(config.tls.has_value());
-  EXPECT_EQ(config.tls->ca_file, "ca.pem");
-  EXPECT_TRUE(config.tls->verify_hostname);
-  EXPECT_EQ(config.aws.region, "eu-west-1");
-  EXPECT_FALSE(load_config_text(kMinimal, "test.toml").tls.has_value()) << "no section, no TLS";
+  ASSERT_TRUE(config.uplink.tls.has_value());
+  EXPECT_EQ(config.uplink.tls->ca_file, "ca.pem");
+  EXPECT_TRUE(config.uplink.tls->verify_hostname);
+  EXPECT_EQ(config.uplink.aws.region, "eu-west-1");
+  EXPECT_FALSE(load_config_text(kMinimal, "test.toml").uplink.tls.has_value())
+      << "no section, no TLS";
 }
 
 TEST(Config, ApiTlsSectionTurnsOnHttpsAndNeedsCertAndKey) {
@@ -170,6 +172,61 @@ TEST(Config, TheEffectiveConfigShowsAnAdaptersRegisterMapAndTheRules) {
   EXPECT_EQ(doc.at("rules").as_array().size(), config.rules.size());
   EXPECT_TRUE(doc.at("rules").as_array().at(0).as_object().at("below").is_null())
       << "an unset threshold is null, not NaN";
+}
+
+// One list of sections drives the parser, the reference and GET /api/v1/config: each section
+// in it is read from the file (an unknown key in it is refused by its own table), documented,
+// and shown where the file puts it.
+TEST(Config, EverySectionIsParsedDocumentedAndShownFromOneList) {
+  const auto paths = config_section_paths();
+  ASSERT_GE(paths.size(), 13u);
+  const std::string reference = render_config_reference();
+  const std::set<std::string> lists = {"series", "adapters", "rules"};
+  for (const auto& path : paths) {
+    SCOPED_TRACE(path);
+    std::string text = "gateway_id = \"gw\"\n";
+    std::string key = "bogus";
+    if (path.empty()) {
+      text += "bogus = 1\n";
+    } else if (lists.contains(path)) {
+      text += "[[" + path + "]]\n" + (path == "adapters" ? "type = \"simulator\"\n" : "") +
+              "bogus = 1\n";
+      key = path + ".bogus";
+    } else {
+      text += "[" + path + "]\nbogus = 1\n";
+      key = path + ".bogus";
+    }
+    EXPECT_NE(error_of(text).find(key + " unknown key"), std::string::npos) << error_of(text);
+    const std::string heading = path.empty()           ? "## Top level"
+                                : lists.contains(path) ? "## [[" + path
+                                                       : "## [" + path + "]";
+    EXPECT_NE(reference.find(heading), std::string::npos);
+  }
+
+  auto config = load_config_text(R"(gateway_id = "gw"
+[uplink]
+provider = "aws"
+[uplink.aws]
+endpoint_prefix = "abc"
+region = "eu-west-1"
+[uplink.tls]
+ca_file = "ca.pem"
+cert_file = "gw.pem"
+key_file = "gw.key"
+[api.tls]
+cert_file = "api.pem"
+key_file = "api.key"
+)",
+                                 "test.toml");
+  const auto shown = boost::json::parse(config_to_json(config)).as_object();
+  EXPECT_EQ(shown.at("gateway_id"), "gw");
+  EXPECT_EQ(shown.at("uplink").at("tls").at("ca_file"), "ca.pem") << "nested in its parent";
+  EXPECT_EQ(shown.at("uplink").at("aws").at("region"), "eu-west-1");
+  EXPECT_FALSE(shown.at("uplink").as_object().contains("azure")) << "another provider's";
+  EXPECT_EQ(shown.at("api").at("tls").at("cert_file"), "api.pem");
+  EXPECT_TRUE(shown.at("adapters").is_array());
+  auto plain = boost::json::parse(config_to_json(load_config_text(kMinimal, "test.toml")));
+  EXPECT_FALSE(plain.at("uplink").as_object().contains("tls")) << "absent: TLS is off";
 }
 
 TEST(Config, TheReferenceDocumentMatchesTheParsersTables) {

@@ -249,7 +249,7 @@ TEST(UplinkEndToEnd, AzureMessagesWithTheirPropertiesAndStampsFitOneBlockAndEach
   // property bag; only the host is the test's.
   config.gateway.gateway_id = device;
   config.uplink.provider = "azure";
-  config.azure.hub = "local-hub";
+  config.uplink.azure.hub = "local-hub";
   // Not 127.0.0.1: an Azure host left at the default means <hub>.azure-devices.net.
   config.uplink.host = "localhost";
   SystemClock clock;
@@ -567,8 +567,8 @@ TEST(UplinkEndToEnd, ABrokerThatRefusesTheCertificateGetsNothingAndTheBufferKeep
   TempDir dir;
   GatewayConfig config = in_process_config(broker, dir);
   const DeviceCredentials foreign = broker.make_foreign_device("intruder");
-  config.tls->cert_file = foreign.cert_file;
-  config.tls->key_file = foreign.key_file;
+  config.uplink.tls->cert_file = foreign.cert_file;
+  config.uplink.tls->key_file = foreign.key_file;
   add_simulator(config, "crane", 20);
   SystemClock clock;
   Gateway gateway(config, clock);

@@ -50,7 +50,7 @@ TEST(CloudProfile, GenericUsesTheConfiguredBrokerTopicsAndUnit) {
 TEST(CloudProfile, TlsSectionTurnsOnSsl) {
   auto config = base_config("generic");
   config.uplink.port = 8883;
-  config.tls = device_tls();
+  config.uplink.tls = device_tls();
   auto profile = resolve_profile(config);
   EXPECT_EQ(profile.server_uri(), "ssl://127.0.0.1:8883");
   EXPECT_EQ(profile.tls.key_file, "dev.key");
@@ -58,7 +58,7 @@ TEST(CloudProfile, TlsSectionTurnsOnSsl) {
 
 TEST(CloudProfile, ShapingMinusOneIsTheProviderDefaultZeroUnlimitedElseTheValue) {
   auto config = base_config("aws");
-  config.tls = device_tls();
+  config.uplink.tls = device_tls();
   auto profile = resolve_profile(config);
   EXPECT_EQ(profile.max_publishes_per_s, 100);
   EXPECT_EQ(profile.max_bytes_per_s, 512 * 1024);
@@ -71,10 +71,10 @@ TEST(CloudProfile, ShapingMinusOneIsTheProviderDefaultZeroUnlimitedElseTheValue)
 
 TEST(CloudProfile, AwsDerivesTheAtsEndpointPort8883AndThingNameClientId) {
   auto config = base_config("aws");
-  config.tls = device_tls();
-  config.aws.endpoint_prefix = "a1b2c3";
-  config.aws.region = "eu-west-1";
-  config.aws.thing_name = "crane-07";
+  config.uplink.tls = device_tls();
+  config.uplink.aws.endpoint_prefix = "a1b2c3";
+  config.uplink.aws.region = "eu-west-1";
+  config.uplink.aws.thing_name = "crane-07";
   auto profile = resolve_profile(config);
   EXPECT_EQ(profile.host, "a1b2c3-ats.iot.eu-west-1.amazonaws.com");
   EXPECT_EQ(profile.server_uri(), "ssl://a1b2c3-ats.iot.eu-west-1.amazonaws.com:8883");
@@ -87,11 +87,11 @@ TEST(CloudProfile, AwsDerivesTheAtsEndpointPort8883AndThingNameClientId) {
 
 TEST(CloudProfile, AwsKeepsAnExplicitHostAndFallsBackToGatewayId) {
   auto config = base_config("aws");
-  config.tls = device_tls();
+  config.uplink.tls = device_tls();
   config.uplink.host = "localhost";
   config.uplink.port = 18883;
-  config.aws.endpoint_prefix = "a1b2c3";
-  config.aws.region = "eu-west-1";
+  config.uplink.aws.endpoint_prefix = "a1b2c3";
+  config.uplink.aws.region = "eu-west-1";
   auto profile = resolve_profile(config);
   EXPECT_EQ(profile.server_uri(), "ssl://localhost:18883");
   EXPECT_EQ(profile.client_id, "gw-01");
@@ -99,8 +99,8 @@ TEST(CloudProfile, AwsKeepsAnExplicitHostAndFallsBackToGatewayId) {
 
 TEST(CloudProfile, AwsBasicIngestPrefixesBothTopicsAndCountsThePrefix) {
   auto config = base_config("aws");
-  config.tls = device_tls();
-  config.aws.basic_ingest_rule = "edgegw_ingest";
+  config.uplink.tls = device_tls();
+  config.uplink.aws.basic_ingest_rule = "edgegw_ingest";
   auto profile = resolve_profile(config);
   EXPECT_EQ(profile.telemetry_topic, "$aws/rules/edgegw_ingest/edgegw/gw-01/telemetry");
   EXPECT_EQ(profile.alarm_topic, "$aws/rules/edgegw_ingest/edgegw/gw-01/alarms");
@@ -109,24 +109,24 @@ TEST(CloudProfile, AwsBasicIngestPrefixesBothTopicsAndCountsThePrefix) {
 
 TEST(CloudProfile, AwsRefusesHalfAnEndpointABadRuleAndAMissingClientCertificate) {
   auto config = base_config("aws");
-  config.tls = device_tls();
-  config.aws.endpoint_prefix = "a1b2c3";
+  config.uplink.tls = device_tls();
+  config.uplink.aws.endpoint_prefix = "a1b2c3";
   EXPECT_NE(error_of(config).find("uplink.aws.region"), std::string::npos);
 
-  config.aws.region = "eu-west-1";
-  config.tls.reset();
+  config.uplink.aws.region = "eu-west-1";
+  config.uplink.tls.reset();
   EXPECT_NE(error_of(config).find("X.509 client certificate"), std::string::npos);
 
-  config.tls = device_tls();
-  config.aws.basic_ingest_rule = "bad-rule/name";
+  config.uplink.tls = device_tls();
+  config.uplink.aws.basic_ingest_rule = "bad-rule/name";
   EXPECT_NE(error_of(config).find("basic_ingest_rule"), std::string::npos);
 }
 
 TEST(CloudProfile, AzureX509UsesTheHubDeviceUsernameAndEventsTopic) {
   auto config = base_config("azure");
-  config.tls = device_tls();
-  config.azure.hub = "myhub";
-  config.azure.device_id = "crane-07";
+  config.uplink.tls = device_tls();
+  config.uplink.azure.hub = "myhub";
+  config.uplink.azure.device_id = "crane-07";
   auto profile = resolve_profile(config);
   EXPECT_EQ(profile.server_uri(), "ssl://myhub.azure-devices.net:8883");
   EXPECT_EQ(profile.client_id, "crane-07");
@@ -150,11 +150,11 @@ TEST(CloudProfile, AzureX509UsesTheHubDeviceUsernameAndEventsTopic) {
 
 TEST(CloudProfile, AzureSasTurnsOnTlsWithTheSystemTrustStoreAndSignsTheDeviceUri) {
   auto config = base_config("azure");
-  config.azure.hub = "myhub";
-  config.azure.auth = "sas";
-  config.azure.device_key_file = "device.key";
-  config.azure.sas_ttl_s = 600;
-  config.azure.tier = "S3";
+  config.uplink.azure.hub = "myhub";
+  config.uplink.azure.auth = "sas";
+  config.uplink.azure.device_key_file = "device.key";
+  config.uplink.azure.sas_ttl_s = 600;
+  config.uplink.azure.tier = "S3";
   config.bundle.encoding = "proto+zstd";
   auto profile = resolve_profile(config);
   EXPECT_TRUE(profile.use_tls);
@@ -169,17 +169,17 @@ TEST(CloudProfile, AzureSasTurnsOnTlsWithTheSystemTrustStoreAndSignsTheDeviceUri
 
 TEST(CloudProfile, AzureRefusesInconsistentSettings) {
   auto config = base_config("azure");
-  config.tls = device_tls();
+  config.uplink.tls = device_tls();
   EXPECT_NE(error_of(config).find("uplink.azure.hub"), std::string::npos);
 
-  config.azure.hub = "myhub";
-  config.tls.reset();
+  config.uplink.azure.hub = "myhub";
+  config.uplink.tls.reset();
   EXPECT_NE(error_of(config).find("auth = \"x509\" needs [uplink.tls]"), std::string::npos);
 
-  config.azure.auth = "sas";
+  config.uplink.azure.auth = "sas";
   EXPECT_NE(error_of(config).find("device_key_file"), std::string::npos);
 
-  config.azure.device_key_file = "device.key";
+  config.uplink.azure.device_key_file = "device.key";
   config.uplink.client_id = "someone-else";
   EXPECT_NE(error_of(config).find("client id to be the device id"), std::string::npos);
 }

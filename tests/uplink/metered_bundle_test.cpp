@@ -14,8 +14,9 @@ GatewayConfig provider_config(const std::string& provider, const std::string& en
   config.gateway.gateway_id = "crane-0042";
   config.uplink.provider = provider;
   config.bundle.encoding = encoding;
-  config.tls = TlsOptions{.ca_file = "ca.pem", .cert_file = "dev.pem", .key_file = "dev.key"};
-  config.azure.hub = "fleet-hub";
+  config.uplink.tls =
+      TlsOptions{.ca_file = "ca.pem", .cert_file = "dev.pem", .key_file = "dev.key"};
+  config.uplink.azure.hub = "fleet-hub";
   return config;
 }
 
@@ -79,7 +80,7 @@ TEST(MeteredBudget, OneMoreTopicByteOnAwsAndGenericIsOneLessPayloadByte) {
     config.uplink.telemetry_topic += "x";
     EXPECT_EQ(budget_of(config), base - 1) << provider;
     if (provider == "aws") {
-      config.aws.basic_ingest_rule = "r";
+      config.uplink.aws.basic_ingest_rule = "r";
       EXPECT_EQ(budget_of(config), base - 1 - 13) << "$aws/rules/r/ is metered too";
     }
   }
@@ -90,9 +91,9 @@ TEST(MeteredBudget, OnAzureTheTopicIsFreeButEveryPropertyByteCounts) {
   const std::size_t base = budget_of(config);
   config.uplink.telemetry_topic += "x";
   EXPECT_EQ(budget_of(config), base) << "IoT Hub ignores the telemetry_topic setting's length";
-  config.azure.device_id = "crane-00420";
+  config.uplink.azure.device_id = "crane-00420";
   EXPECT_EQ(budget_of(config), base - 1) << "the hub stamps the device id on every message";
-  config.azure.stamp_allowance_bytes += 1;
+  config.uplink.azure.stamp_allowance_bytes += 1;
   EXPECT_EQ(budget_of(config), base - 2);
 }
 

@@ -158,7 +158,7 @@ GatewayConfig MosquittoBroker::gateway_config(const std::string& gateway_id) con
   config.uplink.provider = "generic";
   config.uplink.host = host();
   config.uplink.port = port_;
-  config.tls = device_tls();
+  config.uplink.tls = device_tls();
   return config;
 }
 

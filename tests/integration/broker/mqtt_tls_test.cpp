@@ -27,7 +27,7 @@ using std::chrono::seconds;
 
 CloudProfile profile_for(const MosquittoBroker& broker, std::optional<TlsOptions> tls = {}) {
   auto config = broker.gateway_config("gw-tls");
-  if (tls) config.tls = *tls;
+  if (tls) config.uplink.tls = *tls;
   // Short retries keep the reconnect tests quick; the schedule itself is unit-tested.
   config.uplink.reconnect_min_ms = 50;
   config.uplink.reconnect_max_ms = 400;
@@ -112,7 +112,7 @@ TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) 
 
   // Another client of the broker sends the commands (a cloud service would).
   auto sender_config = broker.gateway_config("cloud-side");
-  sender_config.tls = with_client_cert(broker, broker.make_device("cloud-side"));
+  sender_config.uplink.tls = with_client_cert(broker, broker.make_device("cloud-side"));
   sender_config.uplink.reconnect_min_ms = 50;
   sender_config.uplink.reconnect_max_ms = 400;
   TransportEvents sender_events;
@@ -155,7 +155,7 @@ TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) 
 
 TEST_F(MqttTls, AMessageSentTheMomentTheConnectionIsReportedUpArrives) {
   auto sender_config = broker.gateway_config("cloud-side");
-  sender_config.tls = with_client_cert(broker, broker.make_device("cloud-side"));
+  sender_config.uplink.tls = with_client_cert(broker, broker.make_device("cloud-side"));
   TransportEvents sender_events;
   MqttTransport sender(resolve_profile(sender_config), io.io(), clock);
   sender.start(sender_events.handlers());
