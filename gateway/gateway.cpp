@@ -187,7 +187,7 @@ void Gateway::start() {
   if (started_) return;
   started_ = true;
   api_->start();  // throws here, before anything runs, if the address cannot be bound
-  schedule_rule_tick();
+  if (ingest_->ticks_needed()) schedule_rule_tick();
   io_thread_ = std::thread([this] {
     name_this_thread("io");
     io_.run();

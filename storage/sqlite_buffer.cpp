@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <limits>
 #include <stdexcept>
@@ -78,23 +79,39 @@ void SqliteBuffer::run() {
   // cannot wait on an injected clock. What gets dropped by age is decided by the Clock.
   auto next_retention = steady_clock::now() + retention_interval;
 
+  // After a commit that held an adapter's batch, the next is expected within
+  // adapter_flush_interval_ms: the thread sleeps that long and then commits whatever is queued,
+  // so adapters' appends join the queue without waking it, one wake-up per commit at low rates.
+  const auto adapter_interval = std::chrono::milliseconds(options_.adapter_flush_interval_ms);
+  bool expect_adapters = false;
+
   std::unique_lock lock(mutex_);
   for (;;) {
+    // While the full-disk reserve is not held, look once a second whether it can be again,
+    // even when nothing is written.
+    auto wake_at = reserve_missing_
+                       ? std::min(next_retention, steady_clock::now() + kReserveCheckInterval)
+                       : next_retention;
+    if (appends_.empty() && expect_adapters) {
+      wake_at = std::min(wake_at, steady_clock::now() + adapter_interval);
+    }
+    bool woke_at_deadline = false;
     auto group_due = [&] {
       if (appends_.empty()) return false;
-      return stopping_ || flush_now_ ||
+      return stopping_ || flush_now_ || woke_at_deadline ||
              queued_readings_ >= static_cast<std::size_t>(options_.batch_max_readings) ||
              steady_clock::now() >= commit_due_;
     };
-    // While the full-disk reserve is not held, look once a second whether it can be again,
-    // even when nothing is written.
-    const auto next_reserve_check =
-        reserve_missing_ ? steady_clock::now() + kReserveCheckInterval : next_retention;
-    while (!stopping_ && tasks_.empty() && !group_due() && steady_clock::now() < next_retention &&
-           steady_clock::now() < next_reserve_check) {
-      auto deadline = std::min(next_retention, next_reserve_check);
-      if (!appends_.empty()) deadline = std::min(deadline, commit_due_);
-      wake_.wait_until(lock, deadline);
+    while (!stopping_ && tasks_.empty() && !group_due()) {
+      if (!appends_.empty()) wake_at = std::min(wake_at, commit_due_);
+      if (steady_clock::now() >= wake_at) {
+        woke_at_deadline = true;
+        break;
+      }
+      asleep_until_ = wake_at;
+      wake_.wait_until(lock, wake_at);
+      asleep_until_ = steady_clock::time_point::min();
+      storage_wakeups_.fetch_add(1, std::memory_order_relaxed);
     }
 
     std::deque<std::function<void()>> tasks;
@@ -110,6 +127,8 @@ void SqliteBuffer::run() {
         appends_.pop_front();
       }
       queued_readings_ -= readings;
+      expect_adapters = std::any_of(group.begin(), group.end(),
+                                    [](const PendingAppend& p) { return p.from_adapter; });
       commit_due_ = steady_clock::time_point::max();
       for (const auto& pending : appends_) commit_due_ = std::min(commit_due_, pending.commit_by);
       if (appends_.empty()) flush_now_ = false;
@@ -150,6 +169,7 @@ void SqliteBuffer::commit_group(std::vector<PendingAppend>& group) {
   for (const auto& pending : group) batches.push_back(&pending.readings);
   std::vector<BufferStore::SeqRange> ranges;
   AppendStatus status = store_->append(batches, ranges);
+  append_commits_.fetch_add(1, std::memory_order_relaxed);
   // Retention before the callbacks, so a caller that saw "accepted" also sees the size limit
   // already enforced in stats().
   if (status == AppendStatus::accepted) {
@@ -240,11 +260,11 @@ bool SqliteBuffer::queue(std::vector<Reading> batch, AppendCallback done, Waiter
       waiter == Waiter::client ? options_.flush_interval_ms : options_.adapter_flush_interval_ms);
   const auto commit_by = std::chrono::steady_clock::now() + wait;
   const bool sooner =
-      commit_by < commit_due_ ||
+      commit_by < asleep_until_ ||
       queued_readings_ + batch.size() >= static_cast<std::size_t>(options_.batch_max_readings);
   commit_due_ = std::min(commit_due_, commit_by);
   queued_readings_ += batch.size();
-  appends_.push_back({std::move(batch), std::move(done), commit_by});
+  appends_.push_back({std::move(batch), std::move(done), commit_by, waiter == Waiter::nobody});
   return sooner;
 }
 
@@ -360,7 +380,10 @@ bool SqliteBuffer::store_setting(const std::string& name, const std::string& val
 
 BufferStats SqliteBuffer::stats() const {
   std::lock_guard lock(stats_mutex_);
-  return stats_;
+  BufferStats stats = stats_;
+  stats.append_commits = append_commits_.load(std::memory_order_relaxed);
+  stats.storage_wakeups = storage_wakeups_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 void SqliteBuffer::run_retention_now() {

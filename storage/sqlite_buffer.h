@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -83,6 +84,10 @@ struct BufferStats {
   /// Bytes of the full-disk reserve held now: storage.reserve_bytes normally, 0 while the
   /// filesystem is full and the reserve is in use.
   std::int64_t reserve_bytes_held = 0;
+  /// Transactions that committed queued appends, and times the storage thread woke: at low
+  /// rates each costs a sync and a thread's wake-up, which is most of what the gateway spends.
+  std::uint64_t append_commits = 0;
+  std::uint64_t storage_wakeups = 0;
 };
 
 /// Called on the storage thread once a batch's transaction committed (or failed), with the
@@ -180,6 +185,7 @@ class SqliteBuffer {
     std::vector<Reading> readings;
     AppendCallback done;
     std::chrono::steady_clock::time_point commit_by;
+    bool from_adapter = false;  // nobody waits on it: it may wait adapter_flush_interval_ms
   };
 
   SqliteBuffer(const StorageOptions& options, Clock& clock);
@@ -199,6 +205,9 @@ class SqliteBuffer {
   SeriesCatalog catalog_;
   std::unique_ptr<BufferStore> store_;  // touched only on the storage thread once it runs
 
+  std::atomic<std::uint64_t> append_commits_{0};
+  std::atomic<std::uint64_t> storage_wakeups_{0};
+
   std::mutex mutex_;
   std::condition_variable wake_;         // storage thread: work arrived or stopping
   std::condition_variable queue_space_;  // append_sync: the queue shrank
@@ -206,6 +215,10 @@ class SqliteBuffer {
   std::size_t queued_readings_ = 0;
   // The earliest commit_by among appends_ (max when empty).
   std::chrono::steady_clock::time_point commit_due_ = std::chrono::steady_clock::time_point::max();
+  // The deadline the storage thread sleeps until (min while it is awake): an append due later
+  // need not wake it.
+  std::chrono::steady_clock::time_point asleep_until_ =
+      std::chrono::steady_clock::time_point::min();
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
   bool flush_now_ = false;          // wait_for_queued_appends: commit the queue without waiting

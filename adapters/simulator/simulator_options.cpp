@@ -67,8 +67,10 @@ const OptionTable<SimulatorOptions>& simulator_option_table() {
       {.key = "poll_interval_ms",
        .member = &SimulatorOptions::poll_interval_ms,
        .description = "How often the simulator hands over what it generated since the last "
-                      "time; the readings keep their own timestamps. Each read wakes a thread "
-                      "and commits a batch, so at low rates this sets most of the CPU used.",
+                      "time; the readings keep their own timestamps. Each read wakes a thread, so "
+                      "at low rates this sets much of the CPU used; more often than "
+                      "storage.adapter_flush_interval_ms buys little, since the readings wait "
+                      "for that commit anyway.",
        .min = 1,
        .max = 60000},
   };

@@ -24,7 +24,7 @@ struct SimulatorOptions {
   double motion_heartbeat_s = 60.0;
   double wind_mean_ms = 6.0;
   std::int64_t batch_max = 1000;
-  std::int64_t poll_interval_ms = 100;
+  std::int64_t poll_interval_ms = 1000;
 };
 
 /// Config errors as {key, message}, the shape `fill_options` returns.

@@ -80,8 +80,12 @@ class Ingest final : public ReadingSink {
   /// it. Blocks until stored; not for the storage thread's own callers.
   void raise_alarm(Alarm alarm);
   /// Lets time-based rules (stale series, offline adapters) look at the clock; the gateway
-  /// calls it once a second. Never blocks: the rules run on the storage thread.
+  /// calls it once a second when ticks_needed(). Never blocks: the rules run on the storage
+  /// thread.
   void tick();
+  /// Whether any rule is time-based: without one the gateway does not tick, and nothing wakes
+  /// once a second for nothing.
+  bool ticks_needed() const { return rules_.watches_time(); }
   /// How offline rules learn whether an adapter is up. Set before the first tick.
   void set_adapter_up(rules::RulesEngine::AdapterUp adapter_up) {
     adapter_up_ = std::move(adapter_up);

@@ -107,6 +107,7 @@ class StaleRule final : public Rule {
                  options_.series + " is reporting again");
   }
 
+  bool watches_time() const override { return true; }
   std::optional<Transition> on_tick(std::int64_t now_ms, bool) override {
     if (!last_ms_) last_ms_ = now_ms;  // never seen: counted from the first look
     if (raised_ || now_ms - *last_ms_ <= after_ms_) return std::nullopt;
@@ -127,6 +128,7 @@ class OfflineRule final : public Rule {
   explicit OfflineRule(RuleOptions options)
       : Rule(std::move(options)), after_ms_(to_ms(options_.offline_after_s)) {}
 
+  bool watches_time() const override { return true; }
   std::optional<Transition> on_tick(std::int64_t now_ms, bool adapter_up) override {
     if (adapter_up) {
       down_since_.reset();
@@ -234,6 +236,7 @@ RulesEngine::RulesEngine(const std::vector<RuleOptions>& rules, SeriesName serie
     index_of[options.name] = entries_.size();
     entries_.push_back({.rule = make_rule(options), .alarm_id = 0, .combos = {}, .parts = {}});
     rules_.push_back(entries_.back().rule.get());
+    watches_time_ = watches_time_ || rules_.back()->watches_time();
     if (!options.series.empty()) by_series_name_[options.series].push_back(entries_.size() - 1);
   }
   for (std::size_t i = 0; i < entries_.size(); ++i) {

@@ -44,6 +44,8 @@ class Rule {
   virtual std::optional<Transition> on_tick(std::int64_t /*now_ms*/, bool /*adapter_up*/) {
     return std::nullopt;
   }
+  /// Whether on_tick() can change anything: only rules on the absence of something do.
+  virtual bool watches_time() const { return false; }
   /// Forgets the current excursion (disarmed): returns the clear if one was raised.
   std::optional<Transition> reset(std::int64_t now_ms);
 
@@ -84,6 +86,9 @@ class RulesEngine {
   void set_armed(bool armed, std::int64_t now_ms);
   bool armed() const { return armed_; }
   std::size_t rule_count() const { return rules_.size(); }
+  /// Whether any rule needs on_tick(); without one, nobody need wake to tick. Fixed at
+  /// construction, so any thread may ask.
+  bool watches_time() const { return watches_time_; }
 
  private:
   struct Entry {
@@ -97,6 +102,8 @@ class RulesEngine {
   void publish(Entry& entry, const Transition& transition);
   bool counts(const Entry& entry) const { return armed_ || !entry.rule->options().armed_only; }
   const std::vector<std::size_t>& rules_for(SeriesId series);
+
+  bool watches_time_ = false;
 
   std::vector<Entry> entries_;
   std::vector<Rule*> rules_;  // same order as entries_

@@ -60,9 +60,9 @@ struct UplinkOptions {
   std::int64_t reconnect_max_ms = 60000;
   double max_publishes_per_s = -1;  ///< -1: the provider's limit; 0: unlimited
   double max_bytes_per_s = -1;      ///< -1: the provider's limit; 0: unlimited
-  std::optional<TlsOptions> tls;  ///< [uplink.tls]: set when present
-  AwsOptions aws;                 ///< [uplink.aws]
-  AzureOptions azure;             ///< [uplink.azure]
+  std::optional<TlsOptions> tls;    ///< [uplink.tls]: set when present
+  AwsOptions aws;                   ///< [uplink.aws]
+  AzureOptions azure;               ///< [uplink.azure]
 };
 
 /// The keys of each section, their types, limits and descriptions: the parser checks the

@@ -297,6 +297,22 @@ TEST(AllOfRule, PartsFurtherApartThanTheWindowRaiseNothing) {
   EXPECT_TRUE(h.alarms.empty());
 }
 
+TEST(RulesEngine, OnlyRulesOnSomethingAbsentNeedTheClockToTick) {
+  EXPECT_FALSE(Harness({}).engine.watches_time()) << "no rules, nothing to tick";
+  EXPECT_FALSE(Harness(theft_rules(5)).engine.watches_time())
+      << "thresholds, changes and combinations are decided by readings alone";
+  RuleOptions stale;
+  stale.name = "sensor_stale";
+  stale.series = "crane.load_kg";
+  stale.stale_after_s = 30;
+  EXPECT_TRUE(Harness({overload(), stale}).engine.watches_time());
+  RuleOptions offline;
+  offline.name = "crane_offline";
+  offline.adapter = "crane";
+  offline.offline_after_s = 10;
+  EXPECT_TRUE(Harness({offline}).engine.watches_time());
+}
+
 TEST(ArmedRules, CountOnlyWhileArmedAndDisarmingClearsThem) {
   auto rule = overload();
   rule.armed_only = true;

@@ -13,6 +13,7 @@
 #include "storage/sqlite_handle.h"
 #include "tests/storage/storage_test_support.h"
 #include "tests/temp_dir.h"
+#include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
@@ -454,6 +455,31 @@ TEST_F(SqliteBufferTest, ABatchNobodyWaitsOnSharesTheCommitOfTheNextOneAClientWa
   EXPECT_EQ(buffer->append_sync(make_readings(1, 100, 3)), AppendStatus::accepted);
   EXPECT_TRUE(committed) << "it goes with the first batch someone waits on";
   EXPECT_EQ(buffer->stats().readings, 8);
+}
+
+TEST_F(SqliteBufferTest, AnAdaptersNextBatchJoinsTheQueueWithoutWakingTheStorageThread) {
+  // After a commit that held an adapter's batch the thread sleeps one adapter flush interval
+  // and commits whatever came meanwhile: at low rates, one wake-up and one sync per interval.
+  options_.adapter_flush_interval_ms = 300;
+  auto buffer = open();
+  std::atomic<int> committed{0};
+  auto append_from_adapter = [&](std::int64_t ts) {
+    return buffer->append(
+        make_readings(1, ts, 5),
+        [&](AppendStatus, std::int64_t, std::int64_t, std::span<const Reading>) { ++committed; },
+        SqliteBuffer::Waiter::nobody);
+  };
+  ASSERT_TRUE(append_from_adapter(0));
+  ASSERT_TRUE(wait_for([&] { return committed == 1; }));
+  const auto before = buffer->stats();
+  ASSERT_TRUE(append_from_adapter(1000));
+  ASSERT_TRUE(append_from_adapter(2000));
+  ASSERT_TRUE(wait_for([&] { return committed == 3; }));
+  const auto after = buffer->stats();
+  EXPECT_EQ(after.append_commits - before.append_commits, 1u) << "both batches in one commit";
+  EXPECT_EQ(after.storage_wakeups - before.storage_wakeups, 1u)
+      << "woken once, by its own deadline, not by each append";
+  EXPECT_EQ(after.readings, 15);
 }
 
 TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {
