@@ -159,6 +159,7 @@ void Gateway::register_series() {
       auto known = configured.find(spec.name);
       ids.push_back(known != configured.end() ? buffer_->catalog().find(spec.name)->id
                                               : buffer_->register_series(spec));
+      ingest_->watch_alarm_levels(ids.back(), spec.name);
     }
     adapter_series_ids_.push_back(std::move(ids));
   }

@@ -257,14 +257,14 @@ SeriesId SqliteBuffer::register_series(const SeriesSpec& spec) {
 
 bool SqliteBuffer::queue(std::vector<Reading> batch, AppendCallback done, Waiter waiter) {
   const auto wait = std::chrono::milliseconds(
-      waiter == Waiter::client ? options_.flush_interval_ms : options_.adapter_flush_interval_ms);
+      waiter == Waiter::nobody ? options_.adapter_flush_interval_ms : options_.flush_interval_ms);
   const auto commit_by = std::chrono::steady_clock::now() + wait;
   const bool sooner =
       commit_by < asleep_until_ ||
       queued_readings_ + batch.size() >= static_cast<std::size_t>(options_.batch_max_readings);
   commit_due_ = std::min(commit_due_, commit_by);
   queued_readings_ += batch.size();
-  appends_.push_back({std::move(batch), std::move(done), commit_by, waiter == Waiter::nobody});
+  appends_.push_back({std::move(batch), std::move(done), commit_by, waiter != Waiter::client});
   return sooner;
 }
 

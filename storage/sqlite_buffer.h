@@ -125,8 +125,9 @@ class SqliteBuffer {
 
   /// Who waits for a batch's commit, which decides how long it may wait to share one: a client
   /// waiting for its answer (flush_interval_ms) or nobody, an adapter's batch
-  /// (adapter_flush_interval_ms).
-  enum class Waiter { client, nobody };
+  /// (adapter_flush_interval_ms); an adapter's batch that may raise an alarm is `urgent` and
+  /// goes as soon as a client's.
+  enum class Waiter { client, nobody, urgent };
   /// Queues `batch` for the next group commit and returns at once. Returns false, queuing
   /// nothing and never calling `done`, when the queue is full or the buffer is stopping.
   bool append(std::vector<Reading> batch, AppendCallback done, Waiter waiter = Waiter::client);

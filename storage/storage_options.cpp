@@ -44,9 +44,12 @@ const OptionTable<StorageOptions>& storage_option_table() {
        .description = "Group commit for readings from adapters, which nobody waits on: the "
                       "longest one waits to share a transaction. Each commit writes and syncs at "
                       "least a page, so at low rates this sets the gateway's CPU use and its "
-                      "writes to the SD card; a reading (and an alarm its rules raise) is "
-                      "accepted up to this much later, and a power cut loses at most this much "
-                      "of what the adapters read.",
+                      "writes to the SD card; a reading is accepted up to this much later, and a "
+                      "power cut loses at most this much of what the adapters read. A batch "
+                      "holding a reading at a threshold rule's level (above, below) is "
+                      "committed at once, with everything queued before it, so the alarm it may "
+                      "raise does not wait; alarms from other rules (a drop, a stale series) are "
+                      "decided up to this much later.",
        .min = 0,
        .max = 10000},
       {.key = "queue_max_readings",

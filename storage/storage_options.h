@@ -15,7 +15,7 @@ struct StorageOptions {
   std::int64_t max_age_s = 7LL * 24 * 3600;
   std::int64_t batch_max_readings = 1000;
   std::int64_t flush_interval_ms = 5;
-  std::int64_t adapter_flush_interval_ms = 1000;
+  std::int64_t adapter_flush_interval_ms = 3000;
   std::int64_t queue_max_readings = 100000;
   std::int64_t retention_interval_s = 60;
   /// Bytes held in <path>.reserve and given up when the filesystem is full, so that the

@@ -53,6 +53,10 @@ Ingest::Ingest(SqliteBuffer& buffer, const Clock& clock, std::int64_t max_future
   rules_.set_armed(armed, clock_.wall_ms());
 }
 
+Ingest::~Ingest() {
+  buffer_.wait_for_queued_appends();
+}
+
 std::optional<RejectReason> Ingest::check_value(std::optional<SeriesId> series, double value,
                                                 std::int64_t ts_ms) const {
   if (!std::isfinite(value)) return RejectReason::not_finite;
@@ -188,20 +192,32 @@ void Ingest::count_append(AppendStatus status, std::uint64_t n) {
   }
 }
 
+void Ingest::watch_alarm_levels(SeriesId series, const std::string& name) {
+  if (auto levels = rules_.alarm_levels(name)) alarm_levels_[series] = *levels;
+}
+
 bool Ingest::offer(std::span<const Reading> readings) {
   std::vector<Reading> valid;
   valid.reserve(readings.size());
   std::array<std::uint64_t, kRejectReasonCount> rejected{};
+  bool may_alarm = false;
   for (const auto& reading : readings) {
     if (auto reason = check(reading)) {
       ++rejected[static_cast<std::size_t>(*reason)];
-    } else {
-      valid.push_back(reading);
+      continue;
+    }
+    valid.push_back(reading);
+    if (!alarm_levels_.empty()) {
+      const auto levels = alarm_levels_.find(reading.series);
+      may_alarm =
+          may_alarm || (levels != alarm_levels_.end() && levels->second.reached_by(reading.value));
     }
   }
   if (!valid.empty()) {
-    // No one waits on an adapter's batch: it may wait longer to share a commit.
-    if (!accept(std::move(valid), {}, SqliteBuffer::Waiter::nobody)) {
+    // No one waits on an adapter's batch: it may wait longer to share a commit, unless it
+    // may raise an alarm. Committing it takes every batch queued before it along.
+    const auto waiter = may_alarm ? SqliteBuffer::Waiter::urgent : SqliteBuffer::Waiter::nobody;
+    if (!accept(std::move(valid), {}, waiter)) {
       // Back-pressure: nothing was taken, so nothing is counted; the adapter offers again.
       refused_batches_.fetch_add(1, std::memory_order_relaxed);
       return false;

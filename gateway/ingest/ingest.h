@@ -69,8 +69,16 @@ class Ingest final : public ReadingSink {
  public:
   Ingest(SqliteBuffer& buffer, const Clock& clock, std::int64_t max_future_ms,
          std::int64_t max_past_ms, const std::vector<rules::RuleOptions>& rules = {});
+  /// Commits what is still queued first: each queued batch's callback refers to this object.
+  ~Ingest();
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
 
   void set_limits(SeriesId series, SeriesLimits limits) { limits_[series] = limits; }
+  /// An adapter's series: a reading of it at a threshold rule's level is committed at once
+  /// (storage.flush_interval_ms) rather than after storage.adapter_flush_interval_ms, so that
+  /// the alarm it may raise does not wait for the adapters' commit. Call before adapters start.
+  void watch_alarm_levels(SeriesId series, const std::string& name);
 
   /// Why `reading` would be rejected, or nothing if it is valid.
   std::optional<RejectReason> check(const Reading& reading) const;
@@ -149,7 +157,8 @@ class Ingest final : public ReadingSink {
   const Clock& clock_;
   std::int64_t max_future_ms_;
   std::int64_t max_past_ms_;
-  std::unordered_map<SeriesId, SeriesLimits> limits_;  // filled before adapters start
+  std::unordered_map<SeriesId, SeriesLimits> limits_;              // filled before adapters start
+  std::unordered_map<SeriesId, rules::AlarmLevels> alarm_levels_;  // likewise
   std::atomic<std::uint64_t> accepted_{0};
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<std::uint64_t> refused_batches_{0};

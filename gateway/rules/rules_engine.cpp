@@ -1,5 +1,6 @@
 #include "gateway/rules/rules_engine.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
@@ -247,6 +248,27 @@ RulesEngine::RulesEngine(const std::vector<RuleOptions>& rules, SeriesName serie
       entries_[i].parts.push_back(entries_[at->second].rule.get());
     }
   }
+}
+
+std::optional<AlarmLevels> RulesEngine::alarm_levels(const std::string& series) const {
+  const auto at = by_series_name_.find(series);
+  if (at == by_series_name_.end()) return std::nullopt;
+  AlarmLevels levels;
+  bool any = false;
+  for (const auto index : at->second) {
+    const RuleOptions& options = entries_[index].rule->options();
+    // Unset thresholds are NaN.
+    if (!std::isnan(options.above)) {
+      levels.high = std::min(levels.high, options.above);
+      any = true;
+    }
+    if (!std::isnan(options.below)) {
+      levels.low = std::max(levels.low, options.below);
+      any = true;
+    }
+  }
+  if (!any) return std::nullopt;
+  return levels;
 }
 
 const std::vector<std::size_t>& RulesEngine::rules_for(SeriesId series) {

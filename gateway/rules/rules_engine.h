@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,14 @@ class Rule {
 /// Builds the rule the options describe (they must have passed rule_shape()).
 std::unique_ptr<Rule> make_rule(const RuleOptions& options);
 
+/// The levels at which a series' readings may raise a threshold rule: at or above `high`, or at
+/// or below `low` (infinite: no such rule).
+struct AlarmLevels {
+  double high = std::numeric_limits<double>::infinity();
+  double low = -std::numeric_limits<double>::infinity();
+  bool reached_by(double value) const { return value >= high || value <= low; }
+};
+
 /// Evaluates every `[[rules]]` on accepted readings and on a periodic tick, and turns their
 /// transitions into alarms. Not thread-safe by design: one owner thread feeds it (ingest runs
 /// it on the storage thread, after each commit), so rule state needs no locks.
@@ -89,6 +98,9 @@ class RulesEngine {
   /// Whether any rule needs on_tick(); without one, nobody need wake to tick. Fixed at
   /// construction, so any thread may ask.
   bool watches_time() const { return watches_time_; }
+  /// The threshold rules' levels for `series`; nullopt if no threshold rule watches it. Fixed at
+  /// construction, so any thread may ask.
+  std::optional<AlarmLevels> alarm_levels(const std::string& series) const;
 
  private:
   struct Entry {

@@ -16,6 +16,7 @@ class IngestTest : public ::testing::Test {
   void SetUp() override {
     StorageOptions options;
     options.path = (dir_.path() / "buffer.db").string();
+    options.adapter_flush_interval_ms = 20;  // adapters' batches: committed soon after offered
     buffer_ = SqliteBuffer::open(options, clock_);
     wind_ = buffer_->register_series({.name = "wind_speed_ms", .unit = "m/s", .resolution = 0.1});
     ingest_ = std::make_unique<Ingest>(*buffer_, clock_, 300'000, 86'400'000);
@@ -116,6 +117,33 @@ TEST_F(IngestTest, RulesSeeOnlyAcceptedReadingsAndRaiseOneAlarmPerExcursion) {
   const auto board = ingest_->alarm_board().entries();
   ASSERT_EQ(board.size(), 1u) << "the board shows the excursion once";
   EXPECT_EQ(board[0].alarm.state, AlarmState::cleared);
+}
+
+TEST_F(IngestTest, AReadingAtARulesLevelIsCommittedAtOnceAndTakesTheQueuedOnesAlong) {
+  // Adapters' batches may wait 60 s for company here; one that may raise an alarm may not.
+  ingest_.reset();
+  buffer_.reset();
+  StorageOptions options;
+  options.path = (dir_.path() / "buffer.db").string();
+  options.adapter_flush_interval_ms = 60'000;
+  buffer_ = SqliteBuffer::open(options, clock_);
+  ingest_ = std::make_unique<Ingest>(*buffer_, clock_, 300'000, 86'400'000,
+                                     std::vector<rules::RuleOptions>{high_wind()});
+  ingest_->watch_alarm_levels(wind_, "wind_speed_ms");
+
+  std::vector<Reading> calm = {wind(5), wind(6, 10)};
+  ASSERT_TRUE(ingest_->offer(calm));
+  const auto before = buffer_->stats().append_commits;
+  std::vector<Reading> gust = {wind(7, 20), wind(20, 30)};  // at the level of `above = 20`
+  ASSERT_TRUE(ingest_->offer(gust));
+  ASSERT_TRUE(wait_for([&] { return ingest_->accepted() == 4; }, std::chrono::seconds(10)))
+      << "committed long before the adapters' 60 s";
+  EXPECT_EQ(buffer_->stats().append_commits - before, 1u) << "the calm batch went with it";
+
+  std::vector<Reading> calm_again = {wind(5, 40)};
+  ASSERT_TRUE(ingest_->offer(calm_again));
+  EXPECT_FALSE(wait_for([&] { return ingest_->accepted() == 5; }, std::chrono::milliseconds(300)))
+      << "below every level: it waits for company";
 }
 
 TEST_F(IngestTest, DisarmedRulesCountNothingAndArmedSurvivesARestart) {

@@ -313,6 +313,30 @@ TEST(RulesEngine, OnlyRulesOnSomethingAbsentNeedTheClockToTick) {
   EXPECT_TRUE(Harness({offline}).engine.watches_time());
 }
 
+TEST(RulesEngine, AlarmLevelsAreTheThresholdRulesLowestHighAndHighestLow) {
+  auto low_load = overload();
+  low_load.name = "slack";
+  low_load.above = kUnset;
+  low_load.clear_below = kUnset;
+  low_load.below = 100;
+  auto early = overload();
+  early.name = "early";
+  early.above = 4500;
+  auto scale_drop = weight_drop();
+  scale_drop.series = "scale.weight_g";
+  Harness h({overload(), early, low_load, weight_drop(), scale_drop});
+  const auto levels = h.engine.alarm_levels("crane.load_kg");
+  ASSERT_TRUE(levels.has_value());
+  EXPECT_EQ(levels->high, 4500);
+  EXPECT_EQ(levels->low, 100);
+  EXPECT_TRUE(levels->reached_by(4500));
+  EXPECT_TRUE(levels->reached_by(100));
+  EXPECT_FALSE(levels->reached_by(4499.9));
+  EXPECT_FALSE(h.engine.alarm_levels("scale.weight_g").has_value())
+      << "a change rule has no level: only its history says whether it raises";
+  EXPECT_FALSE(h.engine.alarm_levels("box.motion").has_value()) << "no rule watches it";
+}
+
 TEST(ArmedRules, CountOnlyWhileArmedAndDisarmingClearsThem) {
   auto rule = overload();
   rule.armed_only = true;
