@@ -133,6 +133,8 @@ void SqliteBuffer::run() {
       for (const auto& pending : appends_) commit_due_ = std::min(commit_due_, pending.commit_by);
       if (appends_.empty()) flush_now_ = false;
       queue_space_.notify_all();
+    } else if (woke_at_deadline) {
+      expect_adapters = false;  // an interval passed with nothing from them: sleep long again
     }
     lock.unlock();
 

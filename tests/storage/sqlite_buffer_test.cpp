@@ -482,6 +482,21 @@ TEST_F(SqliteBufferTest, AnAdaptersNextBatchJoinsTheQueueWithoutWakingTheStorage
   EXPECT_EQ(after.readings, 15);
 }
 
+TEST_F(SqliteBufferTest, OnceTheAdaptersFallSilentTheStorageThreadStopsWakingForThem) {
+  options_.adapter_flush_interval_ms = 50;
+  auto buffer = open();
+  std::atomic<bool> committed{false};
+  ASSERT_TRUE(buffer->append(
+      make_readings(1, 0, 5),
+      [&](AppendStatus, std::int64_t, std::int64_t, std::span<const Reading>) { committed = true; },
+      SqliteBuffer::Waiter::nobody));
+  ASSERT_TRUE(wait_for([&] { return committed.load(); }));
+  const auto before = buffer->stats().storage_wakeups;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // ten intervals, nothing new
+  EXPECT_LE(buffer->stats().storage_wakeups - before, 2u)
+      << "one look after the interval, then asleep until there is work";
+}
+
 TEST(StorageOptionTable, DescribesEveryStorageKeyWithItsDefault) {
   auto docs = describe_options(storage_option_table());
   std::vector<std::string> keys;
