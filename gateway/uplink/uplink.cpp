@@ -264,7 +264,12 @@ void Uplink::handle(TransportEvent event) {
     acked_.push_back(std::move(entry));
   } else {
     const auto id = static_cast<std::int64_t>(event.token & ~kAlarmTokenBit);
-    if (!buffer_.ack_alarm(id)) spdlog::warn("alarm {}: acknowledged but no longer stored", id);
+    // Queued on the storage thread ahead of any later read of the pending alarms, so the
+    // acknowledged one is never read back and sent twice.
+    on_storage([this, id] {
+      if (!buffer_.ack_alarm(id)) spdlog::warn("alarm {}: acknowledged but no longer stored", id);
+    });
+    if (alarm_read_pending_ || alarms_read_) acked_since_alarm_read_.insert(id);
     if (on_alarm_acked_) on_alarm_acked_(id);
     ++local_.alarms_acked;
     local_.alarm_latency_s.observe(latency.count());
@@ -415,22 +420,47 @@ std::optional<Uplink::Outstanding> Uplink::send(std::uint64_t token, Outstanding
   return std::nullopt;
 }
 
+void Uplink::handle(AlarmsRead event) {
+  alarm_read_pending_ = false;
+  if (event.failed) {
+    alarms_dirty_ = true;
+    alarm_hold_ = {.until = clock_.monotonic() + kStorageRetry, .refused = false};
+    return;
+  }
+  alarms_read_ = std::move(event);
+}
+
 bool Uplink::publish_alarms() {
-  if (!alarms_dirty_) return false;
+  if (alarm_read_pending_) return false;
   if (const auto now = clock_.monotonic(); now < alarm_hold_.until) {
-    wake_at(alarm_hold_.until);
+    if (alarms_dirty_ || alarms_read_) wake_at(alarm_hold_.until);
     return false;
   }
   std::size_t outstanding = outstanding_.size() - outstanding_bundles_;
-  if (outstanding >= options_.alarm_window) return false;
-  const std::size_t want = options_.alarm_window + outstanding;
-  auto pending = buffer_.pending_alarms(want);
+  if (!alarms_read_) {
+    if (!alarms_dirty_ || outstanding >= options_.alarm_window) return false;
+    const std::size_t want = options_.alarm_window + outstanding;
+    alarms_dirty_ = false;  // an alarm raised from now on makes it dirty again
+    alarm_read_pending_ = true;
+    acked_since_alarm_read_.clear();
+    on_storage([this, want] {
+      try {
+        return AlarmsRead{.alarms = buffer_.pending_alarms(want), .asked = want};
+      } catch (const std::exception& error) {
+        spdlog::error("uplink: reading the pending alarms failed: {}", error.what());
+        return AlarmsRead{.alarms = {}, .asked = want, .failed = true};
+      }
+    });
+    return false;
+  }
+  AlarmsRead read = std::move(*alarms_read_);
+  alarms_read_.reset();
   // A full page may hide more alarms behind it: look again after these are acknowledged.
-  alarms_dirty_ = pending.size() == want;
+  alarms_dirty_ = alarms_dirty_ || read.alarms.size() == read.asked;
   bool sent = false;
-  for (const auto& alarm : pending) {
+  for (const auto& alarm : read.alarms) {
     const std::uint64_t token = kAlarmTokenBit | static_cast<std::uint64_t>(alarm.id);
-    if (outstanding_.contains(token)) continue;
+    if (outstanding_.contains(token) || acked_since_alarm_read_.contains(alarm.id)) continue;
     if (outstanding >= options_.alarm_window) {
       alarms_dirty_ = true;
       break;
@@ -501,6 +531,8 @@ void Uplink::prepare_bundles() {
 }
 
 bool Uplink::publish_bundles() {
+  // Alarms go before telemetry: while the pending ones are being read, bundles wait.
+  if (alarm_read_pending_) return false;
   bool sent = false;
   while (!to_send_.empty() && outstanding_bundles_ < options_.inflight_window) {
     const auto now = clock_.monotonic();

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -173,13 +174,21 @@ class Uplink {
   struct AcksDeleted {
     std::vector<std::uint64_t> seqs;
   };
-  using Event = std::variant<TransportEvent, Committed, RowsRead, Recorded, AcksDeleted>;
+  /// The oldest pending alarms, up to `asked`; `failed`: the read failed.
+  struct AlarmsRead {
+    std::vector<Alarm> alarms;
+    std::size_t asked = 0;
+    bool failed = false;
+  };
+  using Event =
+      std::variant<TransportEvent, Committed, RowsRead, Recorded, AcksDeleted, AlarmsRead>;
 
   void handle(TransportEvent event);
   void handle(Committed event);
   void handle(RowsRead event);
   void handle(Recorded event);
   void handle(AcksDeleted event);
+  void handle(AlarmsRead event);
   /// A publish that did not end in an acknowledgement: sent again after a hold-off (a second,
   /// or refused_retry after a refusal).
   void not_delivered(std::uint64_t token, Outstanding entry, const PublishResult& result,
@@ -239,6 +248,11 @@ class Uplink {
   std::size_t recording_ = 0;     // closed bundles being recorded on the storage thread
   std::chrono::steady_clock::time_point record_hold_{};  // storage was full: record after this
   bool alarms_dirty_ = true;
+  // Pending alarms are read on the storage thread: a read is out, or its result waits here.
+  bool alarm_read_pending_ = false;
+  std::optional<AlarmsRead> alarms_read_;
+  // Alarms acknowledged since the read was sent: it may still list them.
+  std::set<std::int64_t> acked_since_alarm_read_;
   // A lane whose publish failed sends nothing until `until`. A new connection ends a hold after
   // a plain failure (so alarms still go before the backlog), not one after a refusal.
   struct LaneHold {

@@ -380,6 +380,22 @@ TEST_F(UplinkTest, TheRateShaperSpacesPublishes) {
   EXPECT_EQ(settle(), 1u) << "one more publish every 500 ms";
 }
 
+TEST_F(UplinkTest, AnAlarmAcknowledgedWhileTheNextReadIsOutIsNotSentAgain) {
+  transport_->up();
+  raise_theft_alarm();
+  ASSERT_EQ(settle(), 1u);
+  const auto first = transport_->published()[0];
+  raise_theft_alarm();
+  uplink_->step();  // reads the pending alarms off the uplink thread: the first is among them
+  transport_->ack(first.token);
+  ASSERT_EQ(settle(), 1u) << "only the new alarm goes";
+  EXPECT_NE(transport_->published()[1].token, first.token);
+  transport_->ack_all();
+  settle();
+  EXPECT_EQ(buffer_->stats().alarms_pending, 0);
+  EXPECT_EQ(uplink_->stats().alarms_acked, 2u);
+}
+
 // The same edges with the uplink's own thread: it sleeps until exactly the next deadline, and
 // the manual clock wakes it there.
 TEST_F(UplinkTest, ItsThreadSleepsUntilTheOpenBundleIsDueAndPublishesItThen) {
