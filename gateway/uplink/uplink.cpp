@@ -282,6 +282,11 @@ void Uplink::handle(Committed event) {
 
 void Uplink::handle(RowsRead event) {
   read_pending_ = false;
+  if (event.failed) {
+    // Not "caught up": the same rows are asked for again a little later.
+    read_hold_ = clock_.monotonic() + kStorageRetry;
+    return;
+  }
   bundler_.add_read(event.unsent, event.unsent.rows.size() < event.asked);
 }
 
@@ -488,13 +493,22 @@ void Uplink::prepare_bundles() {
   if (!room) bundler_.fall_behind();
 
   if (room && !bundler_.caught_up() && !read_pending_) {
-    read_pending_ = true;
-    ++local_.storage_reads;
-    const std::size_t asked =
-        std::clamp(kPreparedAhead * bundler_.full_bundle_readings() * 9 / 8, kMinRead, kMaxRead);
-    on_storage([this, after = bundler_.after_seq(), asked] {
-      return RowsRead{buffer_.read_unsent_after(after, asked), asked};
-    });
+    if (const auto now = clock_.monotonic(); now < read_hold_) {
+      wake_at(read_hold_);
+    } else {
+      read_pending_ = true;
+      ++local_.storage_reads;
+      const std::size_t asked =
+          std::clamp(kPreparedAhead * bundler_.full_bundle_readings() * 9 / 8, kMinRead, kMaxRead);
+      on_storage([this, after = bundler_.after_seq(), asked] {
+        try {
+          return RowsRead{.unsent = buffer_.read_unsent_after(after, asked), .asked = asked};
+        } catch (const std::exception& error) {
+          spdlog::error("uplink: reading the backlog failed: {}", error.what());
+          return RowsRead{.unsent = {}, .asked = asked, .failed = true};
+        }
+      });
+    }
   }
   if (bundler_.caught_up()) {
     bundler_.close_if_due(clock_.wall_ms(), flush_pending_);

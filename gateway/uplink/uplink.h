@@ -162,6 +162,7 @@ class Uplink {
   struct RowsRead {
     UnsentRows unsent;
     std::size_t asked = 0;
+    bool failed = false;  // the read threw: nothing was read, try again after a while
   };
   /// Closed bundles sent to be recorded in flight, in order, each in its own transaction; the
   /// first `recorded` were, and recording stopped at the next one with `stopped_by`.
@@ -247,6 +248,7 @@ class Uplink {
   bool read_pending_ = false;     // a backlog read is on the storage thread
   std::size_t recording_ = 0;     // closed bundles being recorded on the storage thread
   std::chrono::steady_clock::time_point record_hold_{};  // storage was full: record after this
+  std::chrono::steady_clock::time_point read_hold_{};    // a backlog read failed: read after this
   bool alarms_dirty_ = true;
   // Pending alarms are read on the storage thread: a read is out, or its result waits here.
   bool alarm_read_pending_ = false;
