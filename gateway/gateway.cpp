@@ -9,6 +9,7 @@
 #include "adapters/registry.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/auth.h"
+#include "gateway/ingest/series_registration.h"
 #include "gateway/model/thread_name.h"
 #include "gateway/process_stats.h"
 #include "gateway/scale/calibration_setting.h"
@@ -27,8 +28,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
   ingest_ = std::make_unique<Ingest>(*buffer_, clock_, config_.ingest.max_future_s * 1000,
                                      config_.ingest.max_past_days * 86'400'000, config_.rules);
   build_adapters(hardware);
-  register_series();
-  restore_calibrations();
+  adapter_series_ids_ = register_series(*buffer_, *ingest_, config_.series, adapters_);
+  restore_calibrations(*buffer_, adapters_);
   ingest_->set_adapter_up([this](const std::string& name) {
     for (const auto& adapter : adapters_) {
       if (adapter->name() == name) return adapter->health().up;
@@ -142,46 +143,6 @@ std::int64_t Gateway::naive_message_bytes() const {
     if (info.spec.name.size() > longest.size()) longest = info.spec.name;
   }
   return billing::naive_json_size(longest, clock_.wall_ms(), 1234.5);
-}
-
-void Gateway::register_series() {
-  // Configured series first: their unit and resolution win over what an adapter declares.
-  std::map<std::string, const SeriesOptions*> configured;
-  for (const auto& series : config_.series) {
-    configured[series.name] = &series;
-    SeriesId id = buffer_->register_series(
-        {.name = series.name, .unit = series.unit, .resolution = series.resolution});
-    ingest_->set_limits(id, {.min = series.min, .max = series.max});
-  }
-  for (const auto& adapter : adapters_) {
-    std::vector<SeriesId> ids;
-    for (const auto& spec : adapter->series()) {
-      auto known = configured.find(spec.name);
-      ids.push_back(known != configured.end() ? buffer_->catalog().find(spec.name)->id
-                                              : buffer_->register_series(spec));
-      ingest_->watch_alarm_levels(ids.back(), spec.name);
-    }
-    adapter_series_ids_.push_back(std::move(ids));
-  }
-}
-
-void Gateway::restore_calibrations() {
-  for (const auto& adapter : adapters_) {
-    Weigher* weigher = adapter->weigher();
-    if (!weigher) continue;
-    const auto stored = buffer_->setting(calibration_setting_name(adapter->name()));
-    if (!stored) continue;
-    if (const auto calibration = parse_calibration_setting(*stored)) {
-      weigher->set_calibration(*calibration);
-      spdlog::info("adapter {}: stored calibration in use (offset {}, scale {} counts/g)",
-                   adapter->name(), calibration->offset, calibration->scale);
-    } else {
-      spdlog::warn(
-          "adapter {}: the stored calibration {} is unreadable; the configured offset "
-          "and scale are used until the next tare",
-          adapter->name(), *stored);
-    }
-  }
 }
 
 void Gateway::start() {

@@ -65,10 +65,6 @@ class Gateway final {
 
  private:
   void build_adapters(const AdapterHardware& hardware);
-  /// Configured series first (their unit and resolution win), then each adapter's.
-  void register_series();
-  /// Puts the load cells' stored tare and calibration in use.
-  void restore_calibrations();
   std::unique_ptr<Transport> make_transport();
   /// Subscribes the command processor to the provider's command topic.
   void listen_for_commands();

@@ -1,5 +1,7 @@
 #include "gateway/scale/calibration_setting.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
 
 namespace edgegw {
@@ -31,6 +33,26 @@ std::optional<ScaleCalibration> parse_calibration_setting(std::string_view value
   const ScaleCalibration calibration{.offset = *offset, .scale = *scale};
   if (!calibration.usable()) return std::nullopt;
   return calibration;
+}
+
+void restore_calibrations(SqliteBuffer& buffer,
+                          const std::vector<std::unique_ptr<Adapter>>& adapters) {
+  for (const auto& adapter : adapters) {
+    Weigher* weigher = adapter->weigher();
+    if (!weigher) continue;
+    const auto stored = buffer.setting(calibration_setting_name(adapter->name()));
+    if (!stored) continue;
+    if (const auto calibration = parse_calibration_setting(*stored)) {
+      weigher->set_calibration(*calibration);
+      spdlog::info("adapter {}: stored calibration in use (offset {}, scale {} counts/g)",
+                   adapter->name(), calibration->offset, calibration->scale);
+    } else {
+      spdlog::warn(
+          "adapter {}: the stored calibration {} is unreadable; the configured offset "
+          "and scale are used until the next tare",
+          adapter->name(), *stored);
+    }
+  }
 }
 
 }  // namespace edgegw

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "adapters/adapter.h"
 #include "adapters/weigher.h"
+#include "storage/sqlite_buffer.h"
 
 namespace edgegw {
 
@@ -16,5 +20,10 @@ std::string calibration_setting_value(const ScaleCalibration& calibration);
 /// The stored calibration, or nothing for a value that is not one (not JSON, a key missing, a
 /// scale of 0): the configured offset and scale are used then.
 std::optional<ScaleCalibration> parse_calibration_setting(std::string_view value);
+
+/// Puts each load cell's stored tare and calibration in use; an unreadable one is logged and
+/// the configured offset and scale stay.
+void restore_calibrations(SqliteBuffer& buffer,
+                          const std::vector<std::unique_ptr<Adapter>>& adapters);
 
 }  // namespace edgegw
