@@ -181,6 +181,12 @@ std::string render_metrics(const GatewayStatus& s,
   m.single("edgegw_buffer_reserve_bytes", "gauge",
            "Bytes of the full-disk reserve held; 0 while the filesystem is full and it is in use.",
            s.buffer.reserve_bytes_held);
+  m.single("edgegw_buffer_commits_total", "counter",
+           "Transactions that committed accepted readings; each writes and syncs the WAL.",
+           s.buffer.append_commits);
+  m.single("edgegw_storage_wakeups_total", "counter",
+           "Times the storage thread woke up to commit, tend retention or run a task.",
+           s.buffer.storage_wakeups);
   const double oldest_age_s =
       s.buffer.oldest_ts_ms > 0
           ? std::max<double>(0.0, static_cast<double>(s.now_ms - s.buffer.oldest_ts_ms) / 1000.0)

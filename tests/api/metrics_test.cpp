@@ -32,6 +32,8 @@ GatewayStatus sample_status() {
   s.buffer.readings = 42;
   s.buffer.bytes = 65536;
   s.buffer.reserve_bytes_held = 2097152;
+  s.buffer.append_commits = 77;
+  s.buffer.storage_wakeups = 80;
   s.buffer.oldest_ts_ms = 1'700'000'000'000;
   s.buffer.alarms_pending = 1;
   s.buffer.dropped = {{"max_age", 5}, {"max_bytes", 0}, {"storage_full", 0}};
@@ -135,6 +137,8 @@ TEST(MetricsTest, StableNamesHaveTheirTypes) {
       {"edgegw_buffer_readings", "gauge"},
       {"edgegw_buffer_bytes", "gauge"},
       {"edgegw_buffer_reserve_bytes", "gauge"},
+      {"edgegw_buffer_commits_total", "counter"},
+      {"edgegw_storage_wakeups_total", "counter"},
       {"edgegw_buffer_oldest_age_seconds", "gauge"},
       {"edgegw_bundles_published_total", "counter"},
       {"edgegw_bundles_acked_total", "counter"},
@@ -173,6 +177,8 @@ TEST(MetricsTest, SamplesCarryTheStatusValues) {
            "edgegw_buffer_readings 42",
            "edgegw_buffer_bytes 65536",
            "edgegw_buffer_reserve_bytes 2097152",
+           "edgegw_buffer_commits_total 77",
+           "edgegw_storage_wakeups_total 80",
            "edgegw_buffer_oldest_age_seconds 90.5",
            "edgegw_bundles_published_total 11",
            "edgegw_bundles_acked_total 10",
