@@ -236,6 +236,16 @@ std::string heading(std::string_view path, Shape shape) {
   return shape == Shape::list ? "[[" + name + "]]" : "[" + name + "]";
 }
 
+/// One table's part of docs/config.md: its heading, its intro and its keys.
+template <class T>
+std::function<void(std::ostringstream&)> table_reference(std::string_view path, Shape shape,
+                                                         const OptionTable<T>& table,
+                                                         std::string_view intro) {
+  return [path, shape, &table, intro](std::ostringstream& out) {
+    render_section(out, heading(path, shape), intro, describe_options(table));
+  };
+}
+
 using ShownFor = bool (*)(const GatewayConfig&);
 
 /// [path]; `access` finds the options in a GatewayConfig (const or not).
@@ -253,10 +263,7 @@ Section table_section(std::string_view path, const OptionTable<T>& table, Access
             if (shown && !shown(config)) return nullptr;
             return options_to_json(access(config), table);
           },
-          .render =
-              [path, &table, intro](std::ostringstream& out) {
-                render_section(out, heading(path, Shape::table), intro, describe_options(table));
-              }};
+          .render = table_reference(path, Shape::table, table, intro)};
 }
 
 /// [path] that is on when present; `access` finds the std::optional<T>.
@@ -275,11 +282,7 @@ Section optional_section(std::string_view path, const OptionTable<T>& table, Acc
             if (!options) return nullptr;
             return options_to_json(*options, table);
           },
-          .render =
-              [path, &table, intro](std::ostringstream& out) {
-                render_section(out, heading(path, Shape::optional_table), intro,
-                               describe_options(table));
-              }};
+          .render = table_reference(path, Shape::optional_table, table, intro)};
 }
 
 /// [[path]]; `access` finds the std::vector<T>.
@@ -299,10 +302,7 @@ Section list_section(std::string_view path, const OptionTable<T>& table, Access 
               entries.push_back(options_to_json(entry, table));
             return entries;
           },
-          .render =
-              [path, &table, intro](std::ostringstream& out) {
-                render_section(out, heading(path, Shape::list), intro, describe_options(table));
-              }};
+          .render = table_reference(path, Shape::list, table, intro)};
 }
 
 boost::json::object adapter_to_json(const AdapterConfig& adapter) {
