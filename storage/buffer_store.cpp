@@ -616,6 +616,9 @@ SeriesId BufferStore::register_series(const SeriesSpec& spec) {
 UnsentRows BufferStore::read_unsent_after(std::int64_t after_seq, std::size_t max) {
   UnsentRows unsent{.rows = {}, .next_seq = next_seq_};
   std::vector<StoredReading>& out = unsent.rows;
+  // A drain reads tens of thousands of rows at a time: growing the vector as they come would
+  // copy them over and over.
+  out.reserve(std::min<std::size_t>(max, static_cast<std::size_t>(reading_count_)));
   SqliteStatement& select = sql_->select_unsent;
   for (auto [lo, hi] : unsent_gaps(std::nullopt)) {
     if (out.size() >= max) break;
@@ -635,50 +638,87 @@ UnsentRows BufferStore::read_unsent_after(std::int64_t after_seq, std::size_t ma
 }
 
 RecordStatus BufferStore::record_inflight(const InflightBundle& bundle, std::size_t rows) {
-  if (bundle.bundle_seq < next_bundle_seq_ ||
-      bundle.bundle_seq >= static_cast<std::uint64_t>(kSeqMax)) {
-    throw std::invalid_argument("bundle_seq " + std::to_string(bundle.bundle_seq) +
-                                " cannot be used; the next one is " +
-                                std::to_string(next_bundle_seq_));
+  return record_inflight(std::span(&bundle, 1), std::span(&rows, 1)).stopped_by;
+}
+
+RecordOutcome BufferStore::record_inflight(std::span<const InflightBundle> bundles,
+                                           std::span<const std::size_t> rows) {
+  if (bundles.size() != rows.size()) {
+    throw std::invalid_argument("record_inflight: one row count per bundle");
   }
-  SeqRange range{bundle.first_seq, bundle.last_seq};
-  for (const auto& [other_seq, other] : inflight_ranges_) {
-    bool overlaps = range.first <= other.last && other.first <= range.last &&
-                    range.first <= range.last && other.first <= other.last;
-    if (overlaps) {
-      throw std::invalid_argument("bundle " + std::to_string(bundle.bundle_seq) +
-                                  " overlaps the rows of in-flight bundle " +
-                                  std::to_string(other_seq));
+  std::uint64_t next = next_bundle_seq_;
+  std::vector<SeqRange> ranges;
+  for (const InflightBundle& bundle : bundles) {
+    if (bundle.bundle_seq < next || bundle.bundle_seq >= static_cast<std::uint64_t>(kSeqMax)) {
+      throw std::invalid_argument("bundle_seq " + std::to_string(bundle.bundle_seq) +
+                                  " cannot be used; the next one is " + std::to_string(next));
     }
+    next = bundle.bundle_seq + 1;
+    SeqRange range{bundle.first_seq, bundle.last_seq};
+    auto overlaps = [&](const SeqRange& other) {
+      return range.first <= other.last && other.first <= range.last && range.first <= range.last &&
+             other.first <= other.last;
+    };
+    for (const auto& [other_seq, other] : inflight_ranges_) {
+      if (overlaps(other)) {
+        throw std::invalid_argument("bundle " + std::to_string(bundle.bundle_seq) +
+                                    " overlaps the rows of in-flight bundle " +
+                                    std::to_string(other_seq));
+      }
+    }
+    if (std::any_of(ranges.begin(), ranges.end(), overlaps)) {
+      throw std::invalid_argument("bundle " + std::to_string(bundle.bundle_seq) +
+                                  " overlaps the rows of a bundle recorded with it");
+    }
+    ranges.push_back(range);
   }
   // Rows newer than every drop are all there; older ones are counted. Only this thread writes,
-  // so what the count sees still holds when the insert commits.
-  if (range.first <= unsent_dropped_through_ &&
-      count_rows(range) != static_cast<std::int64_t>(rows)) {
-    return RecordStatus::rows_missing;
+  // so what the count sees still holds when the insert commits. The bundles before the first
+  // one with rows missing are recorded.
+  RecordOutcome outcome{.recorded = bundles.size(), .stopped_by = RecordStatus::recorded};
+  for (std::size_t i = 0; i < bundles.size(); ++i) {
+    if (ranges[i].first <= unsent_dropped_through_ &&
+        count_rows(ranges[i]) != static_cast<std::int64_t>(rows[i])) {
+      outcome = {.recorded = i, .stopped_by = RecordStatus::rows_missing};
+      break;
+    }
   }
-  auto bundle_seq = static_cast<std::int64_t>(bundle.bundle_seq);
+  const auto recording = bundles.first(outcome.recorded);
+  if (recording.empty()) return outcome;
   auto write = [&] {
-    sql_->insert_inflight.bind(1, bundle_seq)
-        .bind(2, bundle.first_seq)
-        .bind(3, bundle.last_seq)
-        .bind_blob(4, bundle.payload)
-        .execute();
-    set_counter("next_bundle_seq", bundle_seq + 1);
+    for (const InflightBundle& bundle : recording) {
+      sql_->insert_inflight.bind(1, static_cast<std::int64_t>(bundle.bundle_seq))
+          .bind(2, bundle.first_seq)
+          .bind(3, bundle.last_seq)
+          .bind_blob(4, bundle.payload)
+          .execute();
+    }
+    set_counter("next_bundle_seq", static_cast<std::int64_t>(recording.back().bundle_seq) + 1);
   };
-  try {
-    auto rows_needed = static_cast<std::int64_t>(bundle.payload.size()) / kReadingBytes + 1;
-    // The bundle's own rows are not in flight yet, but shedding them would send readings that
-    // the buffer no longer holds; protect them.
-    if (!write_with_full_retry(write, rows_needed, range)) return RecordStatus::storage_full;
-  } catch (const StorageError& error) {
-    spdlog::error("storage: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
-    return RecordStatus::storage_full;
+  std::int64_t rows_needed = 0;
+  SeqRange protect = ranges.front();
+  for (std::size_t i = 0; i < recording.size(); ++i) {
+    rows_needed += static_cast<std::int64_t>(recording[i].payload.size()) / kReadingBytes + 1;
+    protect.first = std::min(protect.first, ranges[i].first);
+    protect.last = std::max(protect.last, ranges[i].last);
   }
-  inflight_ranges_[bundle.bundle_seq] = range;
-  next_bundle_seq_ = bundle.bundle_seq + 1;
+  try {
+    // The bundles' own rows are not in flight yet, but shedding them would send readings that
+    // the buffer no longer holds; protect them.
+    if (!write_with_full_retry(write, rows_needed, protect)) {
+      return {.recorded = 0, .stopped_by = RecordStatus::storage_full};
+    }
+  } catch (const StorageError& error) {
+    spdlog::error("storage: recording bundle(s) {}..{} failed: {}", recording.front().bundle_seq,
+                  recording.back().bundle_seq, error.what());
+    return {.recorded = 0, .stopped_by = RecordStatus::storage_full};
+  }
+  for (std::size_t i = 0; i < recording.size(); ++i) {
+    inflight_ranges_[recording[i].bundle_seq] = ranges[i];
+  }
+  next_bundle_seq_ = recording.back().bundle_seq + 1;
   refresh_used_bytes();
-  return RecordStatus::recorded;
+  return outcome;
 }
 
 std::vector<InflightBundle> BufferStore::inflight() {

@@ -48,6 +48,8 @@ class BufferStore {
   SeriesId register_series(const SeriesSpec& spec);
   UnsentRows read_unsent_after(std::int64_t after_seq, std::size_t max);
   RecordStatus record_inflight(const InflightBundle& bundle, std::size_t rows);
+  RecordOutcome record_inflight(std::span<const InflightBundle> bundles,
+                                std::span<const std::size_t> rows);
   std::vector<InflightBundle> inflight();
   /// Acknowledges every bundle of `bundle_seqs` that is in flight, in one transaction; returns
   /// how many were.

@@ -348,6 +348,11 @@ RecordStatus SqliteBuffer::record_inflight(const InflightBundle& bundle, std::si
   return call([this, &bundle, rows] { return store_->record_inflight(bundle, rows); });
 }
 
+RecordOutcome SqliteBuffer::record_inflight(std::span<const InflightBundle> bundles,
+                                            std::span<const std::size_t> rows) {
+  return call([this, bundles, rows] { return store_->record_inflight(bundles, rows); });
+}
+
 std::vector<InflightBundle> SqliteBuffer::inflight() {
   return call([this] { return store_->inflight(); });
 }

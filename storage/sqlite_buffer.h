@@ -60,6 +60,13 @@ enum class RecordStatus {
   rows_missing,  ///< some of its readings were dropped (retention, full disk) since they were read
 };
 
+/// What became of bundles offered to record_inflight() together: the first `recorded` are, and
+/// the next one was not, for `stopped_by` (`recorded` when all were).
+struct RecordOutcome {
+  std::size_t recorded = 0;
+  RecordStatus stopped_by = RecordStatus::recorded;
+};
+
 /// What became of an appended batch.
 enum class AppendStatus {
   accepted,      ///< committed: durable per `synchronous`
@@ -156,6 +163,11 @@ class SqliteBuffer {
   /// may have dropped some since they were read). Only a recorded bundle may be published.
   /// Throws std::invalid_argument for a bundle_seq below next_bundle_seq() (reuse).
   RecordStatus record_inflight(const InflightBundle& bundle, std::size_t rows);
+  /// The same for consecutive bundles (`rows[i]` readings in bundles[i]), in one transaction:
+  /// a drain records several at a time. Records those before the first whose rows are missing;
+  /// none when storage is full.
+  RecordOutcome record_inflight(std::span<const InflightBundle> bundles,
+                                std::span<const std::size_t> rows);
   /// Every in-flight bundle, oldest first: after a restart these are resent, byte-identical.
   std::vector<InflightBundle> inflight();
   /// Deletes the bundle's rows and its in-flight record in one transaction. False if no such

@@ -292,13 +292,14 @@ void Uplink::handle(RowsRead event) {
 
 void Uplink::handle(Recorded event) {
   recording_ = 0;
-  for (std::size_t i = 0; i < event.recorded; ++i) {
+  const auto [recorded, stopped_by] = event.outcome;
+  for (std::size_t i = 0; i < recorded; ++i) {
     ClosedBundle& bundle = event.bundles[i];
     to_send_.push_back({.bundle = std::move(bundle.bundle), .readings = bundle.readings});
   }
-  if (event.recorded == event.bundles.size()) return;
-  const InflightBundle& stopped = event.bundles[event.recorded].bundle;
-  if (event.stopped_by == RecordStatus::rows_missing) {
+  if (recorded == event.bundles.size()) return;
+  const InflightBundle& stopped = event.bundles[recorded].bundle;
+  if (stopped_by == RecordStatus::rows_missing) {
     spdlog::info(
         "uplink: retention dropped readings of bundle {} before it was recorded; packing the "
         "rest again",
@@ -314,7 +315,7 @@ void Uplink::handle(Recorded event) {
   auto& closed = bundler_.closed();
   closed.insert(
       closed.begin(),
-      std::make_move_iterator(event.bundles.begin() + static_cast<std::ptrdiff_t>(event.recorded)),
+      std::make_move_iterator(event.bundles.begin() + static_cast<std::ptrdiff_t>(recorded)),
       std::make_move_iterator(event.bundles.end()));
 }
 
@@ -367,7 +368,9 @@ void Uplink::delete_acked() {
       undeleted_.clear();
     }
   }
-  if (acked_.empty() && seqs.empty()) return;
+  // One delete at a time: acknowledgements that come while it runs wait for the next, so a
+  // drain deletes many bundles per transaction instead of one.
+  if (delete_pending_ || (acked_.empty() && seqs.empty())) return;
   seqs.reserve(seqs.size() + acked_.size());
   for (const auto& entry : acked_) {
     const InflightBundle& bundle = entry.bundle.bundle;
@@ -379,6 +382,7 @@ void Uplink::delete_acked() {
   }
   acked_.clear();
   ++local_.storage_deletes;
+  delete_pending_ = true;
   on_storage([this, seqs = std::move(seqs)]() mutable {
     // Every one of them is in flight, so deleting none means the transaction failed (a full
     // disk): they are acknowledged, so deleting them is all that is left to do.
@@ -388,6 +392,7 @@ void Uplink::delete_acked() {
 }
 
 void Uplink::handle(AcksDeleted event) {
+  delete_pending_ = false;
   if (event.seqs.empty()) return;
   log_stuck(std::to_string(event.seqs.size()) + " acknowledged bundle(s) from " +
             std::to_string(event.seqs.front()) + " could not be deleted; will try again");
@@ -499,7 +504,7 @@ void Uplink::prepare_bundles() {
       read_pending_ = true;
       ++local_.storage_reads;
       const std::size_t asked =
-          std::clamp(kPreparedAhead * bundler_.full_bundle_readings() * 9 / 8, kMinRead, kMaxRead);
+          std::clamp(kBundlesPerRead * bundler_.full_bundle_readings() * 9 / 8, kMinRead, kMaxRead);
       on_storage([this, after = bundler_.after_seq(), asked] {
         try {
           return RowsRead{.unsent = buffer_.read_unsent_after(after, asked), .asked = asked};
@@ -526,21 +531,23 @@ void Uplink::prepare_bundles() {
                                     std::make_move_iterator(closed.end()));
   closed.clear();
   recording_ = bundles.size();
-  local_.storage_records += bundles.size();
+  ++local_.storage_records;
   on_storage([this, bundles = std::move(bundles)]() mutable {
-    Recorded result{.bundles = std::move(bundles)};
-    for (const ClosedBundle& closed_bundle : result.bundles) {
-      const InflightBundle& bundle = closed_bundle.bundle;
-      try {
-        result.stopped_by = buffer_.record_inflight(bundle, closed_bundle.readings);
-      } catch (const std::exception& error) {
-        spdlog::error("uplink: recording bundle {} failed: {}", bundle.bundle_seq, error.what());
-        result.stopped_by = RecordStatus::storage_full;
-      }
-      if (result.stopped_by != RecordStatus::recorded) break;
-      ++result.recorded;
+    std::vector<InflightBundle> inflight;
+    std::vector<std::size_t> rows;
+    for (ClosedBundle& closed_bundle : bundles) {
+      inflight.push_back(std::move(closed_bundle.bundle));
+      rows.push_back(closed_bundle.readings);
     }
-    return result;
+    RecordOutcome outcome{.recorded = 0, .stopped_by = RecordStatus::storage_full};
+    try {
+      outcome = buffer_.record_inflight(inflight, rows);
+    } catch (const std::exception& error) {
+      spdlog::error("uplink: recording bundles {}..{} failed: {}", inflight.front().bundle_seq,
+                    inflight.back().bundle_seq, error.what());
+    }
+    for (std::size_t i = 0; i < bundles.size(); ++i) bundles[i].bundle = std::move(inflight[i]);
+    return Recorded{.bundles = std::move(bundles), .outcome = outcome};
   });
 }
 

@@ -70,7 +70,7 @@ class Uplink {
     std::uint64_t publishes_refused = 0;
     std::string last_refusal;  ///< the topic and the broker's reason, of the latest refusal
     /// Storage transactions the bundle pipeline asked for: backlog reads, in-flight records and
-    /// acknowledgement deletes (one delete may cover several bundles).
+    /// acknowledgement deletes (one record or delete may cover several bundles).
     std::uint64_t storage_reads = 0;
     std::uint64_t storage_records = 0;
     std::uint64_t storage_deletes = 0;
@@ -133,7 +133,11 @@ class Uplink {
   /// How many closed bundles (recorded or being recorded, not yet published) the uplink keeps
   /// ready while connected: enough that publishing never waits for the next, few enough that
   /// the backlog stays plain rows, which retention may still shed.
-  static constexpr std::size_t kPreparedAhead = 3;
+  static constexpr std::size_t kPreparedAhead = 6;
+  /// A backlog read asks for about this many bundles' rows: half of kPreparedAhead, so the
+  /// next read is already on the storage thread while the rows of the last one are packed and
+  /// recorded, and the storage thread never waits for the uplink.
+  static constexpr std::size_t kBundlesPerRead = kPreparedAhead / 2;
 
   /// A recorded bundle on its way out, in bundle_seq order.
   struct Sendable {
@@ -164,12 +168,10 @@ class Uplink {
     std::size_t asked = 0;
     bool failed = false;  // the read threw: nothing was read, try again after a while
   };
-  /// Closed bundles sent to be recorded in flight, in order, each in its own transaction; the
-  /// first `recorded` were, and recording stopped at the next one with `stopped_by`.
+  /// Closed bundles sent to be recorded in flight, in order, in one transaction.
   struct Recorded {
     std::vector<ClosedBundle> bundles;
-    std::size_t recorded = 0;
-    RecordStatus stopped_by = RecordStatus::recorded;
+    RecordOutcome outcome;
   };
   /// Acknowledged bundles whose delete failed (empty: it succeeded).
   struct AcksDeleted {
@@ -244,6 +246,7 @@ class Uplink {
   std::vector<Outstanding> acked_;        // acknowledged, rows not yet deleted
   std::vector<std::uint64_t> undeleted_;  // acknowledged, their delete failed: tried again
   std::chrono::steady_clock::time_point delete_hold_{};  // after a failed delete
+  bool delete_pending_ = false;                          // a delete is on the storage thread
   std::deque<Sendable> to_send_;  // recorded, not published on this connection yet
   bool read_pending_ = false;     // a backlog read is on the storage thread
   std::size_t recording_ = 0;     // closed bundles being recorded on the storage thread

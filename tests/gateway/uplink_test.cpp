@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "gateway/model/clock.h"
 #include "proto/bundle_decoder.h"
 #include "proto/bundle_packer.h"
@@ -164,6 +166,32 @@ TEST_F(UplinkTest, FullBundlesGoAtOnceAndTheWindowBoundsWhatIsInFlight) {
   }
   EXPECT_EQ(delivered, 5000u);
   EXPECT_EQ(buffer_->stats().readings, 0);
+}
+
+TEST_F(UplinkTest, AcksThatComeWhileADeleteRunsAreDeletedTogetherInTheNextOne) {
+  transport_->up();
+  append(5000);
+  ASSERT_GE(settle(), 3u);
+  const auto published = transport_->published();
+  const auto deletes_before = uplink_->stats().storage_deletes;
+  // Holds the storage thread, so the first delete stays on it while more acks come.
+  std::promise<void> release;
+  buffer_->post([gate = release.get_future().share()] { gate.wait(); });
+  transport_->ack(published[0].token);
+  uplink_->step();
+  transport_->ack(published[1].token);
+  uplink_->step();
+  transport_->ack(published[2].token);
+  uplink_->step();
+  EXPECT_EQ(uplink_->stats().storage_deletes, deletes_before + 1)
+      << "the later acks wait for the delete on the storage thread";
+  release.set_value();
+  settle();
+  EXPECT_EQ(uplink_->stats().storage_deletes, deletes_before + 2) << "both in one transaction";
+  EXPECT_EQ(uplink_->stats().bundles_acked, 3u);
+  std::size_t acked_readings = 0;
+  for (int i = 0; i < 3; ++i) acked_readings += decode_bundle(published[i].payload).readings.size();
+  EXPECT_EQ(buffer_->stats().readings, static_cast<std::int64_t>(5000 - acked_readings));
 }
 
 TEST_F(UplinkTest, ReadingsRetentionDropsFromTheOpenBundleAreNeverPublished) {

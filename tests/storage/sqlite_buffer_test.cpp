@@ -197,6 +197,39 @@ TEST_F(SqliteBufferTest, ABundleIsNotRecordedWhenRetentionDroppedSomeOfItsRowsAf
   EXPECT_EQ(buffer->read_unsent(100), fresh);
 }
 
+TEST_F(SqliteBufferTest, BundlesRecordedTogetherStopAtTheFirstWhoseRowsRetentionDropped) {
+  options_.max_age_s = 60;
+  auto buffer = open();
+  auto fresh = append_stored(*buffer, 1, clock_.wall_ms(), 10);
+  auto old_rows = append_stored(*buffer, 1, clock_.wall_ms() - 120'000, 5);
+  auto later = append_stored(*buffer, 1, clock_.wall_ms(), 5);
+  buffer->run_retention_now();  // drops the five old rows between the read and the record
+  const auto seq = buffer->next_bundle_seq();
+  const std::vector<InflightBundle> bundles = {
+      {seq, fresh[0].seq, fresh[4].seq, "a"},
+      {seq + 1, fresh[5].seq, fresh[9].seq, "b"},
+      {seq + 2, old_rows[0].seq, old_rows[4].seq, "c"},
+      {seq + 3, later[0].seq, later[4].seq, "d"},
+  };
+  const std::vector<std::size_t> rows = {5, 5, 5, 5};
+  const auto outcome = buffer->record_inflight(bundles, rows);
+  EXPECT_EQ(outcome.recorded, 2u);
+  EXPECT_EQ(outcome.stopped_by, RecordStatus::rows_missing);
+  EXPECT_EQ(buffer->inflight(), std::vector<InflightBundle>(bundles.begin(), bundles.begin() + 2));
+  EXPECT_EQ(buffer->next_bundle_seq(), seq + 2) << "the bundles not recorded use no seq";
+}
+
+TEST_F(SqliteBufferTest, BundlesRecordedTogetherMustNotOverlapEachOther) {
+  auto buffer = open();
+  auto stored = append_stored(*buffer, 1, 0, 10);
+  const auto seq = buffer->next_bundle_seq();
+  const std::vector<InflightBundle> bundles = {{seq, stored[0].seq, stored[5].seq, "a"},
+                                               {seq + 1, stored[5].seq, stored[9].seq, "b"}};
+  const std::vector<std::size_t> rows = {6, 5};
+  EXPECT_THROW(buffer->record_inflight(bundles, rows), std::invalid_argument);
+  EXPECT_TRUE(buffer->inflight().empty()) << "nothing of a refused batch is recorded";
+}
+
 TEST_F(SqliteBufferTest, ReadUnsentAfterStartsPastTheGivenSeqAndSaysWhereSeqsStand) {
   auto buffer = open();
   auto stored = append_stored(*buffer, 1, 0, 30);
