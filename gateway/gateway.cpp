@@ -16,6 +16,7 @@
 #include "gateway/status_document.h"
 #include "gateway/uplink/directory_transport.h"
 #include "gateway/uplink/mqtt_transport.h"
+#include "gateway/uplink_billing.h"
 
 namespace edgegw {
 
@@ -45,8 +46,9 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
               parse_bundle_encoding(config_.bundle.encoding).value_or(BundleEncoding::proto)},
       buffer_->catalog());
   transport_ = make_transport();
-  tally_ = std::make_unique<billing::BillingTally>(profile_.metering, naive_message_bytes(),
-                                                   profile_.telemetry_topic);
+  tally_ = std::make_unique<billing::BillingTally>(
+      profile_.metering, naive_message_bytes(buffer_->catalog(), clock_.wall_ms()),
+      profile_.telemetry_topic);
   uplink_ = std::make_unique<Uplink>(
       *buffer_, *packer_, *transport_, clock_,
       Uplink::Options{.telemetry_topic = profile_.telemetry_topic,
@@ -57,15 +59,7 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
                       .max_publishes_per_s = profile_.max_publishes_per_s,
                       .max_bytes_per_s = profile_.max_bytes_per_s,
                       .refused_retry = std::chrono::seconds(config_.uplink.refused_retry_s)},
-      [this](const Uplink::Published& message) {
-        const auto bytes = static_cast<std::int64_t>(message.payload_bytes);
-        if (!message.bundle) {
-          tally_->add_message(bytes, {.topic = message.topic});
-        } else {
-          tally_->add_bundle(bytes, {.topic = message.topic},
-                             static_cast<std::int64_t>(message.readings));
-        }
-      },
+      bill_publishes_to(*tally_),
       [this](std::int64_t alarm_id) { ingest_->alarm_board().published(alarm_id); });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
   listen_for_commands();
@@ -131,18 +125,9 @@ void Gateway::listen_for_commands() {
           .flush = [this] { uplink_->request_flush(); }},
       clock_);
   transport_->subscribe(profile_.command_filter, [this](const InboundMessage& message) {
-    if (auto reply = commands_->handle(message)) uplink_->respond(reply->topic, reply->payload);
+    if (auto reply = commands_->handle(message))
+      uplink_->publish_control(reply->topic, reply->payload);
   });
-}
-
-std::int64_t Gateway::naive_message_bytes() const {
-  // What one reading of the longest-named series would take as its own JSON message; every
-  // such message fits one unit, so the exact size only matters for very long names.
-  std::string longest;
-  for (const auto& info : buffer_->catalog().all()) {
-    if (info.spec.name.size() > longest.size()) longest = info.spec.name;
-  }
-  return billing::naive_json_size(longest, clock_.wall_ms(), 1234.5);
 }
 
 void Gateway::start() {

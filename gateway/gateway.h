@@ -71,7 +71,6 @@ class Gateway final {
   /// Time-based rules (stale series, offline adapters) look at the clock once a second.
   void schedule_rule_tick();
   static constexpr std::chrono::seconds kRuleTick{1};
-  std::int64_t naive_message_bytes() const;
 
   GatewayConfig config_;
   CloudProfile profile_;  // the provider's rules resolved once: endpoint, topics, unit, limits

@@ -9,6 +9,7 @@
 #include "gateway/billing/metering.h"
 #include "gateway/cloud/commands.h"
 #include "gateway/model/histogram.h"
+#include "gateway/uplink/transport.h"
 #include "storage/sqlite_buffer.h"
 
 namespace edgegw {
@@ -50,10 +51,11 @@ struct GatewayStatus {
   std::uint64_t publishes_refused = 0;  ///< refused for good by the broker; kept and retried
   std::string last_refusal;             ///< topic and reason of the latest refusal, if any
   int mqtt_version = 0;                 ///< 4 (3.1.1) or 5; 0 for a directory uplink
-  cloud::CommandStats commands;         ///< the cloud's commands (all zero when off)
-  std::uint64_t inflight_bundles = 0;   ///< published, PUBACK not yet seen
-  Histogram bundle_bytes;               ///< payload sizes of acknowledged bundles
-  Histogram bundle_latency_s;           ///< publish to acknowledgement
+  std::vector<SubscriptionState> subscriptions;  ///< and what the broker answered to each
+  cloud::CommandStats commands;                  ///< the cloud's commands (all zero when off)
+  std::uint64_t inflight_bundles = 0;            ///< published, PUBACK not yet seen
+  Histogram bundle_bytes;                        ///< payload sizes of acknowledged bundles
+  Histogram bundle_latency_s;                    ///< publish to acknowledgement
   Histogram alarm_latency_s;
   std::uint64_t alarms_raised = 0;
   std::map<std::string, std::uint64_t> alarms_raised_by_kind;

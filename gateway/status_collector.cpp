@@ -40,6 +40,7 @@ GatewayStatus StatusCollector::collect() const {
   status.publishes_refused = uplink.publishes_refused;
   if (sources_.commands) status.commands = sources_.commands->stats();
   status.last_refusal = uplink.last_refusal;
+  status.subscriptions = uplink.subscriptions;
   status.mqtt_version = config_.uplink.directory.empty() ? profile_.mqtt_version : 0;
   status.inflight_bundles = uplink.inflight;
   status.bundle_bytes = uplink.bundle_bytes;

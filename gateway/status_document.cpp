@@ -42,6 +42,13 @@ boost::json::object status_document(const GatewayStatus& s) {
   uplink["publishes_refused"] = s.publishes_refused;
   uplink["last_refusal"] =
       s.last_refusal.empty() ? json::value(nullptr) : json::value(s.last_refusal);
+  json::array subscriptions;
+  for (const auto& subscription : s.subscriptions) {
+    json::object entry{{"filter", subscription.filter}, {"state", to_string(subscription.state)}};
+    if (!subscription.reason.empty()) entry["reason"] = subscription.reason;
+    subscriptions.push_back(std::move(entry));
+  }
+  uplink["subscriptions"] = std::move(subscriptions);
   return json::object{
       {"version", s.version},
       {"gateway_id", s.gateway_id},

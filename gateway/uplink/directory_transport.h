@@ -20,6 +20,7 @@ class DirectoryTransport final : public Transport {
   bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
   /// Nothing ever arrives in a directory: subscriptions are not kept.
   void subscribe(std::string, MessageHandler) override {}
+  std::vector<SubscriptionState> subscriptions() const override { return {}; }
 
  private:
   std::filesystem::path directory_;

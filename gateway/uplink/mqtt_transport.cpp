@@ -140,13 +140,27 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
 
   void subscribe(std::string filter, MessageHandler handler) {
     std::lock_guard lock(mutex_);
-    subscriptions_.push_back({std::move(filter), std::move(handler)});
+    subscriptions_.push_back({.filter = std::move(filter),
+                              .handler = std::move(handler),
+                              .state = State::pending,
+                              .reason = {}});
     if (connected_) subscribe_one(subscriptions_.size() - 1);
   }
 
   bool connected() const {
     std::lock_guard lock(mutex_);
     return connected_;
+  }
+
+  std::vector<SubscriptionState> subscriptions() const {
+    std::lock_guard lock(mutex_);
+    std::vector<SubscriptionState> out;
+    for (const auto& subscription : subscriptions_) {
+      out.push_back({.filter = subscription.filter,
+                     .state = subscription.state,
+                     .reason = subscription.reason});
+    }
+    return out;
   }
 
   const CloudProfile& profile() const { return profile_; }
@@ -157,7 +171,10 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   struct Subscription {
     std::string filter;
     MessageHandler handler;
+    SubscriptionState::State state = SubscriptionState::State::pending;
+    std::string reason;
   };
+  using State = SubscriptionState::State;
 
   int paho_version() const {
     return profile_.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
@@ -318,6 +335,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   void subscribe_all() {
     subacks_pending_ = subscriptions_.size();
     up_reported_ = false;
+    for (auto& subscription : subscriptions_) answered(subscription, State::pending, {});
     for (std::size_t i = 0; i < subscriptions_.size(); ++i) subscribe_one(i);
     if (subacks_pending_ == 0) return report_up();
     suback_timer_.expires_after(kSubackDeadline);
@@ -338,8 +356,14 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
                          subscribe_listener_);
     } catch (const mqtt::exception& error) {
       spdlog::error("mqtt: cannot subscribe to {}: {}", subscriptions_[index].filter, error.what());
+      answered(subscriptions_[index], State::refused, error.what());
       subscription_answered();
     }
+  }
+
+  static void answered(Subscription& subscription, State state, std::string reason) {
+    subscription.state = state;
+    subscription.reason = std::move(reason);
   }
 
   void on_subscribe_result(std::uintptr_t index, const Result& result) {
@@ -348,11 +372,14 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     // A SUBACK granting QoS 0, 1 or 2 is a subscription; 0x80 and above is a refusal.
     if (result.ok && result.reason_code < 0x80) {
       spdlog::debug("mqtt: subscribed to {}", filter);
+      answered(subscriptions_[index], State::granted, {});
     } else {
-      spdlog::error("mqtt: the broker refused the subscription to {}: {}", filter,
-                    result.reason_code >= 0x80
-                        ? mqtt::exception::reason_code_str(result.reason_code)
-                        : mqtt::exception::error_str(result.rc));
+      std::string reason = result.reason_code >= 0x80
+                               ? "reason code " + std::to_string(result.reason_code) + ": " +
+                                     mqtt::exception::reason_code_str(result.reason_code)
+                               : mqtt::exception::error_str(result.rc);
+      spdlog::error("mqtt: the broker refused the subscription to {}: {}", filter, reason);
+      answered(subscriptions_[index], State::refused, std::move(reason));
     }
     subscription_answered();
   }
@@ -452,6 +479,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     renew_timer_.cancel();
     suback_timer_.cancel();
     subacks_pending_ = 0;
+    for (auto& subscription : subscriptions_) answered(subscription, State::pending, {});
     backoff_.disconnected();
     std::string reason = "connection lost";
     if (!cause.empty()) reason += ": " + cause;
@@ -555,6 +583,10 @@ bool MqttTransport::publish(const std::string& topic, std::string_view payload,
 
 void MqttTransport::subscribe(std::string filter, MessageHandler handler) {
   core_->subscribe(std::move(filter), std::move(handler));
+}
+
+std::vector<SubscriptionState> MqttTransport::subscriptions() const {
+  return core_->subscriptions();
 }
 
 bool MqttTransport::connected() const {

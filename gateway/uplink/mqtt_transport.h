@@ -46,6 +46,8 @@ class MqttTransport final : public Transport {
   void stop() override;
   bool publish(const std::string& topic, std::string_view payload, std::uint64_t token) override;
   void subscribe(std::string filter, MessageHandler handler) override;
+  /// Pending from every connect until the SUBACK, and while disconnected.
+  std::vector<SubscriptionState> subscriptions() const override;
 
   /// Whether the MQTT session is up right now.
   bool connected() const;

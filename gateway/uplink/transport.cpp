@@ -50,4 +50,16 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
   return want.size() == have.size();
 }
 
+std::string_view to_string(SubscriptionState::State state) {
+  switch (state) {
+    case SubscriptionState::State::pending:
+      return "pending";
+    case SubscriptionState::State::granted:
+      return "granted";
+    case SubscriptionState::State::refused:
+      return "refused";
+  }
+  return "pending";
+}
+
 }  // namespace edgegw

@@ -4,13 +4,15 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace edgegw {
 
 /// Publish tokens: a bundle's token is its bundle_seq; an alarm's is its id with this bit set.
 inline constexpr std::uint64_t kAlarmTokenBit = std::uint64_t{1} << 63;
-/// A command's answer: a counter with this bit set.
-inline constexpr std::uint64_t kResponseTokenBit = std::uint64_t{1} << 62;
+/// A control message (a command's answer; later shadow, twin and job messages): a counter with
+/// this bit set.
+inline constexpr std::uint64_t kControlTokenBit = std::uint64_t{1} << 62;
 
 /// How one publish ended, as the uplink acts on it.
 struct PublishResult {
@@ -43,6 +45,21 @@ struct InboundMessage {
 };
 using MessageHandler = std::function<void(const InboundMessage&)>;
 
+/// A subscription, and what the broker answered to it on the current connection.
+struct SubscriptionState {
+  enum class State {
+    pending,  ///< not answered yet on this connection, or not connected
+    granted,
+    refused,  ///< the SUBACK refused it (not authorised, ...): nothing arrives on it
+  };
+  std::string filter;
+  State state = State::pending;
+  std::string reason;  ///< the broker's reason, for a refused one
+
+  friend bool operator==(const SubscriptionState&, const SubscriptionState&) = default;
+};
+std::string_view to_string(SubscriptionState::State state);
+
 /// Whether `topic` matches the MQTT topic filter `filter` ("+" one level, "#" the rest). Topics
 /// starting with "$" match only filters that name their first level (MQTT 4.7.2).
 bool topic_matches(std::string_view filter, std::string_view topic);
@@ -74,6 +91,9 @@ class Transport {
   /// the transport's event thread. Call before start(). A transport that receives nothing (a
   /// directory) keeps nothing.
   virtual void subscribe(std::string filter, MessageHandler handler) = 0;
+  /// Every subscription with the broker's answer on the current connection. Safe from any
+  /// thread. A transport that receives nothing lists nothing.
+  virtual std::vector<SubscriptionState> subscriptions() const = 0;
 };
 
 }  // namespace edgegw

@@ -138,49 +138,48 @@ void Uplink::alarm_raised() {
   wake_.notify_all();
 }
 
-void Uplink::respond(std::string topic, std::string payload) {
+void Uplink::publish_control(std::string topic, std::string payload) {
   {
     std::lock_guard lock(mutex_);
-    if (responses_.size() >= kMaxResponsesQueued) responses_.pop_front();
-    responses_.push_back({std::move(topic), std::move(payload)});
-    response_added_ = true;
+    if (control_.size() >= kMaxControlQueued) control_.pop_front();
+    control_.push_back({std::move(topic), std::move(payload)});
+    control_added_ = true;
   }
   wake_.notify_all();
 }
 
-bool Uplink::publish_responses() {
-  std::deque<Response> responses;
+bool Uplink::publish_control_messages() {
+  std::deque<ControlMessage> messages;
   {
     std::lock_guard lock(mutex_);
-    responses.swap(responses_);
+    messages.swap(control_);
   }
   bool sent = false;
-  while (!responses.empty()) {
-    const Response& response = responses.front();
+  while (!messages.empty()) {
+    const ControlMessage& message = messages.front();
     const auto now = clock_.monotonic();
-    if (auto wait = shaper_.delay(response.payload.size(), now); wait > 0ns) {
+    if (auto wait = shaper_.delay(message.payload.size(), now); wait > 0ns) {
       wake_at(now + wait);
       break;
     }
-    if (!transport_.publish(response.topic, response.payload,
-                            kResponseTokenBit | ++next_response_)) {
+    if (!transport_.publish(message.topic, message.payload, kControlTokenBit | ++next_control_)) {
       break;
     }
-    shaper_.take(response.payload.size(), now);
+    shaper_.take(message.payload.size(), now);
     if (on_published_) {
-      on_published_({.topic = response.topic,
-                     .payload_bytes = response.payload.size(),
+      on_published_({.topic = message.topic,
+                     .payload_bytes = message.payload.size(),
                      .readings = 0,
                      .bundle = false});
     }
-    responses.pop_front();
+    messages.pop_front();
     sent = true;
   }
-  if (!responses.empty()) {
+  if (!messages.empty()) {
     // Not sent yet: back in front of anything that came meanwhile.
     std::lock_guard lock(mutex_);
-    responses_.insert(responses_.begin(), responses.begin(), responses.end());
-    while (responses_.size() > kMaxResponsesQueued) responses_.pop_front();
+    control_.insert(control_.begin(), messages.begin(), messages.end());
+    while (control_.size() > kMaxControlQueued) control_.pop_front();
   }
   return sent;
 }
@@ -589,7 +588,7 @@ std::chrono::nanoseconds Uplink::step() {
     events.swap(events_);
     if (alarm_raised_) alarms_dirty_ = true;
     if (flush_) flush_pending_ = true;
-    alarm_raised_ = flush_ = response_added_ = false;
+    alarm_raised_ = flush_ = control_added_ = false;
   }
   for (auto& event : events) {
     std::visit([this](auto& e) { handle(std::move(e)); }, event);
@@ -599,7 +598,7 @@ std::chrono::nanoseconds Uplink::step() {
 
   bool progressed = false;
   if (connected_) {
-    progressed = publish_responses();
+    progressed = publish_control_messages();
     progressed = publish_alarms() || progressed;
   }
   prepare_bundles();
@@ -630,7 +629,7 @@ void Uplink::run() {
     if (!running_) return;
     if (wait > 0ns) {
       clock_.wait_until(lock, wake_, clock_.monotonic() + wait, [this] {
-        return !running_ || !events_.empty() || flush_ || alarm_raised_ || response_added_;
+        return !running_ || !events_.empty() || flush_ || alarm_raised_ || control_added_;
       });
       if (!running_) return;
     }
@@ -648,8 +647,14 @@ void Uplink::log_stuck(const std::string& message) {
 }
 
 Uplink::Stats Uplink::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
+  Stats stats;
+  {
+    std::lock_guard lock(mutex_);
+    stats = stats_;
+  }
+  // Not under mutex_: the transport calls into the uplink with its own lock held.
+  stats.subscriptions = transport_.subscriptions();
+  return stats;
 }
 
 }  // namespace edgegw

@@ -25,6 +25,11 @@
 
 namespace edgegw {
 
+/// The one publisher on the cloud connection: with the Transport (which owns the connection,
+/// its subscriptions and the delivery of what arrives on them) it is the cloud session. Every
+/// message goes out through its one rate shaper, so the provider's per-connection limits hold
+/// for all of them together: control messages first, then alarms, then telemetry.
+///
 /// Gets every accepted reading and alarm to the far side of a Transport, oldest first, alarms
 /// before telemetry. A bundle is recorded in flight before it is published and its rows are
 /// deleted only when the transport reports it acknowledged, so after a crash or a reconnect
@@ -77,6 +82,8 @@ class Uplink {
     std::size_t inflight = 0;
     bool connected = false;
     std::string last_error;  ///< why the connection last went down or could not be made
+    /// The transport's subscriptions and the broker's answer to each on this connection.
+    std::vector<SubscriptionState> subscriptions;
     Histogram bundle_bytes{kBundleByteBounds};  ///< payload size of each acknowledged bundle
     /// From handing a bundle (or an alarm) to the transport to its acknowledgement.
     Histogram bundle_latency_s{kLatencyBounds};
@@ -111,12 +118,14 @@ class Uplink {
   void request_flush();
   /// An alarm was added to the buffer: publish it now.
   void alarm_raised();
-  /// Publishes a command's answer ahead of everything else, through the same rate shaper, at
-  /// most once: an answer lost with its connection is not sent again (the cloud asks again and
-  /// the command processor answers from memory). While the connection is down the newest
-  /// kMaxResponsesQueued wait. Callable from any thread.
-  void respond(std::string topic, std::string payload);
-  static constexpr std::size_t kMaxResponsesQueued = 64;
+  /// Publishes a control message, the device's side of a conversation with the cloud (a
+  /// command's answer; later shadow, twin and job messages), ahead of everything else, through
+  /// the same rate shaper, at most once: one lost with its connection is not sent again (the
+  /// cloud asks again, and the command processor answers from memory; a shadow or job exchange
+  /// has its own timeout). While the connection is down the newest kMaxControlQueued wait.
+  /// Callable from any thread.
+  void publish_control(std::string topic, std::string payload);
+  static constexpr std::size_t kMaxControlQueued = 64;
 
   /// Does what can be done now: handles transport and storage events, publishes pending
   /// alarms, closes, records and publishes bundles while the window and the rate limits allow.
@@ -204,7 +213,7 @@ class Uplink {
   /// the storage thread.
   void delete_acked();
   bool publish_alarms();
-  bool publish_responses();
+  bool publish_control_messages();
   /// Reads a backlog when behind, closes what is due and sends the closed bundles to be
   /// recorded in flight.
   void prepare_bundles();
@@ -277,13 +286,13 @@ class Uplink {
   std::deque<Event> events_;
   bool flush_ = false;
   bool alarm_raised_ = false;
-  struct Response {
+  struct ControlMessage {
     std::string topic;
     std::string payload;
   };
-  std::deque<Response> responses_;
-  bool response_added_ = false;      // wakes the thread; responses_ may wait out the shaper
-  std::uint64_t next_response_ = 0;  // touched only by the thread running step()
+  std::deque<ControlMessage> control_;
+  bool control_added_ = false;      // wakes the thread; control_ may wait out the shaper
+  std::uint64_t next_control_ = 0;  // touched only by the thread running step()
   bool running_ = false;
   bool transport_started_ = false;
   std::size_t storage_work_ = 0;  // posted to the storage thread, result not back yet

@@ -177,6 +177,9 @@ GatewayStatus sample_status() {
   s.armed = false;
   s.uplink_connected = false;
   s.uplink_last_error = "connection refused";
+  s.subscriptions = {{.filter = "edgegw/gw-01/commands/+",
+                      .state = SubscriptionState::State::refused,
+                      .reason = "reason code 135: Not authorized"}};
   s.adapters = {{.name = "scale",
                  .type = "hx711",
                  .health = {.up = true, .errors = 1, .last_error = "no ACK from the HX711"}}};
@@ -195,6 +198,10 @@ TEST_F(ApiRouterRoutesTest, StatusReportsTheSnapshot) {
   EXPECT_EQ(body.at("uplink").at("provider"), "aws");
   EXPECT_EQ(body.at("uplink").at("connected"), false);
   EXPECT_EQ(body.at("uplink").at("last_error"), "connection refused");
+  const auto& subscription = body.at("uplink").at("subscriptions").at(0);
+  EXPECT_EQ(subscription.at("filter"), "edgegw/gw-01/commands/+");
+  EXPECT_EQ(subscription.at("state"), "refused");
+  EXPECT_EQ(subscription.at("reason"), "reason code 135: Not authorized");
   EXPECT_EQ(body.at("buffer").at("readings"), 42);
   EXPECT_EQ(body.at("buffer").at("oldest_age_s"), 90);
   EXPECT_EQ(body.at("buffer").at("alarms_pending"), 2);

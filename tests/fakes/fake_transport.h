@@ -37,6 +37,18 @@ class FakeTransport final : public Transport {
     std::lock_guard lock(mutex_);
     subscriptions_.emplace_back(std::move(filter), std::move(handler));
   }
+  /// Granted while connected, as a broker that allows everything answers.
+  std::vector<SubscriptionState> subscriptions() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<SubscriptionState> out;
+    for (const auto& [filter, handler] : subscriptions_) {
+      out.push_back({.filter = filter,
+                     .state = connected_ ? SubscriptionState::State::granted
+                                         : SubscriptionState::State::pending,
+                     .reason = {}});
+    }
+    return out;
+  }
 
   /// Every publish taken so far, in order.
   std::vector<Publish> published() const {

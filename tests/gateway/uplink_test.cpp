@@ -408,6 +408,41 @@ TEST_F(UplinkTest, TheRateShaperSpacesPublishes) {
   EXPECT_EQ(settle(), 1u) << "one more publish every 500 ms";
 }
 
+TEST_F(UplinkTest, ControlMessagesGoFirstAndShareTheRateShaperWithEverythingElse) {
+  close();
+  auto options = default_options();
+  options.max_publishes_per_s = 2;
+  options.inflight_window = 100;
+  open(options);
+  append(5000);
+  raise_theft_alarm();
+  uplink_->publish_control("t/responses", R"({"id":"1","status":200})");
+  uplink_->publish_control("t/responses", R"({"id":"2","status":200})");
+  transport_->up();
+  ASSERT_EQ(settle(), 3u) << "the answers use up one second's worth; an alarm is never held";
+  EXPECT_EQ(transport_->published()[0].topic, "t/responses");
+  EXPECT_EQ(transport_->published()[1].topic, "t/responses");
+  EXPECT_EQ(transport_->published()[2].topic, "t/alarms");
+  clock_.advance(999ms);
+  EXPECT_EQ(settle(), 0u) << "telemetry waits until all three are paid for";
+  clock_.advance(1ms);
+  ASSERT_EQ(settle(), 1u);
+  EXPECT_EQ(transport_->published()[3].topic, "t/telemetry");
+}
+
+TEST_F(UplinkTest, WhileOfflineOnlyTheNewestControlMessagesWaitAndEachGoesOnce) {
+  for (std::size_t i = 0; i < Uplink::kMaxControlQueued + 3; ++i) {
+    uplink_->publish_control("t/responses", std::to_string(i));
+  }
+  transport_->up();
+  ASSERT_EQ(settle(), Uplink::kMaxControlQueued);
+  EXPECT_EQ(transport_->published().front().payload, "3") << "the oldest three were dropped";
+  EXPECT_EQ(transport_->published().back().payload, std::to_string(Uplink::kMaxControlQueued + 2));
+  transport_->down();
+  transport_->up();
+  EXPECT_EQ(settle(), 0u) << "at most once: not sent again on the next connection";
+}
+
 TEST_F(UplinkTest, AnAlarmAcknowledgedWhileTheNextReadIsOutIsNotSentAgain) {
   transport_->up();
   raise_theft_alarm();

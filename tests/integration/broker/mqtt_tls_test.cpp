@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <numeric>
@@ -151,6 +152,60 @@ TEST_F(MqttTls, SubscribedMessagesReachTheirHandlerAgainAfterTheBrokerRestarts) 
   }
   sender.stop();
   listener.stop();
+}
+
+/// mosquitto's dynamic-security plugin, which (unlike an acl_file, whose "read" rules only
+/// filter delivery) can refuse a subscription; part of Debian's mosquitto package.
+std::string dynamic_security_plugin() {
+  for (const auto& dir : std::filesystem::directory_iterator("/usr/lib")) {
+    auto plugin = dir.path() / "mosquitto_dynamic_security.so";
+    if (std::filesystem::exists(plugin)) return plugin.string();
+  }
+  return {};
+}
+
+TEST(MqttSubscriptions, ARefusedSubscriptionIsShownWithTheBrokersReasonAndTheOthersGranted) {
+  const std::string plugin = dynamic_security_plugin();
+  ASSERT_FALSE(plugin.empty()) << "mosquitto_dynamic_security.so is not installed";
+  TempDir dir;
+  const std::string dynsec = dir.file("dynamic-security.json");
+  // The device may do anything but subscribe to its commands.
+  std::ofstream(dynsec) << R"({"defaultACLAccess": {"publishClientSend": true,
+    "publishClientReceive": true, "subscribe": true, "unsubscribe": true},
+    "clients": [{"username": "test-thing", "roles": [{"rolename": "device"}]}],
+    "groups": [],
+    "roles": [{"rolename": "device", "acls": [{"acltype": "subscribePattern",
+      "topic": "edgegw/gw-tls/commands/#", "priority": 0, "allow": false}]}]})";
+  MosquittoBroker broker(MosquittoOptions{
+      .use_identity_as_username = true,
+      .extra_config = "plugin " + plugin + "\nplugin_opt_config_file " + dynsec + "\n"});
+  IoThread io;
+  SystemClock clock;
+  TransportEvents events;
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.subscribe("edgegw/gw-tls/commands/+", [](const InboundMessage&) {});
+  transport.subscribe("edgegw/gw-tls/other", [](const InboundMessage&) {});
+  using State = SubscriptionState::State;
+  EXPECT_EQ(transport.subscriptions().at(0).state, State::pending) << "before any connection";
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() == 1; })) << events.history();
+
+  const auto subscriptions = transport.subscriptions();
+  ASSERT_EQ(subscriptions.size(), 2u);
+  EXPECT_EQ(subscriptions[0].filter, "edgegw/gw-tls/commands/+");
+  EXPECT_EQ(subscriptions[0].state, State::refused);
+  EXPECT_NE(subscriptions[0].reason.find("135"), std::string::npos)
+      << "not authorised: " << subscriptions[0].reason;
+  EXPECT_EQ(subscriptions[1].state, State::granted);
+  EXPECT_TRUE(subscriptions[1].reason.empty());
+
+  broker.stop();
+  ASSERT_TRUE(wait_for([&] { return !transport.connected(); }));
+  for (const auto& subscription : transport.subscriptions()) {
+    EXPECT_EQ(subscription.state, State::pending)
+        << "no connection, no answer: " << subscription.filter;
+  }
+  transport.stop();
 }
 
 TEST_F(MqttTls, AMessageSentTheMomentTheConnectionIsReportedUpArrives) {
