@@ -9,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "gateway/cloud/identity_store.h"
 #include "gateway/config/config.h"
 #include "gateway/config/config_warnings.h"
 #include "gateway/cost_report.h"
@@ -68,6 +69,20 @@ int check_config(const std::string& path) {
   return 0;
 }
 
+int keygen(const std::string& config_path, std::string name) {
+  GatewayConfig config = load_config_file(config_path);
+  if (name.empty()) name = config.gateway.gateway_id;
+  cloud::IdentityStore store(config.identity.dir);
+  // The table admits only the names parse_key_type knows.
+  const bool made = store.ensure_key(*cloud::parse_key_type(config.identity.key_type));
+  store.write_csr(name);
+  std::cout << "device key: " << store.key_file().string()
+            << (made ? " (made now, " + config.identity.key_type + ")" : " (kept)")
+            << "; it never leaves this device\n"
+            << "CSR for CN=" << name << ": " << store.csr_file().string() << "\n";
+  return 0;
+}
+
 int decode_stdin() {
   std::string payload((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   std::cout << bundle_to_json(decode_bundle(payload)) << "\n";
@@ -95,6 +110,17 @@ int main(int argc, char** argv) {
       "check-config", "Validate a config file; prints every problem with its line, exit 1 if any.");
   check->add_option("file", check_path, "Config file (TOML).")->required();
 
+  std::string keygen_config;
+  std::string keygen_name;
+  auto* keygen_command = app.add_subcommand(
+      "keygen",
+      "Make the device's private key on this device ([identity] dir, 0600; an existing key is "
+      "kept) and a certificate signing request for it, to be signed by the cloud or your CA.");
+  keygen_command->add_option("--config,-c", keygen_config, "Config file (TOML).")
+      ->required()
+      ->check(CLI::ExistingFile);
+  keygen_command->add_option("--name", keygen_name, "The CSR's common name (default: gateway_id).");
+
   app.add_subcommand("decode",
                      "Read one bundle (binary) on stdin and print it as JSON: gateway_id, "
                      "bundle_seq and every reading as {series, ts_ms, value}.");
@@ -118,6 +144,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return run_daemon(config_path);
     if (*check) return check_config(check_path);
+    if (*keygen_command) return keygen(keygen_config, keygen_name);
     if (app.got_subcommand("decode")) return decode_stdin();
     if (app.got_subcommand("config-reference")) {
       std::cout << render_config_reference();

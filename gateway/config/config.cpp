@@ -461,6 +461,9 @@ const std::vector<Section>& sections() {
           "answers HTTPS only, on api.listen."),
       table_section(
           "ingest", ingest_option_table(), [](auto& c) -> auto& { return c.ingest; }),
+      table_section(
+          "identity", identity_option_table(), [](auto& c) -> auto& { return c.identity; },
+          "The device's own key and the identity the cloud issued it (see `edgegw keygen`)."),
       list_section(
           "series", series_option_table(), [](auto& c) -> auto& { return c.series; },
           "Optional, one table per series: unit, resolution and valid range. Series an "

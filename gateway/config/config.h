@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gateway/api/api_options.h"
+#include "gateway/cloud/identity_options.h"
 #include "gateway/ingest/ingest_options.h"
 #include "gateway/model/option_table.h"
 #include "gateway/rules/rule_options.h"
@@ -40,6 +41,7 @@ struct GatewayConfig {
   UplinkOptions uplink;
   ApiOptions api;
   IngestOptions ingest;
+  IdentityOptions identity;
   std::vector<SeriesOptions> series;
   std::vector<AdapterConfig> adapters;
   std::vector<rules::RuleOptions> rules;  ///< [[rules]]: what raises alarms

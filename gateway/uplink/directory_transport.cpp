@@ -1,48 +1,10 @@
 #include "gateway/uplink/directory_transport.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include "gateway/durable_file.h"
 
 namespace edgegw {
-
-namespace {
-
-/// Writes `payload` to `path` so that a reader sees the whole file or none of it.
-bool write_durably(const std::filesystem::path& path, std::string_view payload) {
-  auto temp = path;
-  temp += ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    spdlog::error("cannot create {}: {}", temp.string(), std::strerror(errno));
-    return false;
-  }
-  const char* data = payload.data();
-  std::size_t left = payload.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      spdlog::error("cannot write {}: {}", temp.string(), std::strerror(errno));
-      ::close(fd);
-      return false;
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(temp.c_str(), path.c_str()) != 0) {
-    spdlog::error("cannot store {}: {}", path.string(), std::strerror(errno));
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 DirectoryTransport::DirectoryTransport(std::filesystem::path directory)
     : directory_(std::move(directory)) {
@@ -72,7 +34,12 @@ bool DirectoryTransport::publish(const std::string&, std::string_view payload,
                                : std::to_string(token) + ".bundle";
   // A failed write (disk full) is refused like a publish while offline: the uplink keeps the
   // bundle in flight and tries again shortly.
-  if (!write_durably(directory_ / name, payload)) return false;
+  try {
+    write_file_durably(directory_ / name, payload);
+  } catch (const std::exception& error) {
+    spdlog::error("{}", error.what());
+    return false;
+  }
   handlers_.on_result(token, {});
   return true;
 }

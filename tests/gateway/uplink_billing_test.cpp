@@ -24,7 +24,8 @@ TEST(UplinkBilling, BundlesCountTheirReadingsOnceAndEveryPublishIsBilled) {
 TEST(UplinkBilling, TheNaiveMessageIsSizedForTheLongestSeriesName) {
   SeriesCatalog catalog;
   catalog.insert({.id = 1, .spec = {.name = "load_g", .unit = "g", .resolution = 0.1}});
-  catalog.insert({.id = 2, .spec = {.name = "crane.boom_angle_deg", .unit = "deg", .resolution = 0.1}});
+  catalog.insert(
+      {.id = 2, .spec = {.name = "crane.boom_angle_deg", .unit = "deg", .resolution = 0.1}});
   EXPECT_EQ(naive_message_bytes(catalog, 1'700'000'000'000),
             billing::naive_json_size("crane.boom_angle_deg", 1'700'000'000'000, 1234.5));
 }

@@ -1,0 +1,100 @@
+#include "gateway/cloud/identity_store.h"
+
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "gateway/durable_file.h"
+
+namespace edgegw::cloud {
+namespace {
+
+namespace json = boost::json;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IdentityError("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string text_field(const json::object& document, std::string_view key,
+                       const std::filesystem::path& path) {
+  const auto* value = document.if_contains(key);
+  if (!value || !value->is_string()) {
+    throw IdentityError(path.string() + ": \"" + std::string(key) + "\" must be a string");
+  }
+  return std::string(value->as_string());
+}
+
+}  // namespace
+
+IdentityStore::IdentityStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+void IdentityStore::make_dir() const {
+  std::filesystem::create_directories(dir_);
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+}
+
+bool IdentityStore::ensure_key(KeyType type) const {
+  struct stat info {};
+  if (::stat(key_file().c_str(), &info) == 0) {
+    if ((info.st_mode & 077) != 0) {
+      throw IdentityError(key_file().string() +
+                          ": the device key may be read by group or others; chmod 600 it");
+    }
+    return false;
+  }
+  make_dir();
+  write_file_durably(key_file(), generate_private_key(type), 0600);
+  return true;
+}
+
+std::string IdentityStore::write_csr(const std::string& common_name) const {
+  std::string csr = make_csr(read_file(key_file()), common_name);
+  make_dir();
+  write_file_durably(csr_file(), csr);
+  return csr;
+}
+
+std::optional<DeviceIdentity> IdentityStore::load() const {
+  if (!std::filesystem::exists(identity_file())) return std::nullopt;
+  const std::string text = read_file(identity_file());
+  boost::system::error_code error;
+  const json::value document = json::parse(text, error);
+  if (error || !document.is_object()) {
+    throw IdentityError(identity_file().string() + ": not a JSON object");
+  }
+  const auto& object = document.as_object();
+  DeviceIdentity identity{.thing_name = text_field(object, "thing_name", identity_file()),
+                          .endpoint = text_field(object, "endpoint", identity_file()),
+                          .provisioned_by = text_field(object, "provisioned_by", identity_file()),
+                          .provisioned_at_ms = 0};
+  if (const auto* at = object.if_contains("provisioned_at_ms"); at && at->is_int64()) {
+    identity.provisioned_at_ms = at->as_int64();
+  }
+  if (identity.thing_name.empty()) {
+    throw IdentityError(identity_file().string() + ": \"thing_name\" is empty");
+  }
+  if (!std::filesystem::exists(certificate_file())) {
+    throw IdentityError(identity_file().string() + " names a certificate, but " +
+                        certificate_file().string() + " is missing");
+  }
+  return identity;
+}
+
+void IdentityStore::save(const DeviceIdentity& identity, const std::string& certificate_pem) const {
+  make_dir();
+  write_file_durably(certificate_file(), certificate_pem);
+  const json::object document{{"thing_name", identity.thing_name},
+                              {"endpoint", identity.endpoint},
+                              {"provisioned_by", identity.provisioned_by},
+                              {"provisioned_at_ms", identity.provisioned_at_ms}};
+  write_file_durably(identity_file(), json::serialize(document) + "\n");
+}
+
+}  // namespace edgegw::cloud

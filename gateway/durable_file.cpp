@@ -1,0 +1,59 @@
+#include "gateway/durable_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace edgegw {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
+  throw std::runtime_error("cannot " + what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+void write_file_durably(const std::filesystem::path& path, std::string_view content,
+                        mode_t mode) {
+  auto temp = path;
+  temp += ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) fail("create", temp);
+  // open() applies the umask and keeps the mode of a leftover temp file: set it exactly.
+  if (::fchmod(fd, mode) != 0) {
+    ::close(fd);
+    fail("set the mode of", temp);
+  }
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      ::close(fd);
+      fail("write", temp);
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("sync", temp);
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail("replace", path);
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) fail("open the directory of", path);
+  const bool synced = ::fsync(dir_fd) == 0;
+  ::close(dir_fd);
+  if (!synced) fail("sync the directory of", path);
+}
+
+}  // namespace edgegw

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string_view>
+
+namespace edgegw {
+
+/// Replaces `path` with `content` so that, after a crash or a power cut at any moment, a reader
+/// finds either the old file or the whole new one: written to `<path>.tmp` with `mode`, synced,
+/// renamed over `path`, and the directory synced so the rename itself is on disk. Throws
+/// std::runtime_error naming the file and the reason.
+void write_file_durably(const std::filesystem::path& path, std::string_view content,
+                        mode_t mode = 0644);
+
+}  // namespace edgegw

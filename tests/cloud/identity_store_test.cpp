@@ -1,0 +1,99 @@
+#include "gateway/cloud/identity_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "tests/run_command.h"
+#include "tests/temp_dir.h"
+
+namespace edgegw::cloud {
+namespace {
+
+mode_t mode_of(const std::filesystem::path& path) {
+  struct stat info {};
+  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
+  return info.st_mode & 0777;
+}
+
+class IdentityStoreTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  IdentityStore store_{std::filesystem::path(dir_.path()) / "identity"};
+};
+
+TEST_F(IdentityStoreTest, KeygenMakesAPrivateKeyInAPrivateDirectoryAndKeepsItAfterwards) {
+  ASSERT_TRUE(store_.ensure_key(KeyType::ec_p256));
+  EXPECT_EQ(mode_of(store_.key_file()), 0600u);
+  EXPECT_EQ(mode_of(store_.dir()), 0700u);
+  const auto check = run_command("openssl pkey -noout -text -in " + store_.key_file().string() +
+                                 " 2>&1");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("P-256"), std::string::npos) << check.output;
+
+  std::ifstream first(store_.key_file());
+  const std::string key((std::istreambuf_iterator<char>(first)), {});
+  EXPECT_FALSE(store_.ensure_key(KeyType::rsa_2048)) << "an existing key is never replaced";
+  std::ifstream again(store_.key_file());
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), {}), key);
+}
+
+TEST_F(IdentityStoreTest, TheCsrIsSignedByTheDeviceKeyAndNamesTheGateway) {
+  ASSERT_TRUE(store_.ensure_key(KeyType::rsa_2048));
+  const std::string csr = store_.write_csr("gw-0042");
+  EXPECT_TRUE(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+  const auto verify = run_command("openssl req -verify -noout -subject -in " +
+                                  store_.csr_file().string() + " 2>&1");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("CN = gw-0042"), std::string::npos) << verify.output;
+  // The CSR carries the key's public half: the same modulus as the private key.
+  const auto from_csr = run_command("openssl req -noout -pubkey -in " + store_.csr_file().string());
+  const auto from_key = run_command("openssl pkey -pubout -in " + store_.key_file().string());
+  EXPECT_EQ(from_csr.output, from_key.output);
+}
+
+TEST_F(IdentityStoreTest, AKeyOthersMayReadIsRefused) {
+  ASSERT_TRUE(store_.ensure_key(KeyType::ec_p256));
+  std::filesystem::permissions(store_.key_file(), std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  EXPECT_THROW(store_.ensure_key(KeyType::ec_p256), IdentityError);
+}
+
+TEST_F(IdentityStoreTest, AnIdentityIsStoredWithItsCertificateAndReadBack) {
+  EXPECT_EQ(store_.load(), std::nullopt) << "nothing stored yet";
+  const DeviceIdentity identity{.thing_name = "gw-0042",
+                                .endpoint = "example-ats.iot.eu-west-1.amazonaws.com",
+                                .provisioned_by = "claim",
+                                .provisioned_at_ms = 1'700'000'000'000};
+  store_.save(identity, "-----BEGIN CERTIFICATE-----\n...\n");
+  EXPECT_EQ(store_.load(), identity);
+  EXPECT_FALSE(std::filesystem::exists(store_.identity_file().string() + ".tmp"));
+}
+
+TEST_F(IdentityStoreTest, ACrashBeforeTheIdentityIsWrittenLeavesNoIdentity) {
+  // What save() leaves when the power goes between the certificate and identity.json: the
+  // certificate, and a half-written temp file of the identity.
+  std::filesystem::create_directories(store_.dir());
+  std::ofstream(store_.certificate_file()) << "-----BEGIN CERTIFICATE-----\n";
+  std::ofstream(store_.identity_file().string() + ".tmp") << "{\"thing_na";
+  EXPECT_EQ(store_.load(), std::nullopt) << "provisioning starts over";
+}
+
+TEST_F(IdentityStoreTest, AnIdentityThatCannotBeUsedIsAClearError) {
+  std::filesystem::create_directories(store_.dir());
+  std::ofstream(store_.identity_file()) << "not json";
+  EXPECT_THROW(store_.load(), IdentityError);
+  std::ofstream(store_.identity_file()) << R"({"thing_name": "gw", "endpoint": "", "provisioned_by": "claim"})";
+  try {
+    store_.load();
+    FAIL() << "an identity without its certificate must not load";
+  } catch (const IdentityError& error) {
+    EXPECT_NE(std::string(error.what()).find("device.pem"), std::string::npos) << error.what();
+  }
+  std::ofstream(store_.identity_file()) << R"({"thing_name": 5})";
+  EXPECT_THROW(store_.load(), IdentityError);
+}
+
+}  // namespace
+}  // namespace edgegw::cloud
