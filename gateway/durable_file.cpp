@@ -18,8 +18,7 @@ namespace {
 
 }  // namespace
 
-void write_file_durably(const std::filesystem::path& path, std::string_view content,
-                        mode_t mode) {
+void write_file_durably(const std::filesystem::path& path, std::string_view content, mode_t mode) {
   auto temp = path;
   temp += ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

@@ -50,8 +50,8 @@ std::string generate_private_key(KeyType type) {
                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}));
   if (!key) fail("cannot generate the device key");
   Bio out(BIO_new(BIO_s_mem()));
-  if (!out || PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
+  if (!out ||
+      PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     fail("cannot write the device key");
   }
   return drain(out.get());

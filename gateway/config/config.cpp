@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "adapters/registry.h"
+#include "gateway/cloud/stored_identity.h"
 #include "gateway/uplink/cloud_profile.h"
 
 namespace edgegw {
@@ -19,8 +20,8 @@ const OptionTable<GatewayOptions>& gateway_option_table() {
       {.key = "gateway_id",
        .member = &GatewayOptions::gateway_id,
        .description = "Name of this gateway, unique in the fleet. Sent in every bundle; consumers "
-                      "de-duplicate on (gateway_id, bundle_seq).",
-       .required = true},
+                      "de-duplicate on (gateway_id, bundle_seq). Required, unless an identity "
+                      "is stored in [identity] dir: then its thing name."},
       {.key = "log_level",
        .member = &GatewayOptions::log_level,
        .description = "How much to log.",
@@ -542,7 +543,7 @@ void check_consistency(const GatewayConfig& config, Problems& problems) {
   }
 }
 
-GatewayConfig build_config(const toml::table& root, Problems& problems) {
+GatewayConfig build_config(const toml::table& root, Problems& problems, bool use_stored_identity) {
   GatewayConfig config;
   for (const auto& section : sections()) {
     const toml::node* node = node_at(root, section.path);
@@ -565,13 +566,23 @@ GatewayConfig build_config(const toml::table& root, Problems& problems) {
     section.bind(config, *table, problems);
     report_unknown_sections(*table, section.path, problems);
   }
+  if (use_stored_identity) {
+    try {
+      cloud::apply_stored_identity(config);
+    } catch (const std::exception& error) {
+      problems.add(0, std::string("identity: ") + error.what());
+    }
+  }
+  if (config.gateway.gateway_id.empty()) {
+    problems.add(0, "gateway_id is required, or an identity stored in " + config.identity.dir +
+                        " (edgegw keygen, then provisioning)");
+  }
   check_consistency(config, problems);
   return config;
 }
 
-}  // namespace
-
-GatewayConfig load_config_text(std::string_view text, const std::string& origin) {
+GatewayConfig parse_config(std::string_view text, const std::string& origin,
+                           bool use_stored_identity) {
   Problems problems(origin);
   toml::table root;
   try {
@@ -581,9 +592,15 @@ GatewayConfig load_config_text(std::string_view text, const std::string& origin)
                  std::string("not valid TOML: ") + std::string(error.description()));
     throw ConfigError(problems.text());
   }
-  GatewayConfig config = build_config(root, problems);
+  GatewayConfig config = build_config(root, problems, use_stored_identity);
   if (!problems.empty()) throw ConfigError(problems.text());
   return config;
+}
+
+}  // namespace
+
+GatewayConfig load_config_text(std::string_view text, const std::string& origin) {
+  return parse_config(text, origin, false);
 }
 
 GatewayConfig load_config_file(const std::string& path) {
@@ -591,7 +608,7 @@ GatewayConfig load_config_file(const std::string& path) {
   if (!file) throw ConfigError(path + ": cannot open the config file\n");
   std::stringstream text;
   text << file.rdbuf();
-  return load_config_text(text.str(), path);
+  return parse_config(text.str(), path, true);
 }
 
 std::string config_to_json(const GatewayConfig& config) {

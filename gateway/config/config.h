@@ -57,9 +57,10 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Parses and validates a config file. Throws ConfigError.
+/// Parses and validates a config file, with what the config leaves empty filled in from the
+/// identity stored in [identity] dir (cloud::apply_stored_identity). Throws ConfigError.
 GatewayConfig load_config_file(const std::string& path);
-/// Same, from text (`origin` names it in messages).
+/// Same, from text (`origin` names it in messages), without looking at any stored identity.
 GatewayConfig load_config_text(std::string_view text, const std::string& origin);
 
 /// The effective configuration as JSON, section by section, from the same option tables.

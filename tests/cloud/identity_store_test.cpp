@@ -27,8 +27,8 @@ TEST_F(IdentityStoreTest, KeygenMakesAPrivateKeyInAPrivateDirectoryAndKeepsItAft
   ASSERT_TRUE(store_.ensure_key(KeyType::ec_p256));
   EXPECT_EQ(mode_of(store_.key_file()), 0600u);
   EXPECT_EQ(mode_of(store_.dir()), 0700u);
-  const auto check = run_command("openssl pkey -noout -text -in " + store_.key_file().string() +
-                                 " 2>&1");
+  const auto check =
+      run_command("openssl pkey -noout -text -in " + store_.key_file().string() + " 2>&1");
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("P-256"), std::string::npos) << check.output;
 
@@ -84,7 +84,8 @@ TEST_F(IdentityStoreTest, AnIdentityThatCannotBeUsedIsAClearError) {
   std::filesystem::create_directories(store_.dir());
   std::ofstream(store_.identity_file()) << "not json";
   EXPECT_THROW(store_.load(), IdentityError);
-  std::ofstream(store_.identity_file()) << R"({"thing_name": "gw", "endpoint": "", "provisioned_by": "claim"})";
+  std::ofstream(store_.identity_file())
+      << R"({"thing_name": "gw", "endpoint": "", "provisioned_by": "claim"})";
   try {
     store_.load();
     FAIL() << "an identity without its certificate must not load";

@@ -1,0 +1,27 @@
+#include "gateway/cloud/stored_identity.h"
+
+namespace edgegw::cloud {
+namespace {
+
+void fill(std::string& value, const std::string& from) {
+  if (value.empty()) value = from;
+}
+
+}  // namespace
+
+std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
+  const IdentityStore store(config.identity.dir);
+  auto identity = store.load();
+  if (!identity) return std::nullopt;
+  fill(config.gateway.gateway_id, identity->thing_name);
+  fill(config.uplink.aws.thing_name, identity->thing_name);
+  fill(config.uplink.azure.device_id, identity->thing_name);
+  fill(config.uplink.host, identity->endpoint);
+  if (config.uplink.tls) {
+    fill(config.uplink.tls->cert_file, store.certificate_file().string());
+    fill(config.uplink.tls->key_file, store.key_file().string());
+  }
+  return identity;
+}
+
+}  // namespace edgegw::cloud
