@@ -32,6 +32,16 @@ std::vector<std::string> config_warnings(const GatewayConfig& config) {
                          "\", so the rule never fires");
     }
   }
+  // An adapter's reading reaches the bundler only once it is committed, so a bundle cannot
+  // close sooner than the commit interval lets its readings in.
+  if (!config.adapters.empty() &&
+      config.bundle.max_latency_s * 1000 < config.storage.adapter_flush_interval_ms) {
+    warnings.push_back("bundle.max_latency_s = " + std::to_string(config.bundle.max_latency_s) +
+                       " is shorter than storage.adapter_flush_interval_ms = " +
+                       std::to_string(config.storage.adapter_flush_interval_ms) +
+                       ": an adapter's reading reaches a bundle only once it is committed, so "
+                       "bundles may go out later than max_latency_s");
+  }
   return warnings;
 }
 

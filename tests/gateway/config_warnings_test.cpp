@@ -43,5 +43,21 @@ TEST(ConfigWarnings, ARuleThatCanNeverFireIsNamed) {
                 "rule crane_offline: there is no adapter \"tower\", so the rule never fires"}));
 }
 
+TEST(ConfigWarnings, ABundleLatencyShorterThanTheAdaptersCommitIntervalIsNamed) {
+  auto config = crane_with_rules();
+  config.bundle.max_latency_s = 2;
+  config.storage.adapter_flush_interval_ms = 3000;
+  ASSERT_EQ(config_warnings(config).size(), 1u);
+  EXPECT_NE(config_warnings(config)[0].find("bundle.max_latency_s = 2 is shorter than "
+                                            "storage.adapter_flush_interval_ms = 3000"),
+            std::string::npos);
+  config.bundle.max_latency_s = 3;
+  EXPECT_TRUE(config_warnings(config).empty()) << "equal is fine";
+  config.bundle.max_latency_s = 1;
+  config.adapters.clear();
+  config.rules.clear();
+  EXPECT_TRUE(config_warnings(config).empty()) << "without adapters the interval never applies";
+}
+
 }  // namespace
 }  // namespace edgegw

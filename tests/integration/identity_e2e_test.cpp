@@ -62,9 +62,8 @@ TEST(StoredIdentity, AGatewayWithoutIdOrCertificateInItsConfigConnectsAsItsStore
   SystemClock clock;
   Gateway gateway(config, clock);
   gateway.start();
-  const std::string body =
-      R"({"readings":[{"series":"room.temp_c","ts_ms":)" + std::to_string(clock.wall_ms()) +
-      R"(,"value":21.5}]})";
+  const std::string body = R"({"readings":[{"series":"room.temp_c","ts_ms":)" +
+                           std::to_string(clock.wall_ms()) + R"(,"value":21.5}]})";
   auto response =
       http_request(gateway.api_port(), boost::beast::http::verb::post, "/api/v1/readings", body);
   ASSERT_EQ(response.status, 200) << response.body;
