@@ -1,12 +1,11 @@
 #include "gateway/cloud/identity_store.h"
 
-#include <sys/stat.h>
-
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "gateway/durable_file.h"
+#include "gateway/uplink/secret_file.h"
 
 namespace edgegw::cloud {
 namespace {
@@ -40,13 +39,17 @@ void IdentityStore::make_dir() const {
                                std::filesystem::perm_options::replace);
 }
 
+std::string IdentityStore::device_key_pem() const {
+  try {
+    return read_secret_file(key_file().string(), "the device key");
+  } catch (const SecretFileError& error) {
+    throw IdentityError(error.what());
+  }
+}
+
 bool IdentityStore::ensure_key(KeyType type) const {
-  struct stat info {};
-  if (::stat(key_file().c_str(), &info) == 0) {
-    if ((info.st_mode & 077) != 0) {
-      throw IdentityError(key_file().string() +
-                          ": the device key may be read by group or others; chmod 600 it");
-    }
+  if (std::filesystem::exists(key_file())) {
+    device_key_pem();  // a key others may read is refused, not used
     return false;
   }
   make_dir();
@@ -55,7 +58,7 @@ bool IdentityStore::ensure_key(KeyType type) const {
 }
 
 std::string IdentityStore::write_csr(const std::string& common_name) const {
-  std::string csr = make_csr(read_file(key_file()), common_name);
+  std::string csr = make_csr(device_key_pem(), common_name);
   make_dir();
   write_file_durably(csr_file(), csr);
   return csr;

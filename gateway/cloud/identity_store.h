@@ -56,6 +56,8 @@ class IdentityStore {
 
  private:
   void make_dir() const;
+  /// The device key, checked like every secret file (check_secret_file).
+  std::string device_key_pem() const;
   std::filesystem::path dir_;
 };
 
