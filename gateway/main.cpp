@@ -8,8 +8,11 @@
 #include <ctime>
 #include <iostream>
 #include <iterator>
+#include <thread>
 
+#include "gateway/cloud/claim_provisioning.h"
 #include "gateway/cloud/identity_store.h"
+#include "gateway/cloud/stored_identity.h"
 #include "gateway/config/config.h"
 #include "gateway/config/config_warnings.h"
 #include "gateway/cost_report.h"
@@ -22,7 +25,22 @@ namespace {
 
 using namespace edgegw;
 
-constexpr int kStatusIntervalS = 5;
+constexpr std::chrono::seconds kStatusInterval{5};
+
+/// Waits up to `delay` for SIGINT or SIGTERM (blocked in every thread); true if one came.
+bool stop_signalled(const sigset_t& stop_signals, std::chrono::milliseconds delay) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(delay);
+  const timespec timeout{
+      .tv_sec = static_cast<time_t>(seconds.count()),
+      .tv_nsec = static_cast<long>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(delay - seconds).count())};
+  const int signal = sigtimedwait(&stop_signals, nullptr, &timeout);
+  if (signal == SIGINT || signal == SIGTERM) {
+    spdlog::info("signal {}: stopping", signal);
+    return true;
+  }
+  return false;
+}
 
 int run_daemon(const std::string& config_path) {
   GatewayConfig config = load_config_file(config_path);
@@ -33,7 +51,7 @@ int run_daemon(const std::string& config_path) {
   for (const auto& warning : config_warnings(config)) spdlog::warn("config: {}", warning);
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
-  // only the sigtimedwait() below ever sees them.
+  // only stop_signalled() ever sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -41,18 +59,19 @@ int run_daemon(const std::string& config_path) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   SystemClock clock;
+  if (cloud::needs_provisioning(config)) {
+    // A signal is seen between attempts; one attempt lasts at most a few provisioning.timeout_s.
+    const auto identity = cloud::provision(config, clock, 0, [&](std::chrono::milliseconds delay) {
+      return !stop_signalled(stop_signals, delay);
+    });
+    if (!identity) return 0;
+    // The thing's name, certificate and key now come from the stored identity.
+    config = load_config_file(config_path);
+  }
   Gateway gateway(std::move(config), clock);
   gateway.start();
   spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
-  const timespec interval{.tv_sec = kStatusIntervalS, .tv_nsec = 0};
-  for (;;) {
-    int signal = sigtimedwait(&stop_signals, nullptr, &interval);
-    if (signal == SIGINT || signal == SIGTERM) {
-      spdlog::info("signal {}: stopping", signal);
-      break;
-    }
-    spdlog::info("{}", gateway.status_line());
-  }
+  while (!stop_signalled(stop_signals, kStatusInterval)) spdlog::info("{}", gateway.status_line());
   gateway.stop();
   spdlog::info("{}", gateway.status_line());
   return 0;
@@ -72,6 +91,7 @@ int check_config(const std::string& path) {
 int keygen(const std::string& config_path, std::string name) {
   GatewayConfig config = load_config_file(config_path);
   if (name.empty()) name = config.gateway.gateway_id;
+  if (name.empty() && config.provisioning) name = provisioning_serial(*config.provisioning);
   cloud::IdentityStore store(config.identity.dir);
   // The table admits only the names parse_key_type knows.
   const bool made = store.ensure_key(*cloud::parse_key_type(config.identity.key_type));
@@ -80,6 +100,29 @@ int keygen(const std::string& config_path, std::string name) {
             << (made ? " (made now, " + config.identity.key_type + ")" : " (kept)")
             << "; it never leaves this device\n"
             << "CSR for CN=" << name << ": " << store.csr_file().string() << "\n";
+  return 0;
+}
+
+int provision(const std::string& config_path, int attempts) {
+  GatewayConfig config = load_config_file(config_path);
+  if (!config.provisioning) {
+    std::cerr << config_path << ": no [provisioning] section; see docs/provisioning.md\n";
+    return 1;
+  }
+  const cloud::IdentityStore store(config.identity.dir);
+  if (!cloud::needs_provisioning(config)) {
+    std::cout << "already provisioned as " << store.load()->thing_name << " ("
+              << store.identity_file().string() << ")\n";
+    return 0;
+  }
+  SystemClock clock;
+  const auto identity =
+      cloud::provision(config, clock, attempts, [](std::chrono::milliseconds delay) {
+        std::this_thread::sleep_for(delay);
+        return true;
+      });
+  std::cout << "provisioned as thing " << identity->thing_name << "; certificate "
+            << store.certificate_file().string() << ", key " << store.key_file().string() << "\n";
   return 0;
 }
 
@@ -121,6 +164,22 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   keygen_command->add_option("--name", keygen_name, "The CSR's common name (default: gateway_id).");
 
+  std::string provision_config;
+  int provision_attempts = 1;
+  auto* provision_command = app.add_subcommand(
+      "provision",
+      "Get this device its identity from the cloud with the batch's claim certificate "
+      "([provisioning]; AWS fleet provisioning by claim), store it in [identity] dir and exit. "
+      "`edgegw run` does the same at start, retrying until it succeeds.");
+  provision_command->add_option("--config,-c", provision_config, "Config file (TOML).")
+      ->required()
+      ->check(CLI::ExistingFile);
+  provision_command
+      ->add_option("--attempts", provision_attempts,
+                   "Attempts before giving up (default 1; 0: until it succeeds), waiting between "
+                   "them per provisioning.retry_min_s and retry_max_s.")
+      ->check(CLI::NonNegativeNumber);
+
   app.add_subcommand("decode",
                      "Read one bundle (binary) on stdin and print it as JSON: gateway_id, "
                      "bundle_seq and every reading as {series, ts_ms, value}.");
@@ -145,6 +204,7 @@ int main(int argc, char** argv) {
     if (*run) return run_daemon(config_path);
     if (*check) return check_config(check_path);
     if (*keygen_command) return keygen(keygen_config, keygen_name);
+    if (*provision_command) return provision(provision_config, provision_attempts);
     if (app.got_subcommand("decode")) return decode_stdin();
     if (app.got_subcommand("config-reference")) {
       std::cout << render_config_reference();

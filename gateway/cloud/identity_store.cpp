@@ -100,4 +100,41 @@ void IdentityStore::save(const DeviceIdentity& identity, const std::string& cert
   write_file_durably(identity_file(), json::serialize(document) + "\n");
 }
 
+void IdentityStore::save_key(const std::string& private_key_pem) const {
+  make_dir();
+  write_file_durably(key_file(), private_key_pem, 0600);
+}
+
+std::optional<PendingCertificate> IdentityStore::load_pending() const {
+  if (!std::filesystem::exists(pending_file())) return std::nullopt;
+  try {
+    const json::value document = json::parse(read_file(pending_file()));
+    const auto& object = document.as_object();
+    PendingCertificate pending{
+        .certificate_id = text_field(object, "certificate_id", pending_file()),
+        .certificate_pem = text_field(object, "certificate_pem", pending_file()),
+        .ownership_token = text_field(object, "ownership_token", pending_file()),
+        .template_name = text_field(object, "template", pending_file()),
+        .issued_at_ms = object.at("issued_at_ms").to_number<std::int64_t>()};
+    return pending;
+  } catch (const std::exception&) {
+    // Written atomically, so only a hand edit breaks it; starting over costs one request.
+    return std::nullopt;
+  }
+}
+
+void IdentityStore::save_pending(const PendingCertificate& pending) const {
+  make_dir();
+  const json::object document{{"certificate_id", pending.certificate_id},
+                              {"certificate_pem", pending.certificate_pem},
+                              {"ownership_token", pending.ownership_token},
+                              {"template", pending.template_name},
+                              {"issued_at_ms", pending.issued_at_ms}};
+  write_file_durably(pending_file(), json::serialize(document) + "\n", 0600);
+}
+
+void IdentityStore::clear_pending() const {
+  std::filesystem::remove(pending_file());
+}
+
 }  // namespace edgegw::cloud

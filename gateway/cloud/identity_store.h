@@ -20,6 +20,18 @@ struct DeviceIdentity {
   friend bool operator==(const DeviceIdentity&, const DeviceIdentity&) = default;
 };
 
+/// A certificate the cloud issued but has not registered yet (AWS fleet provisioning between
+/// CreateCertificateFromCsr and RegisterThing), kept so that a run stopped in between resumes.
+struct PendingCertificate {
+  std::string certificate_id;
+  std::string certificate_pem;
+  std::string ownership_token;  ///< AWS lets it be used for one hour
+  std::string template_name;
+  std::int64_t issued_at_ms = 0;  ///< wall clock
+
+  friend bool operator==(const PendingCertificate&, const PendingCertificate&) = default;
+};
+
 /// A stored identity that cannot be read (corrupt JSON, a missing field, a key others may read).
 class IdentityError : public std::runtime_error {
  public:
@@ -40,6 +52,7 @@ class IdentityStore {
   std::filesystem::path csr_file() const { return dir_ / "device.csr"; }
   std::filesystem::path certificate_file() const { return dir_ / "device.pem"; }
   std::filesystem::path identity_file() const { return dir_ / "identity.json"; }
+  std::filesystem::path pending_file() const { return dir_ / "provisioning.json"; }
 
   /// Makes the device key unless one is there; true if it made one. Throws IdentityError for
   /// a key file that group or others may read.
@@ -53,6 +66,14 @@ class IdentityStore {
   std::optional<DeviceIdentity> load() const;
   /// Stores the certificate, then `identity`.
   void save(const DeviceIdentity& identity, const std::string& certificate_pem) const;
+  /// Replaces the device key with one the cloud made (AWS CreateKeysAndCertificate).
+  void save_key(const std::string& private_key_pem) const;
+
+  /// The certificate of a provisioning that stopped half way, or nullopt: none, or a file
+  /// that cannot be read, so provisioning starts over.
+  std::optional<PendingCertificate> load_pending() const;
+  void save_pending(const PendingCertificate& pending) const;  ///< 0600: the token is a secret
+  void clear_pending() const;
 
  private:
   void make_dir() const;

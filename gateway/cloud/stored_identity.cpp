@@ -12,16 +12,22 @@ void fill(std::string& value, const std::string& from) {
 std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
   const IdentityStore store(config.identity.dir);
   auto identity = store.load();
-  if (!identity) return std::nullopt;
-  fill(config.gateway.gateway_id, identity->thing_name);
-  fill(config.uplink.aws.thing_name, identity->thing_name);
-  fill(config.uplink.azure.device_id, identity->thing_name);
-  fill(config.uplink.host, identity->endpoint);
-  if (config.uplink.tls) {
+  if (identity) {
+    fill(config.gateway.gateway_id, identity->thing_name);
+    fill(config.uplink.aws.thing_name, identity->thing_name);
+    fill(config.uplink.azure.device_id, identity->thing_name);
+    fill(config.uplink.host, identity->endpoint);
+  }
+  // Without an identity yet, provisioning will store the certificate and key there.
+  if (config.uplink.tls && (identity || config.provisioning)) {
     fill(config.uplink.tls->cert_file, store.certificate_file().string());
     fill(config.uplink.tls->key_file, store.key_file().string());
   }
   return identity;
+}
+
+bool needs_provisioning(const GatewayConfig& config) {
+  return config.provisioning && !IdentityStore(config.identity.dir).load();
 }
 
 }  // namespace edgegw::cloud

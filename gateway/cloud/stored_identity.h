@@ -10,8 +10,14 @@ namespace edgegw::cloud {
 /// Fills in, from the identity stored in config.identity.dir, what the config leaves empty:
 /// gateway_id (and the AWS thing name, the Azure device id) from the thing name, the
 /// certificate and key of [uplink.tls] from the store's files, uplink.host from the endpoint
-/// it was issued for. What the config sets wins. Returns the identity used, nullopt when none
-/// is stored; throws IdentityError for one that cannot be used.
+/// it was issued for. What the config sets wins. Before provisioning has run ([provisioning]
+/// and no identity) only the certificate and key paths are filled: provisioning puts them there.
+/// Returns the identity used, nullopt when none is stored; throws IdentityError for one that cannot
+/// be used.
 std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config);
+
+/// Whether the device must provision before it can connect: the config has [provisioning]
+/// and no identity is stored yet.
+bool needs_provisioning(const GatewayConfig& config);
 
 }  // namespace edgegw::cloud

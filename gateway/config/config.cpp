@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -465,6 +467,12 @@ const std::vector<Section>& sections() {
       table_section(
           "identity", identity_option_table(), [](auto& c) -> auto& { return c.identity; },
           "The device's own key and the identity the cloud issued it (see `edgegw keygen`)."),
+      optional_section(
+          "provisioning", provisioning_option_table(),
+          [](auto& c) -> auto& { return c.provisioning; },
+          "Present means a device without a stored identity gets one from the cloud at start "
+          "(or by `edgegw provision`): on AWS, fleet provisioning by claim. See "
+          "docs/provisioning.md."),
       list_section(
           "series", series_option_table(), [](auto& c) -> auto& { return c.series; },
           "Optional, one table per series: unit, resolution and valid range. Series an "
@@ -520,6 +528,35 @@ void report_unknown_sections(const toml::table& table, std::string_view path, Pr
   }
 }
 
+void check_provisioning(const GatewayConfig& config, Problems& problems) {
+  if (!config.provisioning) return;
+  const auto& provisioning = *config.provisioning;
+  if (config.uplink.provider != "aws") {
+    problems.add(0,
+                 "[provisioning] is AWS fleet provisioning by claim: it needs uplink.provider = "
+                 "\"aws\"");
+  }
+  if (!config.uplink.tls) {
+    problems.add(0,
+                 "[provisioning] connects with the claim certificate over mutual TLS: add "
+                 "[uplink.tls] with ca_file");
+  }
+  // AWS template names: letters, digits, '-' and '_', at most 36; the name is a topic level.
+  const auto& name = provisioning.template_name;
+  if (name.size() > 36 || !std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    problems.add(
+        0, "provisioning.template \"" + name + "\" must be 1 to 36 letters, digits, '-' or '_'");
+  }
+  if (provisioning.serial.empty() && provisioning.serial_file.empty()) {
+    problems.add(0, "provisioning.serial or provisioning.serial_file is required");
+  }
+  if (provisioning.retry_min_s > provisioning.retry_max_s) {
+    problems.add(0, "provisioning.retry_min_s is greater than provisioning.retry_max_s");
+  }
+}
+
 void check_consistency(const GatewayConfig& config, Problems& problems) {
   try {
     if (resolve_profile(config).payload_budget_bytes() < 256) {
@@ -532,6 +569,7 @@ void check_consistency(const GatewayConfig& config, Problems& problems) {
     while (!message.empty() && message.back() == '\n') message.pop_back();
     problems.add(0, message);
   }
+  check_provisioning(config, problems);
   std::set<std::string> names;
   for (const auto& series : config.series) {
     if (!names.insert(series.name).second) {
@@ -573,9 +611,16 @@ GatewayConfig build_config(const toml::table& root, Problems& problems, bool use
       problems.add(0, std::string("identity: ") + error.what());
     }
   }
+  if (config.gateway.gateway_id.empty() && config.provisioning) {
+    // Not provisioned yet: the rest is checked as it will be once the thing has its name.
+    GatewayConfig provisioned = config;
+    provisioned.gateway.gateway_id = "to-be-provisioned";
+    check_consistency(provisioned, problems);
+    return config;
+  }
   if (config.gateway.gateway_id.empty()) {
     problems.add(0, "gateway_id is required, or an identity stored in " + config.identity.dir +
-                        " (edgegw keygen, then provisioning)");
+                        " ([provisioning], or edgegw keygen and a certificate)");
   }
   check_consistency(config, problems);
   return config;

@@ -8,6 +8,7 @@
 
 #include "gateway/api/api_options.h"
 #include "gateway/cloud/identity_options.h"
+#include "gateway/cloud/provisioning_options.h"
 #include "gateway/ingest/ingest_options.h"
 #include "gateway/model/option_table.h"
 #include "gateway/rules/rule_options.h"
@@ -42,6 +43,8 @@ struct GatewayConfig {
   ApiOptions api;
   IngestOptions ingest;
   IdentityOptions identity;
+  /// [provisioning]: present means a device without an identity provisions itself.
+  std::optional<ProvisioningOptions> provisioning;
   std::vector<SeriesOptions> series;
   std::vector<AdapterConfig> adapters;
   std::vector<rules::RuleOptions> rules;  ///< [[rules]]: what raises alarms

@@ -52,6 +52,8 @@ class MosquittoBroker {
   /// "127.0.0.1": the listener is IPv4 loopback; the server certificate names it.
   std::string host() const { return "127.0.0.1"; }
   std::string ca_file() const { return pki_.ca_file(); }
+  /// The directory of the broker's CA (ca.pem, ca.key): deploy/certs scripts sign with it.
+  const std::string& pki_dir() const { return pki_.directory(); }
   const std::string& device_cert() const { return device_.cert_file; }
   const std::string& device_key() const { return device_.key_file; }
   const std::string& config_file() const { return config_file_; }

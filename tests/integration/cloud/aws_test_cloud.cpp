@@ -1,0 +1,278 @@
+#include "tests/integration/cloud/aws_test_cloud.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "tests/test_pki.h"
+
+namespace edgegw {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kCreateFromCsr = "$aws/certificates/create-from-csr/json";
+constexpr std::string_view kCreate = "$aws/certificates/create/json";
+constexpr std::string_view kTemplatesPrefix = "$aws/provisioning-templates/";
+constexpr std::string_view kProvisionSuffix = "/provision/json";
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+/// AWS names a certificate by the SHA-256 of its DER encoding, in hex.
+std::string certificate_id(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  if (!cert) throw std::runtime_error("test cloud: issued an unreadable certificate");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  X509_digest(cert.get(), EVP_sha256(), digest, &size);
+  return hex(digest, size);
+}
+
+std::string random_token() {
+  unsigned char bytes[32];
+  RAND_bytes(bytes, sizeof bytes);
+  return hex(bytes, sizeof bytes);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+AwsTestCloud::AwsTestCloud(MosquittoBroker& broker, std::map<std::string, std::string> templates)
+    : broker_(broker), templates_(std::move(templates)) {
+  const auto credentials = broker.make_device("cloud");
+  client_ = std::make_unique<mqtt::async_client>(
+      "ssl://" + broker.host() + ":" + std::to_string(broker.port()), "aws-test-cloud",
+      mqtt::create_options(MQTTVERSION_3_1_1));
+  client_->set_message_callback([this](mqtt::const_message_ptr message) {
+    on_message(message->get_topic(), message->get_payload_str());
+  });
+  mqtt::ssl_options ssl;
+  ssl.set_trust_store(broker.ca_file());
+  ssl.set_key_store(credentials.cert_file);
+  ssl.set_private_key(credentials.key_file);
+  ssl.set_enable_server_cert_auth(true);
+  mqtt::connect_options options;
+  options.set_mqtt_version(MQTTVERSION_3_1_1);
+  options.set_clean_session(true);
+  options.set_keep_alive_interval(5);
+  options.set_ssl(std::move(ssl));
+  client_->connect(options)->wait();
+  // "#" does not match topics that start with "$" (MQTT 4.7.2).
+  client_->subscribe("$aws/#", 1)->wait();
+}
+
+AwsTestCloud::~AwsTestCloud() {
+  try {
+    if (client_->is_connected()) client_->disconnect()->wait_for(std::chrono::seconds(2));
+  } catch (const mqtt::exception&) {
+    // The broker may be gone already.
+  }
+}
+
+void AwsTestCloud::answer_certificates(bool on) {
+  std::lock_guard lock(mutex_);
+  answer_certificates_ = on;
+}
+
+void AwsTestCloud::answer_registrations(bool on) {
+  std::lock_guard lock(mutex_);
+  answer_registrations_ = on;
+}
+
+void AwsTestCloud::expire_tokens() {
+  std::lock_guard lock(mutex_);
+  for (auto& [token, entry] : tokens_) entry.valid = false;
+}
+
+std::vector<ReceivedMessage> AwsTestCloud::messages() const {
+  std::lock_guard lock(mutex_);
+  return messages_;
+}
+
+std::size_t AwsTestCloud::requests_on(const std::string& topic) const {
+  std::lock_guard lock(mutex_);
+  const auto it = requests_.find(topic);
+  return it == requests_.end() ? 0 : it->second;
+}
+
+bool AwsTestCloud::wait_for_requests(const std::string& topic, std::size_t count,
+                                     std::chrono::milliseconds deadline) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, deadline, [&] {
+    const auto it = requests_.find(topic);
+    return it != requests_.end() && it->second >= count;
+  });
+}
+
+std::map<std::string, std::string> AwsTestCloud::things() const {
+  std::lock_guard lock(mutex_);
+  return things_;
+}
+
+std::string AwsTestCloud::certificate(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = certificates_.find(id);
+  return it == certificates_.end() ? std::string() : it->second;
+}
+
+// On Paho's callback thread: answers are published without waiting for their PUBACK.
+void AwsTestCloud::on_message(const std::string& topic, const std::string& payload) {
+  bool answer_certificates = false;
+  bool answer_registrations = false;
+  {
+    std::lock_guard lock(mutex_);
+    messages_.push_back({topic, payload, messages_.size()});
+    const bool request = topic == kCreateFromCsr || topic == kCreate ||
+                         (topic.starts_with(kTemplatesPrefix) && topic.ends_with(kProvisionSuffix));
+    if (!request) return;
+    ++requests_[topic];
+    changed_.notify_all();
+    answer_certificates = answer_certificates_;
+    answer_registrations = answer_registrations_;
+  }
+  if (topic == kCreateFromCsr) {
+    if (answer_certificates) create_from_csr(payload);
+  } else if (topic == kCreate) {
+    if (answer_certificates) create_keys_and_certificate();
+  } else if (answer_registrations) {
+    const auto name = topic.substr(
+        kTemplatesPrefix.size(), topic.size() - kTemplatesPrefix.size() - kProvisionSuffix.size());
+    register_thing(name, payload);
+  }
+}
+
+void AwsTestCloud::create_from_csr(const std::string& payload) {
+  const std::string topic(kCreateFromCsr);
+  boost::system::error_code error;
+  const auto request = json::parse(payload, error);
+  const auto* csr = !error && request.is_object()
+                        ? request.as_object().if_contains("certificateSigningRequest")
+                        : nullptr;
+  if (!csr || !csr->is_string()) {
+    reject(topic, 400, "InvalidPayload", "certificateSigningRequest is required");
+    return;
+  }
+  const std::string name = next_name();
+  const std::string csr_file = work_.file(name + ".csr");
+  const std::string pem_file = work_.file(name + ".pem");
+  std::ofstream(csr_file) << csr->as_string().c_str();
+  try {
+    run_cert_script("sign-csr.sh '" + broker_.pki_dir() + "' '" + csr_file + "' '" + pem_file +
+                    "'");
+  } catch (const std::exception&) {
+    reject(topic, 400, "InvalidCsr", "the certificate signing request is not valid");
+    return;
+  }
+  issue(topic + "/accepted", read_file(pem_file), "");
+}
+
+void AwsTestCloud::create_keys_and_certificate() {
+  const std::string name = next_name();
+  // The cloud makes the key: issue-cert.sh leaves <name>.key and <name>.pem in the CA's folder.
+  run_cert_script("issue-cert.sh '" + broker_.pki_dir() + "' '" + name + "' 'AWS IoT Certificate'");
+  const std::string base = broker_.pki_dir() + "/" + name;
+  issue(std::string(kCreate) + "/accepted", read_file(base + ".pem"), read_file(base + ".key"));
+}
+
+void AwsTestCloud::issue(const std::string& answer_topic, const std::string& pem,
+                         const std::string& private_key) {
+  const std::string id = certificate_id(pem);
+  const std::string token = random_token();
+  {
+    std::lock_guard lock(mutex_);
+    certificates_[id] = pem;
+    tokens_[token] = {.certificate_id = id, .valid = true};
+  }
+  json::object answer{
+      {"certificateId", id}, {"certificatePem", pem}, {"certificateOwnershipToken", token}};
+  if (!private_key.empty()) answer["privateKey"] = private_key;
+  reply(answer_topic, json::serialize(answer));
+}
+
+void AwsTestCloud::register_thing(const std::string& template_name, const std::string& payload) {
+  const std::string topic =
+      std::string(kTemplatesPrefix) + template_name + std::string(kProvisionSuffix);
+  const auto prefix = templates_.find(template_name);
+  if (prefix == templates_.end()) {
+    reject(topic, 404, "ResourceNotFound", "Template " + template_name + " does not exist");
+    return;
+  }
+  boost::system::error_code error;
+  const auto request = json::parse(payload, error);
+  if (error || !request.is_object()) {
+    reject(topic, 400, "InvalidPayload", "the request is not a JSON object");
+    return;
+  }
+  const auto& object = request.as_object();
+  const auto* token = object.if_contains("certificateOwnershipToken");
+  const auto* parameters = object.if_contains("parameters");
+  const json::value* serial = parameters && parameters->is_object()
+                                  ? parameters->as_object().if_contains("SerialNumber")
+                                  : nullptr;
+  if (!serial || !serial->is_string()) {
+    reject(topic, 400, "InvalidParameters", "the template needs the parameter SerialNumber");
+    return;
+  }
+  const std::string thing = prefix->second + std::string(serial->as_string());
+  bool valid = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto entry =
+        token && token->is_string() ? tokens_.find(std::string(token->as_string())) : tokens_.end();
+    if (entry != tokens_.end() && entry->second.valid) {
+      valid = true;
+      // A token registers one thing, once.
+      entry->second.valid = false;
+      things_[thing] = entry->second.certificate_id;
+    }
+  }
+  if (!valid) {
+    // The answer AWS gives an empty, unknown or expired token.
+    reject(topic, 400, "InvalidCertificateOwnershipToken",
+           "Certificate ownership token is invalid or expired.");
+    return;
+  }
+  reply(topic + "/accepted", json::serialize(json::object{{"deviceConfiguration", json::object{}},
+                                                          {"thingName", thing}}));
+}
+
+void AwsTestCloud::reply(const std::string& topic, const std::string& payload) {
+  client_->publish(topic, payload.data(), payload.size(), 1, false);
+}
+
+void AwsTestCloud::reject(const std::string& request_topic, int status, const std::string& code,
+                          const std::string& message) {
+  reply(request_topic + "/rejected",
+        json::serialize(
+            json::object{{"statusCode", status}, {"errorCode", code}, {"errorMessage", message}}));
+}
+
+std::string AwsTestCloud::next_name() {
+  std::lock_guard lock(mutex_);
+  return "issued-" + std::to_string(++serial_);
+}
+
+}  // namespace edgegw

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <mqtt/async_client.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/temp_dir.h"
+
+namespace edgegw {
+
+/// The AWS IoT side of the device topic contracts, for tests, on a real mosquitto: fleet
+/// provisioning by claim ("Device provisioning MQTT API": CreateCertificateFromCsr,
+/// CreateKeysAndCertificate, RegisterThing). It is an MQTT client of the broker, as the
+/// "cloud" user, that answers each request on its /accepted or /rejected topic the way the
+/// API documents. CSRs are signed with the broker's CA through OpenSSL (deploy/certs
+/// sign-csr.sh), so an issued certificate really connects. Every message on $aws/# is kept,
+/// so a test can check what the device sent.
+class AwsTestCloud {
+ public:
+  /// Templates it knows; RegisterThing names a thing "<template's prefix><SerialNumber>".
+  explicit AwsTestCloud(MosquittoBroker& broker, std::map<std::string, std::string> templates = {
+                                                     {"edgegw-fleet", "edgegw-"}});
+  ~AwsTestCloud();
+  AwsTestCloud(const AwsTestCloud&) = delete;
+  AwsTestCloud& operator=(const AwsTestCloud&) = delete;
+
+  /// Take requests without answering them (false), or answer (true, the default).
+  void answer_certificates(bool on);
+  void answer_registrations(bool on);
+  /// Every ownership token issued so far stops being valid, as one past its hour.
+  void expire_tokens();
+
+  /// Every message seen on $aws/#, requests and answers, in order.
+  std::vector<ReceivedMessage> messages() const;
+  /// How many requests arrived on `topic`.
+  std::size_t requests_on(const std::string& topic) const;
+  /// Waits until `count` requests arrived on `topic`.
+  bool wait_for_requests(const std::string& topic, std::size_t count,
+                         std::chrono::milliseconds deadline = std::chrono::seconds(30)) const;
+  /// The things registered, by name, with the certificate id they were registered with.
+  std::map<std::string, std::string> things() const;
+  /// The PEM of an issued certificate by its id.
+  std::string certificate(const std::string& certificate_id) const;
+
+ private:
+  struct Token {
+    std::string certificate_id;
+    bool valid = true;
+  };
+
+  void on_message(const std::string& topic, const std::string& payload);
+  void create_from_csr(const std::string& payload);
+  void create_keys_and_certificate();
+  void register_thing(const std::string& template_name, const std::string& payload);
+  /// Records the certificate, issues a token for it and answers with both (and `private_key`).
+  void issue(const std::string& answer_topic, const std::string& pem,
+             const std::string& private_key);
+  void reply(const std::string& topic, const std::string& payload);
+  void reject(const std::string& request_topic, int status, const std::string& code,
+              const std::string& message);
+  std::string next_name();
+
+  MosquittoBroker& broker_;
+  std::map<std::string, std::string> templates_;
+  TempDir work_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  bool answer_certificates_ = true;
+  bool answer_registrations_ = true;
+  std::vector<ReceivedMessage> messages_;
+  std::map<std::string, std::size_t> requests_;
+  std::map<std::string, std::string> certificates_;  ///< id -> PEM
+  std::map<std::string, Token> tokens_;
+  std::map<std::string, std::string> things_;  ///< thing -> certificate id
+  std::size_t serial_ = 0;
+  // Last, so it is destroyed first: its callbacks use everything above.
+  std::unique_ptr<mqtt::async_client> client_;
+};
+
+}  // namespace edgegw
