@@ -82,9 +82,12 @@ int check_config(const std::string& path) {
   // Warnings do not fail the check: a rule may be waiting for an adapter still to be wired.
   for (const auto& warning : config_warnings(config))
     std::cout << path << ": warning: " << warning << "\n";
-  std::cout << path << ": ok (gateway " << config.gateway.gateway_id << ", "
-            << config.adapters.size() << " adapter(s), bundle budget "
-            << resolve_profile(config).payload_budget_bytes() << " bytes)\n";
+  const std::string gateway = config.gateway.gateway_id.empty()
+                                  ? "not provisioned yet"
+                                  : "gateway " + config.gateway.gateway_id;
+  std::cout << path << ": ok (" << gateway << ", " << config.adapters.size()
+            << " adapter(s), bundle budget "
+            << resolve_profile(cloud::as_provisioned(config)).payload_budget_bytes() << " bytes)\n";
   return 0;
 }
 

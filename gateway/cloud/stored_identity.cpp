@@ -30,4 +30,9 @@ bool needs_provisioning(const GatewayConfig& config) {
   return config.provisioning && !IdentityStore(config.identity.dir).load();
 }
 
+GatewayConfig as_provisioned(GatewayConfig config) {
+  if (config.gateway.gateway_id.empty()) config.gateway.gateway_id = "to-be-provisioned";
+  return config;
+}
+
 }  // namespace edgegw::cloud

@@ -20,4 +20,8 @@ std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config);
 /// and no identity is stored yet.
 bool needs_provisioning(const GatewayConfig& config);
 
+/// `config` as it will be once provisioned, for what needs a name before the cloud has given
+/// one (checking the topics, the bundle budget): an empty gateway_id becomes a placeholder.
+GatewayConfig as_provisioned(GatewayConfig config);
+
 }  // namespace edgegw::cloud

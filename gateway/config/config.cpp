@@ -613,9 +613,7 @@ GatewayConfig build_config(const toml::table& root, Problems& problems, bool use
   }
   if (config.gateway.gateway_id.empty() && config.provisioning) {
     // Not provisioned yet: the rest is checked as it will be once the thing has its name.
-    GatewayConfig provisioned = config;
-    provisioned.gateway.gateway_id = "to-be-provisioned";
-    check_consistency(provisioned, problems);
+    check_consistency(cloud::as_provisioned(config), problems);
     return config;
   }
   if (config.gateway.gateway_id.empty()) {
