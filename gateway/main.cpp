@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <thread>
@@ -92,9 +93,13 @@ int check_config(const std::string& path) {
 }
 
 int keygen(const std::string& config_path, std::string name) {
-  GatewayConfig config = load_config_file(config_path);
+  GatewayConfig config = load_config_file(config_path, ConfigPurpose::identity_setup);
   if (name.empty()) name = config.gateway.gateway_id;
   if (name.empty() && config.provisioning) name = provisioning_serial(*config.provisioning);
+  if (name.empty()) {
+    std::cerr << "edgegw keygen: name the CSR with --name (no gateway_id in the config)\n";
+    return 1;
+  }
   cloud::IdentityStore store(config.identity.dir);
   // The table admits only the names parse_key_type knows.
   const bool made = store.ensure_key(*cloud::parse_key_type(config.identity.key_type));
@@ -103,6 +108,22 @@ int keygen(const std::string& config_path, std::string name) {
             << (made ? " (made now, " + config.identity.key_type + ")" : " (kept)")
             << "; it never leaves this device\n"
             << "CSR for CN=" << name << ": " << store.csr_file().string() << "\n";
+  return 0;
+}
+
+int install_certificate(const std::string& config_path, const std::string& certificate_file,
+                        const std::string& thing_name, bool jitp) {
+  GatewayConfig config = load_config_file(config_path, ConfigPurpose::identity_setup);
+  std::ifstream in(certificate_file);
+  if (!in) throw std::runtime_error("cannot read " + certificate_file);
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const cloud::IdentityStore store(config.identity.dir);
+  SystemClock clock;
+  const auto identity =
+      store.install_certificate(pem, thing_name, jitp ? "jitp" : "manual", clock.wall_ms());
+  std::cout << "installed: thing " << identity.thing_name << ", certificate "
+            << store.certificate_file().string()
+            << (jitp ? "; the first connection may be dropped while AWS registers it" : "") << "\n";
   return 0;
 }
 
@@ -167,6 +188,27 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   keygen_command->add_option("--name", keygen_name, "The CSR's common name (default: gateway_id).");
 
+  std::string install_config;
+  std::string install_file;
+  std::string install_thing;
+  bool install_jitp = false;
+  auto* install_command = app.add_subcommand(
+      "install-certificate",
+      "Store a certificate issued for this device's key (your CA signed the CSR from `edgegw "
+      "keygen`) as the device's identity in [identity] dir; the gateway then connects with it.");
+  install_command->add_option("--config,-c", install_config, "Config file (TOML).")
+      ->required()
+      ->check(CLI::ExistingFile);
+  install_command->add_option("certificate", install_file, "The certificate (PEM).")
+      ->required()
+      ->check(CLI::ExistingFile);
+  install_command->add_option("--thing", install_thing,
+                              "The thing or device name (default: the certificate's CN).");
+  install_command->add_flag(
+      "--jitp", install_jitp,
+      "The CA is registered with AWS IoT for just-in-time provisioning or registration: the "
+      "first connection is then expected to be dropped while AWS registers the certificate.");
+
   std::string provision_config;
   int provision_attempts = 1;
   auto* provision_command = app.add_subcommand(
@@ -208,6 +250,9 @@ int main(int argc, char** argv) {
     if (*check) return check_config(check_path);
     if (*keygen_command) return keygen(keygen_config, keygen_name);
     if (*provision_command) return provision(provision_config, provision_attempts);
+    if (*install_command) {
+      return install_certificate(install_config, install_file, install_thing, install_jitp);
+    }
     if (app.got_subcommand("decode")) return decode_stdin();
     if (app.got_subcommand("config-reference")) {
       std::cout << render_config_reference();

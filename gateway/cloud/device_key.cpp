@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <ctime>
 #include <memory>
 #include <stdexcept>
 
@@ -19,6 +20,7 @@ struct Deleter {
 using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using Request = std::unique_ptr<X509_REQ, Deleter<X509_REQ, X509_REQ_free>>;
+using Certificate = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 
 [[noreturn]] void fail(const std::string& what) {
   std::string detail;
@@ -35,6 +37,26 @@ std::string drain(BIO* bio) {
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<std::size_t>(size));
+}
+
+Certificate parse_certificate(const std::string& pem) {
+  Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Certificate certificate(in ? PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!certificate) fail("not a PEM certificate");
+  return certificate;
+}
+
+Key parse_private_key(const std::string& pem) {
+  Bio in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Key key(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) fail("cannot read the device key");
+  return key;
+}
+
+std::int64_t unix_ms(const ASN1_TIME* time) {
+  std::tm parts{};
+  if (ASN1_TIME_to_tm(time, &parts) != 1) fail("a certificate time that cannot be read");
+  return static_cast<std::int64_t>(timegm(&parts)) * 1000;
 }
 
 }  // namespace
@@ -58,9 +80,7 @@ std::string generate_private_key(KeyType type) {
 }
 
 std::string make_csr(const std::string& private_key_pem, const std::string& common_name) {
-  Bio in(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
-  Key key(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!key) fail("cannot read the device key");
+  const Key key = parse_private_key(private_key_pem);
   Request request(X509_REQ_new());
   if (!request) fail("cannot make a CSR");
   X509_NAME* name = X509_REQ_get_subject_name(request.get());
@@ -75,6 +95,29 @@ std::string make_csr(const std::string& private_key_pem, const std::string& comm
   Bio out(BIO_new(BIO_s_mem()));
   if (!out || PEM_write_bio_X509_REQ(out.get(), request.get()) != 1) fail("cannot write the CSR");
   return drain(out.get());
+}
+
+CertificateInfo read_certificate(const std::string& certificate_pem) {
+  const Certificate certificate = parse_certificate(certificate_pem);
+  CertificateInfo info;
+  const X509_NAME* subject = X509_get_subject_name(certificate.get());
+  if (const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); at >= 0) {
+    const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at));
+    info.common_name.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                            static_cast<std::size_t>(ASN1_STRING_length(value)));
+  }
+  info.not_before_ms = unix_ms(X509_get0_notBefore(certificate.get()));
+  info.not_after_ms = unix_ms(X509_get0_notAfter(certificate.get()));
+  return info;
+}
+
+bool certificate_matches_key(const std::string& certificate_pem,
+                             const std::string& private_key_pem) {
+  const Certificate certificate = parse_certificate(certificate_pem);
+  const Key key = parse_private_key(private_key_pem);
+  const bool matches = X509_check_private_key(certificate.get(), key.get()) == 1;
+  ERR_clear_error();  // a mismatch leaves an error on the queue
+  return matches;
 }
 
 }  // namespace edgegw::cloud

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,5 +18,18 @@ std::string generate_private_key(KeyType type);
 /// A PKCS#10 certificate signing request for `common_name`, signed with the key in
 /// `private_key_pem` (SHA-256), as PEM. Throws std::runtime_error on a key OpenSSL cannot read.
 std::string make_csr(const std::string& private_key_pem, const std::string& common_name);
+
+/// What the gateway needs to know of an X.509 certificate.
+struct CertificateInfo {
+  std::string common_name;
+  std::int64_t not_before_ms = 0;  ///< Unix time
+  std::int64_t not_after_ms = 0;
+};
+/// The first certificate in `certificate_pem`. Throws std::runtime_error when there is none.
+CertificateInfo read_certificate(const std::string& certificate_pem);
+/// Whether the certificate is for the key in `private_key_pem` (carries its public half).
+/// Throws std::runtime_error when either cannot be read.
+bool certificate_matches_key(const std::string& certificate_pem,
+                             const std::string& private_key_pem);
 
 }  // namespace edgegw::cloud

@@ -100,6 +100,30 @@ void IdentityStore::save(const DeviceIdentity& identity, const std::string& cert
   write_file_durably(identity_file(), json::serialize(document) + "\n");
 }
 
+DeviceIdentity IdentityStore::install_certificate(const std::string& certificate_pem,
+                                                  std::string thing_name,
+                                                  std::string provisioned_by,
+                                                  std::int64_t now_ms) const {
+  try {
+    if (!certificate_matches_key(certificate_pem, device_key_pem())) {
+      throw IdentityError("the certificate is not for the device key " + key_file().string() +
+                          " (was it made from this device's CSR?)");
+    }
+    if (thing_name.empty()) thing_name = read_certificate(certificate_pem).common_name;
+  } catch (const IdentityError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw IdentityError(error.what());
+  }
+  if (thing_name.empty()) throw IdentityError("the certificate has no CN: name the thing");
+  DeviceIdentity identity{.thing_name = std::move(thing_name),
+                          .endpoint = "",
+                          .provisioned_by = std::move(provisioned_by),
+                          .provisioned_at_ms = now_ms};
+  save(identity, certificate_pem);
+  return identity;
+}
+
 void IdentityStore::save_key(const std::string& private_key_pem) const {
   make_dir();
   write_file_durably(key_file(), private_key_pem, 0600);

@@ -66,6 +66,12 @@ class IdentityStore {
   std::optional<DeviceIdentity> load() const;
   /// Stores the certificate, then `identity`.
   void save(const DeviceIdentity& identity, const std::string& certificate_pem) const;
+  /// Stores a certificate issued for the device key outside provisioning by claim (your CA
+  /// signed its CSR; AWS JITP registers it at the first connection) as the identity of
+  /// `thing_name`, or else of the certificate's CN. Throws IdentityError when it is not a
+  /// certificate for the device key.
+  DeviceIdentity install_certificate(const std::string& certificate_pem, std::string thing_name,
+                                     std::string provisioned_by, std::int64_t now_ms) const;
   /// Replaces the device key with one the cloud made (AWS CreateKeysAndCertificate).
   void save_key(const std::string& private_key_pem) const;
 

@@ -12,14 +12,13 @@ void fill(std::string& value, const std::string& from) {
 std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
   const IdentityStore store(config.identity.dir);
   auto identity = store.load();
-  if (identity) {
-    fill(config.gateway.gateway_id, identity->thing_name);
-    fill(config.uplink.aws.thing_name, identity->thing_name);
-    fill(config.uplink.azure.device_id, identity->thing_name);
-    fill(config.uplink.host, identity->endpoint);
-  }
-  // Without an identity yet, provisioning will store the certificate and key there.
-  if (config.uplink.tls && (identity || config.provisioning)) {
+  if (!identity) return std::nullopt;
+  fill(config.gateway.gateway_id, identity->thing_name);
+  fill(config.uplink.aws.thing_name, identity->thing_name);
+  fill(config.uplink.azure.device_id, identity->thing_name);
+  fill(config.uplink.host, identity->endpoint);
+  if (identity->provisioned_by == "jitp") config.uplink.aws.jit_registration = true;
+  if (config.uplink.tls) {
     fill(config.uplink.tls->cert_file, store.certificate_file().string());
     fill(config.uplink.tls->key_file, store.key_file().string());
   }
@@ -31,7 +30,12 @@ bool needs_provisioning(const GatewayConfig& config) {
 }
 
 GatewayConfig as_provisioned(GatewayConfig config) {
-  if (config.gateway.gateway_id.empty()) config.gateway.gateway_id = "to-be-provisioned";
+  fill(config.gateway.gateway_id, "to-be-provisioned");
+  if (config.uplink.tls) {
+    const IdentityStore store(config.identity.dir);
+    fill(config.uplink.tls->cert_file, store.certificate_file().string());
+    fill(config.uplink.tls->key_file, store.key_file().string());
+  }
   return config;
 }
 

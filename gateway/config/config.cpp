@@ -581,7 +581,8 @@ void check_consistency(const GatewayConfig& config, Problems& problems) {
   }
 }
 
-GatewayConfig build_config(const toml::table& root, Problems& problems, bool use_stored_identity) {
+GatewayConfig build_config(const toml::table& root, Problems& problems, bool use_stored_identity,
+                           ConfigPurpose purpose) {
   GatewayConfig config;
   for (const auto& section : sections()) {
     const toml::node* node = node_at(root, section.path);
@@ -611,7 +612,8 @@ GatewayConfig build_config(const toml::table& root, Problems& problems, bool use
       problems.add(0, std::string("identity: ") + error.what());
     }
   }
-  if (config.gateway.gateway_id.empty() && config.provisioning) {
+  if (config.gateway.gateway_id.empty() &&
+      (config.provisioning || purpose == ConfigPurpose::identity_setup)) {
     // Not provisioned yet: the rest is checked as it will be once the thing has its name.
     check_consistency(cloud::as_provisioned(config), problems);
     return config;
@@ -625,7 +627,7 @@ GatewayConfig build_config(const toml::table& root, Problems& problems, bool use
 }
 
 GatewayConfig parse_config(std::string_view text, const std::string& origin,
-                           bool use_stored_identity) {
+                           bool use_stored_identity, ConfigPurpose purpose) {
   Problems problems(origin);
   toml::table root;
   try {
@@ -635,7 +637,7 @@ GatewayConfig parse_config(std::string_view text, const std::string& origin,
                  std::string("not valid TOML: ") + std::string(error.description()));
     throw ConfigError(problems.text());
   }
-  GatewayConfig config = build_config(root, problems, use_stored_identity);
+  GatewayConfig config = build_config(root, problems, use_stored_identity, purpose);
   if (!problems.empty()) throw ConfigError(problems.text());
   return config;
 }
@@ -643,15 +645,15 @@ GatewayConfig parse_config(std::string_view text, const std::string& origin,
 }  // namespace
 
 GatewayConfig load_config_text(std::string_view text, const std::string& origin) {
-  return parse_config(text, origin, false);
+  return parse_config(text, origin, false, ConfigPurpose::run);
 }
 
-GatewayConfig load_config_file(const std::string& path) {
+GatewayConfig load_config_file(const std::string& path, ConfigPurpose purpose) {
   std::ifstream file(path);
   if (!file) throw ConfigError(path + ": cannot open the config file\n");
   std::stringstream text;
   text << file.rdbuf();
-  return parse_config(text.str(), path, true);
+  return parse_config(text.str(), path, true, purpose);
 }
 
 std::string config_to_json(const GatewayConfig& config) {

@@ -60,9 +60,14 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What a config is loaded for. Running the gateway needs its id (from the config, a stored
+/// identity, or provisioning at start); setting up the identity (edgegw keygen,
+/// install-certificate) is how a device without one gets it, so there it may be missing.
+enum class ConfigPurpose { run, identity_setup };
+
 /// Parses and validates a config file, with what the config leaves empty filled in from the
 /// identity stored in [identity] dir (cloud::apply_stored_identity). Throws ConfigError.
-GatewayConfig load_config_file(const std::string& path);
+GatewayConfig load_config_file(const std::string& path, ConfigPurpose purpose = ConfigPurpose::run);
 /// Same, from text (`origin` names it in messages), without looking at any stored identity.
 GatewayConfig load_config_text(std::string_view text, const std::string& origin);
 

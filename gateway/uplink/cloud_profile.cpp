@@ -70,6 +70,7 @@ void resolve_aws(const GatewayConfig& config, CloudProfile& profile,
         "with cert_file and key_file");
   }
   if (uplink.client_id.empty() && !aws.thing_name.empty()) profile.client_id = aws.thing_name;
+  profile.first_connection_may_drop = aws.jit_registration;
 
   if (!aws.basic_ingest_rule.empty() && !valid_rule_name(aws.basic_ingest_rule)) {
     problems.push_back("uplink.aws.basic_ingest_rule \"" + aws.basic_ingest_rule +

@@ -47,6 +47,10 @@ struct CloudProfile {
   double max_publishes_per_s = 0;     ///< 0: unlimited
   double max_bytes_per_s = 0;         ///< 0: unlimited
 
+  /// AWS JITP/JITR: the first connection with a new certificate is dropped while AWS registers
+  /// it; that drop is expected once.
+  bool first_connection_may_drop = false;
+
   int mqtt_version = 5;  ///< 4 (3.1.1) or 5
   int keepalive_s = 30;
   int connect_timeout_s = 10;

@@ -119,14 +119,13 @@ class Probe : public std::enable_shared_from_this<Probe> {
     if (error && error != asio::error::operation_aborted) {
       return finish(describe_tls_error(error.message()));
     }
-    finish("TLS handshake succeeded; the broker refused or dropped the MQTT session");
+    finish(std::string(kSessionDroppedFinding));
   }
 
   void on_deadline() {
     if (finished_) return;
     // The broker kept the TLS session open without complaint: the certificate is accepted.
-    finish(handshake_done_ ? "TLS handshake succeeded; the broker refused or dropped the MQTT "
-                             "session"
+    finish(handshake_done_ ? std::string(kSessionDroppedFinding)
                            : "no answer from " + profile_.host + ":" +
                                  std::to_string(profile_.port) + " in time");
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "gateway/uplink/cloud_profile.h"
 
@@ -18,6 +19,12 @@ namespace edgegw {
 void probe_connection(boost::asio::io_context& io, const CloudProfile& profile,
                       std::chrono::milliseconds deadline,
                       std::function<void(const std::string& finding)> done);
+
+/// The finding when the broker accepted the TLS handshake and the client certificate but ended
+/// the MQTT session: a CONNECT it refused without a CONNACK, or AWS IoT registering a new
+/// certificate just in time, which drops the first connection.
+inline constexpr std::string_view kSessionDroppedFinding =
+    "TLS handshake succeeded; the broker refused or dropped the MQTT session";
 
 /// Turns an OpenSSL error text into the words an operator searches for, keeping the original.
 std::string describe_tls_error(const std::string& openssl_text);

@@ -23,6 +23,9 @@ constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
 constexpr auto kProbeDeadline = std::chrono::milliseconds(3000);
 // How long a new connection waits for its SUBACKs before it is reported up without them.
 constexpr auto kSubackDeadline = std::chrono::seconds(10);
+// After AWS dropped the first connection of a certificate it registers just in time: long
+// enough for the registration (a few control-plane calls), short next to a backoff.
+constexpr auto kJitRegistrationRetry = std::chrono::seconds(2);
 
 // Paho's own rc values on the connect token: CONNACK return codes are 1..5 in MQTT 3.1.1.
 std::string connack_reason(int rc) {
@@ -391,6 +394,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   void report_up() {
     if (up_reported_) return;
     up_reported_ = true;
+    session_up_once_ = true;
     suback_timer_.cancel();
     notify_connection(true, "connected to " + profile_.server_uri());
   }
@@ -444,6 +448,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
           std::lock_guard lock(self->mutex_);
           if (self->stopped_ || attempt != self->attempt_) return;
           self->connecting_ = false;
+          if (finding == kSessionDroppedFinding && self->registration_drop_expected()) {
+            return self->registration_drop();
+          }
           self->attempt_failed(finding + " (Paho: " + mqtt::exception::error_str(rc) + ")");
         });
   }
@@ -473,6 +480,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
 
   void on_connection_lost(const std::string& cause) {
     if (!connected_) return;
+    // Dropped before the first session was up (its SUBACKs not yet in): AWS registering the
+    // certificate after the CONNACK rather than before.
+    const bool registration = registration_drop_expected();
     connected_ = false;
     auto unacked = pending_.size();
     pending_.clear();
@@ -486,9 +496,32 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     if (unacked > 0) {
       reason += " (" + std::to_string(unacked) + " publishes had no PUBACK; they go again)";
     }
+    if (registration) return registration_drop();
     spdlog::warn("mqtt: {} ({})", reason, profile_.server_uri());
     notify_connection(false, reason);
     schedule_reconnect();
+  }
+
+  /// Whether a dropped session now is AWS registering the certificate: expected once, before
+  /// any session with it was up.
+  bool registration_drop_expected() const {
+    return profile_.first_connection_may_drop && !registration_drop_seen_ && !session_up_once_;
+  }
+
+  void registration_drop() {
+    registration_drop_seen_ = true;
+    spdlog::info(
+        "mqtt: {} dropped the first connection with this certificate, as AWS IoT does "
+        "while it registers a certificate just in time (JITP/JITR); connecting again "
+        "in {} s",
+        profile_.server_uri(), kJitRegistrationRetry.count());
+    notify_connection(false,
+                      "first connection dropped while AWS registers the certificate "
+                      "(just-in-time registration); connecting again");
+    reconnect_timer_.expires_after(kJitRegistrationRetry);
+    reconnect_timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+      if (!error) self->attempt_connect();
+    });
   }
 
   // A SAS token cannot be refreshed on a live MQTT session, so the session is renewed: a clean
@@ -536,8 +569,10 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer renew_timer_;
   boost::asio::steady_timer suback_timer_;
-  std::size_t subacks_pending_ = 0;  // subscriptions of this connect not answered yet
-  bool up_reported_ = false;         // on_connection(true) went out for this connect
+  std::size_t subacks_pending_ = 0;      // subscriptions of this connect not answered yet
+  bool up_reported_ = false;             // on_connection(true) went out for this connect
+  bool session_up_once_ = false;         // some connection was reported up
+  bool registration_drop_seen_ = false;  // the one drop first_connection_may_drop allows
   Handlers handlers_;
   bool started_ = false;
   bool stopped_ = false;

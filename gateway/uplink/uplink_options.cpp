@@ -137,6 +137,14 @@ const OptionTable<AwsOptions>& aws_option_table() {
        .member = &AwsOptions::basic_ingest_rule,
        .description = "If set, publish through Basic Ingest ($aws/rules/<rule>/<topic>), which "
                       "AWS does not bill as messaging."},
+      {.key = "jit_registration",
+       .member = &AwsOptions::jit_registration,
+       .description = "The device certificate is signed by a CA registered with "
+                      "auto-registration (JITP or JITR): AWS drops the first connection with a "
+                      "new certificate while it registers it. That first drop is then expected: "
+                      "logged as such and retried after 2 s, not reported as a failure. On by "
+                      "itself for an identity installed with `edgegw install-certificate "
+                      "--jitp`."},
   };
   return table;
 }

@@ -23,6 +23,7 @@ struct AwsOptions {
   std::string region;
   std::string thing_name;
   std::string basic_ingest_rule;  ///< non-empty: publish via $aws/rules/<rule>/...
+  bool jit_registration = false;  ///< the CA auto-registers certificates (JITP, JITR)
 };
 
 /// [uplink.azure]: Azure IoT Hub.

@@ -7,6 +7,7 @@
 
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 
 namespace edgegw::cloud {
 namespace {
@@ -94,6 +95,44 @@ TEST_F(IdentityStoreTest, AnIdentityThatCannotBeUsedIsAClearError) {
   }
   std::ofstream(store_.identity_file()) << R"({"thing_name": 5})";
   EXPECT_THROW(store_.load(), IdentityError);
+}
+
+/// Signs the store's CSR with a test CA, as the operator's own CA would; returns the PEM.
+std::string sign_with_test_ca(const IdentityStore& store, const TestPki& pki,
+                              const std::string& environment = "") {
+  const std::string out = store.dir().string() + "/signed.pem";
+  run_cert_script(
+      "sign-csr.sh '" + pki.directory() + "' '" + store.csr_file().string() + "' '" + out + "'",
+      environment);
+  std::ifstream in(out);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+TEST_F(IdentityStoreTest, ACertificateSignedFromTheDevicesCsrIsInstalledUnderItsCommonName) {
+  TestPki pki(dir_.file("pki"));
+  store_.ensure_key(KeyType::ec_p256);
+  store_.write_csr("SN-7");
+  const std::string pem =
+      sign_with_test_ca(store_, pki, "NOT_BEFORE=20260101000000Z NOT_AFTER=20270301120000Z");
+  const auto info = read_certificate(pem);
+  EXPECT_EQ(info.common_name, "SN-7");
+  EXPECT_EQ(info.not_before_ms, 1'767'225'600'000);  // 2026-01-01T00:00:00Z
+  EXPECT_EQ(info.not_after_ms, 1'803'902'400'000);   // 2027-03-01T12:00:00Z
+
+  const auto identity = store_.install_certificate(pem, "", "jitp", 42);
+  EXPECT_EQ(identity.thing_name, "SN-7");
+  EXPECT_EQ(store_.load(), identity);
+  EXPECT_EQ(store_.load()->provisioned_by, "jitp");
+}
+
+TEST_F(IdentityStoreTest, ACertificateForAnotherKeyIsRefused) {
+  TestPki pki(dir_.file("pki"));
+  store_.ensure_key(KeyType::ec_p256);
+  std::ifstream in(pki.client("someone-else").cert_file);
+  const std::string other((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_THROW(store_.install_certificate(other, "gw", "manual", 42), IdentityError);
+  EXPECT_THROW(store_.install_certificate("not a certificate", "gw", "manual", 42), IdentityError);
+  EXPECT_FALSE(store_.load());
 }
 
 }  // namespace

@@ -14,8 +14,8 @@
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/broker/tcp_proxy.h"
 #include "tests/integration/local_gateway_config.h"
-#include "tests/integration/tcp_proxy.h"
 #include "tests/small_filesystem.h"
 #include "tests/wait_for.h"
 

@@ -1,6 +1,6 @@
-// Fleet provisioning by claim end to end, as a factory-fresh gateway does it: the edgegw
-// binary with only the batch's claim certificate, a real mosquitto over mutual TLS whose ACL
-// gives the claim only the provisioning topics (as deploy/aws/claim-policy.json does on AWS),
+// Provisioning end to end, by claim and just in time. By claim, as a factory-fresh gateway does it:
+// the edgegw binary with only the batch's claim certificate, a real mosquitto over mutual TLS whose
+// ACL gives the claim only the provisioning topics (as deploy/aws/claim-policy.json does on AWS),
 // and a test cloud that answers the AWS topic contract and signs the device's CSR with the
 // broker's CA, so the certificate it issues really connects.
 #include <gtest/gtest.h>
@@ -15,10 +15,12 @@
 #include "proto/bundle_decoder.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/broker/tcp_proxy.h"
 #include "tests/integration/cloud/aws_test_cloud.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
@@ -229,6 +231,60 @@ TEST_F(ProvisioningE2E, CheckConfigAcceptsAFactoryConfigWithoutGatewayId) {
   const auto result = run_edgegw({"check-config", config_.string()});
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("not provisioned yet"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace edgegw
+
+namespace edgegw {
+namespace {
+
+// Just-in-time provisioning as a factory does it: the device makes its key and CSR, the
+// factory's CA (registered with AWS for auto-registration) signs it, the certificate is
+// installed, and the first connection is dropped while AWS registers it; here a proxy drops it.
+TEST_F(ProvisioningE2E, AJitpCertificateConnectsAfterTheExpectedFirstDrop) {
+  const auto jitp_config = dir_.path() / "jitp.toml";
+  TcpProxy proxy(static_cast<std::uint16_t>(broker_.port()));
+  std::ofstream(jitp_config) << "[storage]\npath = \"" << dir_.file("jitp.db") << "\"\n"
+                             << "[bundle]\nmax_latency_s = 1\n"
+                             << "[identity]\ndir = \"" << store_.dir().string() << "\"\n"
+                             << "[api]\nlisten = \"127.0.0.1:0\"\n"
+                             << "[uplink]\nprovider = \"aws\"\nhost = \"" << broker_.host()
+                             << "\"\nport = " << proxy.port() << "\n"
+                             << "[uplink.tls]\nca_file = \"" << broker_.ca_file() << "\"\n"
+                             << "[[adapters]]\ntype = \"simulator\"\nprofile = \"crane\"\n";
+  const auto keygen = run_edgegw({"keygen", "--config", jitp_config.string(), "--name", "SN-7"});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
+  const std::string certificate = dir_.file("SN-7.pem");
+  run_cert_script("sign-csr.sh '" + broker_.pki_dir() + "' '" + store_.csr_file().string() + "' '" +
+                  certificate + "'");
+  const auto install =
+      run_edgegw({"install-certificate", "--config", jitp_config.string(), certificate, "--jitp"});
+  ASSERT_EQ(install.exit_code, 0) << install.output;
+  EXPECT_NE(install.output.find("installed: thing SN-7"), std::string::npos) << install.output;
+
+  proxy.drop_next_session();
+  MqttTestSubscriber subscriber(broker_, "edgegw/#");
+  Daemon daemon(jitp_config, log_);
+  ASSERT_TRUE(subscriber.wait_for_count(1, std::chrono::seconds(60))) << log();
+  EXPECT_EQ(subscriber.messages().at(0).topic, "edgegw/SN-7/telemetry");
+  EXPECT_NE(log().find("as AWS IoT does while it registers a certificate just in time"),
+            std::string::npos)
+      << log();
+  EXPECT_EQ(log().find("cannot connect"), std::string::npos) << log();
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(ProvisioningE2E, ACertificateForAnotherKeyIsNotInstalled) {
+  const auto keygen = run_edgegw({"keygen", "--config", config_.string()});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
+  const auto other = broker_.make_device("someone-else");
+  const auto install =
+      run_edgegw({"install-certificate", "--config", config_.string(), other.cert_file});
+  EXPECT_EQ(install.exit_code, 1);
+  EXPECT_NE(install.output.find("the certificate is not for the device key"), std::string::npos)
+      << install.output;
+  EXPECT_FALSE(store_.load());
 }
 
 }  // namespace

@@ -20,10 +20,10 @@
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/broker/tcp_proxy.h"
 #include "tests/integration/demo_rules.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/integration/local_gateway_config.h"
-#include "tests/integration/tcp_proxy.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
 

@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "gateway/uplink/cloud_profile.h"
+#include "gateway/uplink/connection_probe.h"
 #include "gateway/uplink/mqtt_transport.h"
 #include "tests/fakes/transport_events.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/broker/tcp_proxy.h"
 #include "tests/uplink/io_thread.h"
 #include "tests/wait_for.h"
 
@@ -374,6 +376,48 @@ TEST_F(MqttTls, SasTokenIsRenewedByReconnectingBeforeItExpires) {
   ASSERT_TRUE(wait_for([&] { return events.ups() >= 2; })) << events.history();
   EXPECT_NE(events.history().find("down: renewing the SAS token"), std::string::npos)
       << events.history();
+}
+
+}  // namespace
+}  // namespace edgegw
+
+namespace edgegw {
+namespace {
+
+/// A profile through `proxy`, which drops the first connection as AWS IoT does while it
+/// registers a new certificate just in time (JITP, JITR).
+CloudProfile behind_registering_proxy(const MosquittoBroker& broker, TcpProxy& proxy,
+                                      bool jit_registration) {
+  auto config = broker.gateway_config("gw-jit");
+  config.uplink.provider = "aws";
+  config.uplink.port = proxy.port();
+  config.uplink.aws.jit_registration = jit_registration;
+  config.uplink.reconnect_min_ms = 50;
+  config.uplink.reconnect_max_ms = 400;
+  proxy.drop_next_session();
+  return resolve_profile(config);
+}
+
+TEST_F(MqttTls, UnderJustInTimeRegistrationTheFirstDroppedConnectionIsExpectedAndRetried) {
+  TcpProxy proxy(static_cast<std::uint16_t>(broker.port()));
+  MqttTransport transport(behind_registering_proxy(broker, proxy, true), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() >= 1; })) << events.history();
+  EXPECT_EQ(events.history(),
+            "down: first connection dropped while AWS registers the certificate (just-in-time "
+            "registration); connecting again\nup: connected to " +
+                transport.profile().server_uri() + "\n");
+  transport.stop();
+}
+
+TEST_F(MqttTls, WithoutJustInTimeRegistrationTheSameDropIsAFailedConnect) {
+  TcpProxy proxy(static_cast<std::uint16_t>(broker.port()));
+  MqttTransport transport(behind_registering_proxy(broker, proxy, false), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() >= 1; })) << events.history();
+  EXPECT_TRUE(events.history().starts_with("down: " + std::string(kSessionDroppedFinding)))
+      << events.history();
+  transport.stop();
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
-#include "tests/integration/tcp_proxy.h"
+#include "tests/integration/broker/tcp_proxy.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <future>
 #include <list>
 #include <thread>
+#include <utility>
 
 namespace edgegw {
 
@@ -13,9 +15,39 @@ using asio::ip::tcp;
 
 namespace {
 
+/// Follows the TLS records of one direction of a stream (a 5-byte header: type, version,
+/// length) to spot the first application-data record (type 23).
+class TlsRecordScanner {
+ public:
+  /// Whether `data`, the next bytes of the stream, starts an application-data record.
+  bool application_data(const char* data, std::size_t size) {
+    for (std::size_t i = 0; i < size;) {
+      if (skip_ > 0) {
+        const std::size_t n = std::min(skip_, size - i);
+        skip_ -= n;
+        i += n;
+        continue;
+      }
+      header_[have_++] = static_cast<unsigned char>(data[i++]);
+      if (have_ < header_.size()) continue;
+      have_ = 0;
+      if (header_[0] == kApplicationData) return true;
+      skip_ = static_cast<std::size_t>(header_[3]) << 8 | header_[4];
+    }
+    return false;
+  }
+
+ private:
+  static constexpr unsigned char kApplicationData = 23;
+  std::array<unsigned char, 5> header_{};
+  std::size_t have_ = 0;
+  std::size_t skip_ = 0;
+};
+
 /// One client connection and its connection to the target, pumping both ways.
 struct Pipe : std::enable_shared_from_this<Pipe> {
-  Pipe(tcp::socket client, asio::io_context& io) : client(std::move(client)), target(io) {}
+  Pipe(tcp::socket client, asio::io_context& io, bool drop_session)
+      : client(std::move(client)), target(io), drop_session(drop_session) {}
 
   void start(std::uint16_t target_port) {
     target.async_connect({asio::ip::make_address("127.0.0.1"), target_port},
@@ -30,6 +62,10 @@ struct Pipe : std::enable_shared_from_this<Pipe> {
     from.async_read_some(asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](
                                                    boost::system::error_code error, std::size_t n) {
       if (error) return self->close();
+      if (self->drop_session && &from == &self->client &&
+          self->client_records.application_data(buffer.data(), n)) {
+        return self->close();
+      }
       asio::async_write(to, asio::buffer(buffer.data(), n),
                         [self, &from, &to, &buffer](boost::system::error_code error, std::size_t) {
                           if (error) return self->close();
@@ -46,6 +82,8 @@ struct Pipe : std::enable_shared_from_this<Pipe> {
 
   tcp::socket client;
   tcp::socket target;
+  bool drop_session = false;
+  TlsRecordScanner client_records;
   std::array<char, 16384> up{};
   std::array<char, 16384> down{};
 };
@@ -59,6 +97,7 @@ struct TcpProxy::State {
   std::uint16_t port = 0;
   std::uint16_t target_port = 0;
   std::list<std::weak_ptr<Pipe>> pipes;
+  bool drop_next = false;
   std::thread thread;
 
   void open() {
@@ -74,7 +113,7 @@ struct TcpProxy::State {
   void accept() {
     acceptor.async_accept([this](boost::system::error_code error, tcp::socket socket) {
       if (error) return;  // closed by cut()
-      auto pipe = std::make_shared<Pipe>(std::move(socket), io);
+      auto pipe = std::make_shared<Pipe>(std::move(socket), io, std::exchange(drop_next, false));
       pipes.push_back(pipe);
       pipe->start(target_port);
       accept();
@@ -125,6 +164,10 @@ void TcpProxy::restore() {
   state_->run([state = state_.get()] {
     if (!state->acceptor.is_open()) state->open();
   });
+}
+
+void TcpProxy::drop_next_session() {
+  state_->run([state = state_.get()] { state->drop_next = true; });
 }
 
 }  // namespace edgegw

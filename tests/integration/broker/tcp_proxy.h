@@ -19,6 +19,10 @@ class TcpProxy {
   std::uint16_t port() const;
   void cut();
   void restore();
+  /// The next connection is closed as soon as the client, past the TLS handshake, sends its
+  /// first application data (TLS 1.2: the MQTT CONNECT), without a word from the broker: what
+  /// AWS IoT does to the first connection of a certificate it registers just in time.
+  void drop_next_session();
 
  private:
   struct State;
