@@ -11,8 +11,8 @@
 #include <iterator>
 #include <thread>
 
-#include "gateway/cloud/claim_provisioning.h"
 #include "gateway/cloud/identity_store.h"
+#include "gateway/cloud/provisioning.h"
 #include "gateway/cloud/stored_identity.h"
 #include "gateway/config/config.h"
 #include "gateway/config/config_warnings.h"

@@ -2,23 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "gateway/cloud/provisioning_options.h"
-#include "gateway/model/reconnect_backoff.h"
-#include "gateway/uplink/cloud_profile.h"
-#include "gateway/uplink/mqtt_transport.h"
 
 namespace edgegw::cloud {
 namespace {
 
 namespace json = boost::json;
-
-std::string seconds_text(std::chrono::milliseconds duration) {
-  return format_number(static_cast<double>(duration.count()) / 1000.0) + " s";
-}
 
 /// The string `key` of an answer, or nullopt.
 std::optional<std::string> text_of(const json::object& answer, std::string_view key) {
@@ -37,13 +28,8 @@ std::optional<json::object> parse_object(const std::string& payload) {
 }  // namespace
 
 ClaimProvisioning::ClaimProvisioning(Settings settings, const IdentityStore& store,
-                                     Transport& transport, const Clock& clock,
-                                     std::function<void()> on_change)
-    : settings_(std::move(settings)),
-      store_(store),
-      transport_(transport),
-      clock_(clock),
-      on_change_(std::move(on_change)) {}
+                                     Transport& transport, const Clock& clock)
+    : settings_(std::move(settings)), store_(store), transport_(transport), clock_(clock) {}
 
 std::string ClaimProvisioning::create_topic() const {
   return settings_.device_makes_key ? "$aws/certificates/create-from-csr/json"
@@ -238,13 +224,7 @@ void ClaimProvisioning::fail(std::string error) {
   step_ = Step::failed;
 }
 
-void ClaimProvisioning::changed() const {
-  if (on_change_) on_change_();
-}
-
-namespace {
-
-ClaimProvisioning::Settings settings_for(const GatewayConfig& config, const std::string& host) {
+ClaimProvisioning::Settings claim_settings(const GatewayConfig& config, const std::string& host) {
   const auto& options = *config.provisioning;
   ClaimProvisioning::Settings settings{.template_name = options.template_name,
                                        .device_makes_key = options.certificate == "csr",
@@ -259,9 +239,8 @@ ClaimProvisioning::Settings settings_for(const GatewayConfig& config, const std:
   return settings;
 }
 
-/// The uplink's connection, as the claim: its certificate, the serial as client id, and no
-/// subscriptions but the provisioning answers.
-CloudProfile claim_profile(const GatewayConfig& config, const std::string& serial) {
+CloudProfile claim_profile(const GatewayConfig& config) {
+  const std::string serial = provisioning_serial(*config.provisioning);
   GatewayConfig claim = config;
   claim.gateway.gateway_id = serial;
   claim.uplink.client_id = serial;
@@ -271,65 +250,6 @@ CloudProfile claim_profile(const GatewayConfig& config, const std::string& seria
   CloudProfile profile = resolve_profile(claim);
   profile.command_filter.clear();
   return profile;
-}
-
-}  // namespace
-
-DeviceIdentity provision_once(const GatewayConfig& config, const Clock& clock) {
-  if (!config.provisioning) throw ProvisioningError("the config has no [provisioning] section");
-  const IdentityStore store(config.identity.dir);
-  auto settings = settings_for(config, "");
-  const CloudProfile profile = claim_profile(config, settings.serial);
-  settings.endpoint = profile.host;
-
-  boost::asio::io_context io;
-  MqttTransport transport(profile, io, clock);
-  boost::asio::steady_timer timer(io);
-  std::optional<ClaimProvisioning> attempt;
-  // After every event: done, or wait for the step's deadline (re-arming cancels the last wait).
-  std::function<void()> settle = [&] {
-    if (attempt->finished()) {
-      io.stop();
-      return;
-    }
-    timer.expires_at(attempt->deadline());
-    timer.async_wait([&](const boost::system::error_code& error) {
-      if (error) return;
-      attempt->check_deadline();
-    });
-  };
-  attempt.emplace(settings, store, transport, clock, [&] { settle(); });
-  spdlog::info("provisioning: connecting to {} with the claim certificate as {}",
-               profile.server_uri(), settings.serial);
-  attempt->start();
-  io.run();
-  transport.stop();
-  if (attempt->step() != ClaimProvisioning::Step::succeeded) {
-    throw ProvisioningError(attempt->error());
-  }
-  spdlog::info("provisioning: registered as thing {}; the claim certificate is no longer used",
-               attempt->identity()->thing_name);
-  return *attempt->identity();
-}
-
-std::optional<DeviceIdentity> provision(
-    const GatewayConfig& config, const Clock& clock, int max_attempts,
-    const std::function<bool(std::chrono::milliseconds)>& wait) {
-  const auto& options = config.provisioning.value();
-  ReconnectBackoff backoff({.min = std::chrono::seconds(options.retry_min_s),
-                            .max = std::chrono::seconds(options.retry_max_s)},
-                           clock);
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return provision_once(config, clock);
-    } catch (const ProvisioningError& error) {
-      if (max_attempts > 0 && attempt >= max_attempts) throw;
-      const auto delay = backoff.next_delay();
-      spdlog::error("provisioning failed (attempt {}): {}; trying again in {}", attempt,
-                    error.what(), seconds_text(delay));
-      if (!wait(delay)) return std::nullopt;
-    }
-  }
 }
 
 }  // namespace edgegw::cloud

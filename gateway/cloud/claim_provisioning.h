@@ -2,16 +2,16 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "gateway/cloud/device_key.h"
 #include "gateway/cloud/identity_store.h"
+#include "gateway/cloud/provisioning.h"
 #include "gateway/config/config.h"
 #include "gateway/model/clock.h"
+#include "gateway/uplink/cloud_profile.h"
 #include "gateway/uplink/transport.h"
 
 namespace edgegw::cloud {
@@ -32,7 +32,7 @@ inline constexpr std::int64_t kOwnershipTokenUsableMs = 55 * 60 * 1000;
 /// Driven by the transport's events and check_deadline(), all on one thread. A rejected
 /// answer, a refused publish or a step that sees no answer within the timeout fails the
 /// attempt with a message saying which and why; the caller retries (provision()).
-class ClaimProvisioning {
+class ClaimProvisioning final : public ProvisioningAttempt {
  public:
   struct Settings {
     std::string template_name;
@@ -46,21 +46,17 @@ class ClaimProvisioning {
   };
   enum class Step { connecting, creating_certificate, registering_thing, succeeded, failed };
 
-  /// `on_change` runs after every event that may have moved the step or the deadline.
   ClaimProvisioning(Settings settings, const IdentityStore& store, Transport& transport,
-                    const Clock& clock, std::function<void()> on_change = {});
-  /// Subscribes to the answer topics and starts the transport.
-  void start();
+                    const Clock& clock);
+  void start() override;
   /// Fails the step in progress if its deadline has passed.
-  void check_deadline();
+  void check_deadline() override;
 
   Step step() const { return step_; }
-  bool finished() const { return step_ == Step::succeeded || step_ == Step::failed; }
-  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
-  /// Why the attempt failed.
-  const std::string& error() const { return error_; }
-  /// The identity stored, once succeeded.
-  const std::optional<DeviceIdentity>& identity() const { return identity_; }
+  bool finished() const override { return step_ == Step::succeeded || step_ == Step::failed; }
+  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
+  const std::string& error() const override { return error_; }
+  const std::optional<DeviceIdentity>& identity() const override { return identity_; }
 
   /// The request topics, by the API's contract.
   std::string create_topic() const;
@@ -79,13 +75,11 @@ class ClaimProvisioning {
   void on_rejected(Step request, const std::string& payload);
   void enter(Step step);
   void fail(std::string error);
-  void changed() const;
 
   Settings settings_;
   const IdentityStore& store_;
   Transport& transport_;
   const Clock& clock_;
-  std::function<void()> on_change_;
   Step step_ = Step::connecting;
   std::chrono::steady_clock::time_point deadline_{};
   std::string last_connection_error_;
@@ -96,23 +90,11 @@ class ClaimProvisioning {
   std::optional<DeviceIdentity> identity_;
 };
 
-/// A provisioning attempt that did not give the device its identity; what() says why.
-class ProvisioningError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-/// One attempt over MQTT to the config's uplink host with the claim certificate. Returns the
-/// identity it stored; throws ProvisioningError (or IdentityError, ConfigError).
-DeviceIdentity provision_once(const GatewayConfig& config, const Clock& clock);
-
-/// Attempts until one succeeds or `max_attempts` have failed (0: no limit), waiting between
-/// them a random time up to provisioning.retry_min_s, doubling per failure up to retry_max_s.
-/// `wait(delay)` sleeps and returns false to give up (a stop signal). Every failure is logged
-/// with its reason and the wait. Returns the identity, or nullopt when it gave up; with a
-/// limit, the last failure is rethrown once the limit is reached.
-std::optional<DeviceIdentity> provision(const GatewayConfig& config, const Clock& clock,
-                                        int max_attempts,
-                                        const std::function<bool(std::chrono::milliseconds)>& wait);
+/// The attempt for this config's [provisioning] on AWS, over `transport` (connected as the
+/// claim: claim_profile()).
+ClaimProvisioning::Settings claim_settings(const GatewayConfig& config, const std::string& host);
+/// The uplink's connection, as the claim: its certificate, the serial as client id, and no
+/// subscriptions but the provisioning answers.
+CloudProfile claim_profile(const GatewayConfig& config);
 
 }  // namespace edgegw::cloud

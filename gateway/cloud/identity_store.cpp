@@ -80,12 +80,19 @@ std::optional<DeviceIdentity> IdentityStore::load() const {
   if (const auto* at = object.if_contains("provisioned_at_ms"); at && at->is_int64()) {
     identity.provisioned_at_ms = at->as_int64();
   }
+  if (object.contains("credential")) {
+    identity.credential = text_field(object, "credential", identity_file());
+  }
   if (identity.thing_name.empty()) {
     throw IdentityError(identity_file().string() + ": \"thing_name\" is empty");
   }
-  if (!std::filesystem::exists(certificate_file())) {
-    throw IdentityError(identity_file().string() + " names a certificate, but " +
-                        certificate_file().string() + " is missing");
+  const auto& credential = identity.credential == "sas" ? symmetric_key_file() : certificate_file();
+  if (identity.credential != "sas" && identity.credential != "x509") {
+    throw IdentityError(identity_file().string() + ": \"credential\" must be x509 or sas");
+  }
+  if (!std::filesystem::exists(credential)) {
+    throw IdentityError(identity_file().string() + " names a " + identity.credential +
+                        " credential, but " + credential.string() + " is missing");
   }
   return identity;
 }
@@ -93,10 +100,26 @@ std::optional<DeviceIdentity> IdentityStore::load() const {
 void IdentityStore::save(const DeviceIdentity& identity, const std::string& certificate_pem) const {
   make_dir();
   write_file_durably(certificate_file(), certificate_pem);
+  write_identity(identity);
+}
+
+void IdentityStore::save_symmetric_key(const std::string& base64_key) const {
+  make_dir();
+  write_file_durably(symmetric_key_file(), base64_key + "\n", 0600);
+}
+
+void IdentityStore::save_symmetric(DeviceIdentity identity, const std::string& base64_key) const {
+  save_symmetric_key(base64_key);
+  identity.credential = "sas";
+  write_identity(identity);
+}
+
+void IdentityStore::write_identity(const DeviceIdentity& identity) const {
   const json::object document{{"thing_name", identity.thing_name},
                               {"endpoint", identity.endpoint},
                               {"provisioned_by", identity.provisioned_by},
-                              {"provisioned_at_ms", identity.provisioned_at_ms}};
+                              {"provisioned_at_ms", identity.provisioned_at_ms},
+                              {"credential", identity.credential}};
   write_file_durably(identity_file(), json::serialize(document) + "\n");
 }
 

@@ -16,6 +16,8 @@ struct DeviceIdentity {
   std::string endpoint;        ///< the host it was issued for (DPS: the assigned hub); may be empty
   std::string provisioned_by;  ///< how: "claim", "jitp", "dps", "manual"
   std::int64_t provisioned_at_ms = 0;
+  /// "x509": device.pem for device.key; "sas": device.sas, a symmetric key (Azure DPS).
+  std::string credential = "x509";
 
   friend bool operator==(const DeviceIdentity&, const DeviceIdentity&) = default;
 };
@@ -53,6 +55,7 @@ class IdentityStore {
   std::filesystem::path certificate_file() const { return dir_ / "device.pem"; }
   std::filesystem::path identity_file() const { return dir_ / "identity.json"; }
   std::filesystem::path pending_file() const { return dir_ / "provisioning.json"; }
+  std::filesystem::path symmetric_key_file() const { return dir_ / "device.sas"; }
 
   /// Makes the device key unless one is there; true if it made one. Throws IdentityError for
   /// a key file that group or others may read.
@@ -66,6 +69,10 @@ class IdentityStore {
   std::optional<DeviceIdentity> load() const;
   /// Stores the certificate, then `identity`.
   void save(const DeviceIdentity& identity, const std::string& certificate_pem) const;
+  /// Stores the device's symmetric key (base64, 0600), then `identity` (credential "sas").
+  void save_symmetric(DeviceIdentity identity, const std::string& base64_key) const;
+  /// Stores only the symmetric key, for a registration that is to use it.
+  void save_symmetric_key(const std::string& base64_key) const;
   /// Stores a certificate issued for the device key outside provisioning by claim (your CA
   /// signed its CSR; AWS JITP registers it at the first connection) as the identity of
   /// `thing_name`, or else of the certificate's CN. Throws IdentityError when it is not a
@@ -85,6 +92,7 @@ class IdentityStore {
   void make_dir() const;
   /// The device key, checked like every secret file (check_secret_file).
   std::string device_key_pem() const;
+  void write_identity(const DeviceIdentity& identity) const;
   std::filesystem::path dir_;
 };
 

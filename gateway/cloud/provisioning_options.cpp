@@ -10,25 +10,46 @@ const OptionTable<ProvisioningOptions>& provisioning_option_table() {
   static const OptionTable<ProvisioningOptions> table = {
       {.key = "template",
        .member = &ProvisioningOptions::template_name,
-       .description = "The AWS fleet provisioning template that registers the thing "
-                      "(deploy/aws/fleet-provisioning-template.json is one).",
-       .required = true},
+       .description = "AWS: the fleet provisioning template that registers the thing "
+                      "(deploy/aws/fleet-provisioning-template.json is one). Required on AWS."},
       {.key = "claim_cert_file",
        .member = &ProvisioningOptions::claim_cert_file,
-       .description = "The batch's claim certificate (PEM), shared by every device of the "
+       .description = "AWS: the batch's claim certificate (PEM), shared by every device of the "
                       "batch and allowed only the provisioning topics "
-                      "(deploy/aws/claim-policy.json). Used only until the device has its own.",
-       .required = true},
+                      "(deploy/aws/claim-policy.json); used only until the device has its own. "
+                      "Azure DPS with X.509: the device's own certificate, which the enrollment "
+                      "trusts; copied into the identity store for IoT Hub."},
       {.key = "claim_key_file",
        .member = &ProvisioningOptions::claim_key_file,
-       .description = "The claim certificate's private key (PEM, mode 0600).",
-       .required = true},
+       .description = "The private key of claim_cert_file (PEM, mode 0600)."},
       {.key = "certificate",
        .member = &ProvisioningOptions::certificate,
        .description = "\"csr\": the device makes its key ([identity] key_type) and sends only a "
                       "CSR (CreateCertificateFromCsr). \"create\": AWS makes the key and sends it "
                       "(CreateKeysAndCertificate), for devices that cannot make keys.",
        .choices = "csr create"},
+      {.key = "id_scope",
+       .member = &ProvisioningOptions::id_scope,
+       .description = "Azure DPS: the ID scope of your provisioning service (0ne...). "
+                      "Required on Azure."},
+      {.key = "registration_id",
+       .member = &ProvisioningOptions::registration_id,
+       .description = "Azure DPS: the registration id (lower-case letters, digits and '-'). "
+                      "Empty: the serial number in lower case; with X.509 it must be the "
+                      "certificate's CN."},
+      {.key = "global_endpoint",
+       .member = &ProvisioningOptions::global_endpoint,
+       .description = "Azure DPS: the service's host:port."},
+      {.key = "group_key_file",
+       .member = &ProvisioningOptions::group_key_file,
+       .description = "Azure DPS, group enrollment with symmetric keys (uplink.azure.auth = "
+                      "\"sas\"): a file (0600) with the group's key (base64). The device "
+                      "derives its own key from it (HMAC-SHA256 of the registration id) and "
+                      "keeps only that."},
+      {.key = "device_key_file",
+       .member = &ProvisioningOptions::device_key_file,
+       .description = "Azure DPS, individual enrollment with a symmetric key: a file (0600) "
+                      "with the device's key (base64)."},
       {.key = "serial",
        .member = &ProvisioningOptions::serial,
        .description = "The device's serial number: the template's SerialNumber parameter, the "

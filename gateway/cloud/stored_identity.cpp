@@ -16,9 +16,14 @@ std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
   fill(config.gateway.gateway_id, identity->thing_name);
   fill(config.uplink.aws.thing_name, identity->thing_name);
   fill(config.uplink.azure.device_id, identity->thing_name);
-  fill(config.uplink.host, identity->endpoint);
+  // uplink.host always has a value: only the default gives way.
+  if (config.uplink.host == UplinkOptions{}.host && !identity->endpoint.empty()) {
+    config.uplink.host = identity->endpoint;
+  }
   if (identity->provisioned_by == "jitp") config.uplink.aws.jit_registration = true;
-  if (config.uplink.tls) {
+  if (identity->credential == "sas") {
+    fill(config.uplink.azure.device_key_file, store.symmetric_key_file().string());
+  } else if (config.uplink.tls) {
     fill(config.uplink.tls->cert_file, store.certificate_file().string());
     fill(config.uplink.tls->key_file, store.key_file().string());
   }

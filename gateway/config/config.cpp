@@ -531,25 +531,48 @@ void report_unknown_sections(const toml::table& table, std::string_view path, Pr
 void check_provisioning(const GatewayConfig& config, Problems& problems) {
   if (!config.provisioning) return;
   const auto& provisioning = *config.provisioning;
-  if (config.uplink.provider != "aws") {
+  const bool aws = config.uplink.provider == "aws";
+  const bool azure = config.uplink.provider == "azure";
+  // AWS by claim and DPS with X.509 connect with a certificate; DPS with SAS with a key.
+  const bool x509 = aws || config.uplink.azure.auth == "x509";
+  if (!aws && !azure) {
     problems.add(0,
-                 "[provisioning] is AWS fleet provisioning by claim: it needs uplink.provider = "
-                 "\"aws\"");
+                 "[provisioning] needs uplink.provider = \"aws\" (fleet provisioning by claim) "
+                 "or \"azure\" (DPS)");
+    return;
   }
-  if (!config.uplink.tls) {
+  if (x509 && (provisioning.claim_cert_file.empty() || provisioning.claim_key_file.empty())) {
+    problems.add(0, std::string("provisioning.claim_cert_file and claim_key_file are required ") +
+                        (aws ? "(the batch's claim certificate)"
+                             : "with uplink.azure.auth = \"x509\" (the device's certificate)"));
+  }
+  if (x509 && !config.uplink.tls) {
     problems.add(0,
-                 "[provisioning] connects with the claim certificate over mutual TLS: add "
-                 "[uplink.tls] with ca_file");
+                 "[provisioning] with a certificate connects over mutual TLS: add [uplink.tls] "
+                 "with ca_file");
   }
-  // AWS template names: letters, digits, '-' and '_', at most 36; the name is a topic level.
-  const auto& name = provisioning.template_name;
-  if (name.size() > 36 || !std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      })) {
-    problems.add(
-        0, "provisioning.template \"" + name + "\" must be 1 to 36 letters, digits, '-' or '_'");
+  if (aws) {
+    // AWS template names: letters, digits, '-' and '_', at most 36; the name is a topic level.
+    const auto& name = provisioning.template_name;
+    if (name.empty() || name.size() > 36 || !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        })) {
+      problems.add(
+          0, "provisioning.template \"" + name + "\" must be 1 to 36 letters, digits, '-' or '_'");
+    }
+  } else {
+    if (provisioning.id_scope.empty()) {
+      problems.add(0, "provisioning.id_scope is required with provider azure (DPS)");
+    }
+    if (!x509 && provisioning.group_key_file.empty() == provisioning.device_key_file.empty()) {
+      problems.add(0,
+                   "with uplink.azure.auth = \"sas\", set one of provisioning.group_key_file "
+                   "(group enrollment) or provisioning.device_key_file (individual)");
+    }
   }
-  if (provisioning.serial.empty() && provisioning.serial_file.empty()) {
+  // The serial names the CSR and the thing on AWS; on Azure only a SAS registration needs it.
+  const bool needs_serial = aws || (!x509 && provisioning.registration_id.empty());
+  if (needs_serial && provisioning.serial.empty() && provisioning.serial_file.empty()) {
     problems.add(0, "provisioning.serial or provisioning.serial_file is required");
   }
   if (provisioning.retry_min_s > provisioning.retry_max_s) {

@@ -49,25 +49,38 @@ std::string base64_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
+           &mac_size) == nullptr) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return std::string(reinterpret_cast<const char*>(mac), mac_size);
+}
+
+}  // namespace
+
 std::string make_sas_token(std::string_view resource_uri, std::string_view base64_key,
-                           std::int64_t expiry_unix_s) {
+                           std::int64_t expiry_unix_s, std::string_view key_name) {
   std::string key = base64_decode(base64_key);
   if (key.empty()) throw std::invalid_argument("the device key is empty");
   std::string encoded_uri = url_encode(resource_uri);
   std::string expiry = std::to_string(expiry_unix_s);
-  std::string to_sign = encoded_uri + "\n" + expiry;
+  std::string signature = base64_encode(hmac_sha256(key, encoded_uri + "\n" + expiry));
+  std::string token =
+      "SharedAccessSignature sr=" + encoded_uri + "&sig=" + url_encode(signature) + "&se=" + expiry;
+  if (!key_name.empty()) token += "&skn=" + std::string(key_name);
+  return token;
+}
 
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac,
-           &mac_size) == nullptr) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  std::string signature =
-      base64_encode(std::string_view(reinterpret_cast<const char*>(mac), mac_size));
-  return "SharedAccessSignature sr=" + encoded_uri + "&sig=" + url_encode(signature) +
-         "&se=" + expiry;
+std::string derive_device_key(std::string_view base64_group_key, std::string_view registration_id) {
+  const std::string key = base64_decode(base64_group_key);
+  if (key.empty()) throw std::invalid_argument("the group key is empty");
+  return base64_encode(hmac_sha256(key, registration_id));
 }
 
 }  // namespace edgegw

@@ -90,10 +90,12 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
         "uplink.mqtt_version = \"5\" with provider azure: IoT Hub speaks MQTT 3.1.1 only; "
         "leave it at \"auto\"");
   }
-  if (azure.hub.empty()) {
+  // The hub by name, or by its host (what DPS assigns, stored in the identity).
+  const bool host_given = uplink.host != kUplinkDefaults.host;
+  if (azure.hub.empty() && !host_given) {
     problems.push_back(
         "uplink.provider = \"azure\" needs uplink.azure.hub (the part before "
-        ".azure-devices.net)");
+        ".azure-devices.net), or the hub's host in uplink.host");
   }
   const std::string device = azure_device_id(config);
   if (!uplink.client_id.empty() && uplink.client_id != device) {
@@ -108,8 +110,8 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
         "username is derived from the hub and device, the password is a SAS "
         "token or absent (x509)");
   }
-  std::string hub_host = azure.hub + ".azure-devices.net";
-  if (uplink.host == kUplinkDefaults.host) profile.host = hub_host;
+  const std::string hub_host = azure.hub.empty() ? uplink.host : azure.hub + ".azure-devices.net";
+  if (!host_given) profile.host = hub_host;
   if (uplink.port == kUplinkDefaults.port) profile.port = 8883;
   // IoT Hub only speaks MQTT over TLS; without [uplink.tls] the system trust store is used.
   profile.use_tls = true;
@@ -137,7 +139,8 @@ void resolve_azure(const GatewayConfig& config, CloudProfile& profile,
     profile.sas = SasCredentials{.resource_uri = hub_host + "/devices/" + device,
                                  .key_file = azure.device_key_file,
                                  .ttl_s = azure.sas_ttl_s,
-                                 .renew_at_fraction = 0.8};
+                                 .renew_at_fraction = 0.8,
+                                 .key_name = {}};
   } else {
     problems.push_back("uplink.azure.auth must be \"x509\" or \"sas\"");
   }

@@ -18,6 +18,7 @@ struct SasCredentials {
   std::int64_t ttl_s = 3600;
   /// Reconnect with a fresh token once this share of ttl_s has passed since it was made.
   double renew_at_fraction = 0.8;
+  std::string key_name;  ///< the token's skn; DPS: "registration"
 };
 
 /// Everything the MQTT transport and the uplink need to know about one cloud, resolved from

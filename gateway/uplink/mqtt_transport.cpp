@@ -250,8 +250,8 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
       auto key = read_secret_file(profile_.sas->key_file, "uplink.azure.device_key_file");
       auto now_s = clock_.wall_ms() / 1000;
       try {
-        options.set_password(
-            make_sas_token(profile_.sas->resource_uri, key, now_s + profile_.sas->ttl_s));
+        options.set_password(make_sas_token(profile_.sas->resource_uri, key,
+                                            now_s + profile_.sas->ttl_s, profile_.sas->key_name));
       } catch (const std::invalid_argument& error) {
         throw SecretFileError("uplink.azure.device_key_file \"" + profile_.sas->key_file +
                               "\" does not hold a base64 device key: " + error.what());

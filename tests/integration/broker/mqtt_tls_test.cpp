@@ -370,7 +370,8 @@ TEST_F(MqttTls, SasTokenIsRenewedByReconnectingBeforeItExpires) {
   profile.sas = SasCredentials{.resource_uri = "hub.azure-devices.net/devices/gw-tls",
                                .key_file = key_file,
                                .ttl_s = 2,
-                               .renew_at_fraction = 0.8};
+                               .renew_at_fraction = 0.8,
+                               .key_name = {}};
   MqttTransport transport(profile, io.io(), clock);
   transport.start(events.handlers());
   ASSERT_TRUE(wait_for([&] { return events.ups() >= 2; })) << events.history();

@@ -1,0 +1,88 @@
+#include "gateway/cloud/provisioning.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "gateway/cloud/claim_provisioning.h"
+#include "gateway/cloud/dps_provisioning.h"
+#include "gateway/model/reconnect_backoff.h"
+#include "gateway/uplink/mqtt_transport.h"
+
+namespace edgegw::cloud {
+namespace {
+
+/// Runs `attempt`, made for `transport` on `io`, until it finishes.
+void run_until_finished(boost::asio::io_context& io, MqttTransport& transport,
+                        ProvisioningAttempt& attempt) {
+  boost::asio::steady_timer timer(io);
+  // After every event: done, or wait for the deadline (re-arming cancels the last wait).
+  attempt.on_change([&] {
+    if (attempt.finished()) {
+      io.stop();
+      return;
+    }
+    timer.expires_at(attempt.deadline());
+    timer.async_wait([&](const boost::system::error_code& error) {
+      if (!error) attempt.check_deadline();
+    });
+  });
+  attempt.start();
+  io.run();
+  transport.stop();
+  if (!attempt.identity()) throw ProvisioningError(attempt.error());
+}
+
+}  // namespace
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  return format_number(static_cast<double>(duration.count()) / 1000.0) + " s";
+}
+
+DeviceIdentity provision_once(const GatewayConfig& config, const Clock& clock) {
+  if (!config.provisioning) throw ProvisioningError("the config has no [provisioning] section");
+  const IdentityStore store(config.identity.dir);
+  boost::asio::io_context io;
+  if (config.uplink.provider == "azure") {
+    auto setup = dps_setup(config, store);
+    MqttTransport transport(setup.profile, io, clock);
+    DpsProvisioning attempt(setup.settings, store, transport, clock);
+    spdlog::info("provisioning: registering {} with DPS at {}", setup.settings.registration_id,
+                 setup.profile.server_uri());
+    run_until_finished(io, transport, attempt);
+    return *attempt.identity();
+  }
+  const CloudProfile profile = claim_profile(config);
+  MqttTransport transport(profile, io, clock);
+  ClaimProvisioning attempt(claim_settings(config, profile.host), store, transport, clock);
+  spdlog::info("provisioning: connecting to {} with the claim certificate as {}",
+               profile.server_uri(), profile.client_id);
+  run_until_finished(io, transport, attempt);
+  spdlog::info("provisioning: registered as thing {}; the claim certificate is no longer used",
+               attempt.identity()->thing_name);
+  return *attempt.identity();
+}
+
+std::optional<DeviceIdentity> provision(
+    const GatewayConfig& config, const Clock& clock, int max_attempts,
+    const std::function<bool(std::chrono::milliseconds)>& wait) {
+  const auto& options = config.provisioning.value();
+  ReconnectBackoff backoff({.min = std::chrono::seconds(options.retry_min_s),
+                            .max = std::chrono::seconds(options.retry_max_s)},
+                           clock);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return provision_once(config, clock);
+    } catch (const ProvisioningError& error) {
+      if (max_attempts > 0 && attempt >= max_attempts) throw;
+      const auto delay = backoff.next_delay();
+      spdlog::error("provisioning failed (attempt {}): {}; trying again in {}", attempt,
+                    error.what(), seconds_text(delay));
+      if (!wait(delay)) return std::nullopt;
+    }
+  }
+}
+
+}  // namespace edgegw::cloud

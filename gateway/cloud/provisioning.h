@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "gateway/cloud/identity_store.h"
+#include "gateway/config/config.h"
+#include "gateway/model/clock.h"
+
+namespace edgegw::cloud {
+
+/// One attempt at getting the device its identity over an MQTT connection (AWS fleet
+/// provisioning by claim, Azure DPS), driven by the transport's events and by its deadline,
+/// all on one thread.
+class ProvisioningAttempt {
+ public:
+  virtual ~ProvisioningAttempt() = default;
+  /// Subscribes to the answer topics and starts the transport.
+  virtual void start() = 0;
+  /// Acts on the deadline if it has passed: fails the step, or (DPS) asks again.
+  virtual void check_deadline() = 0;
+  virtual bool finished() const = 0;
+  virtual std::chrono::steady_clock::time_point deadline() const = 0;
+  /// Why the attempt failed.
+  virtual const std::string& error() const = 0;
+  /// The identity stored, once it succeeded.
+  virtual const std::optional<DeviceIdentity>& identity() const = 0;
+
+  /// Runs after every event that may have moved the step or the deadline.
+  void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+
+ protected:
+  void changed() const {
+    if (on_change_) on_change_();
+  }
+
+ private:
+  std::function<void()> on_change_;
+};
+
+/// A provisioning attempt that did not give the device its identity; what() says why.
+class ProvisioningError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// "30 s", "1.5 s": a duration in the words of provisioning's messages.
+std::string seconds_text(std::chrono::milliseconds duration);
+
+/// One attempt over MQTT with the provider's provisioning ([provisioning]; AWS: the uplink's
+/// host with the claim certificate; Azure: DPS). Returns the identity it stored; throws
+/// ProvisioningError (or IdentityError, ConfigError).
+DeviceIdentity provision_once(const GatewayConfig& config, const Clock& clock);
+
+/// Attempts until one succeeds or `max_attempts` have failed (0: no limit), waiting between
+/// them a random time up to provisioning.retry_min_s, doubling per failure up to retry_max_s.
+/// `wait(delay)` sleeps and returns false to give up (a stop signal). Every failure is logged
+/// with its reason and the wait. Returns the identity, or nullopt when it gave up; with a
+/// limit, the last failure is rethrown once the limit is reached.
+std::optional<DeviceIdentity> provision(const GatewayConfig& config, const Clock& clock,
+                                        int max_attempts,
+                                        const std::function<bool(std::chrono::milliseconds)>& wait);
+
+}  // namespace edgegw::cloud
