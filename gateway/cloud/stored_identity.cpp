@@ -35,9 +35,16 @@ bool needs_provisioning(const GatewayConfig& config) {
 }
 
 GatewayConfig as_provisioned(GatewayConfig config) {
+  const IdentityStore store(config.identity.dir);
   fill(config.gateway.gateway_id, "to-be-provisioned");
-  if (config.uplink.tls) {
-    const IdentityStore store(config.identity.dir);
+  const bool azure = config.uplink.provider == "azure";
+  // DPS assigns the hub.
+  if (azure && config.uplink.host == UplinkOptions{}.host) {
+    fill(config.uplink.azure.hub, "to-be-assigned");
+  }
+  if (azure && config.uplink.azure.auth == "sas") {
+    fill(config.uplink.azure.device_key_file, store.symmetric_key_file().string());
+  } else if (config.uplink.tls) {
     fill(config.uplink.tls->cert_file, store.certificate_file().string());
     fill(config.uplink.tls->key_file, store.key_file().string());
   }

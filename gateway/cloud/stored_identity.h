@@ -20,8 +20,9 @@ std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config);
 bool needs_provisioning(const GatewayConfig& config);
 
 /// `config` as it will be once provisioned, for what needs a name before the cloud has given
-/// one (checking the topics, the bundle budget): an empty gateway_id becomes a placeholder, and
-/// the certificate and key are the store's files, where provisioning puts them.
+/// one (checking the topics, the bundle budget): an empty gateway_id (and an Azure hub) becomes
+/// a placeholder, and the certificate and key are the store's files, where provisioning puts
+/// them.
 GatewayConfig as_provisioned(GatewayConfig config);
 
 }  // namespace edgegw::cloud

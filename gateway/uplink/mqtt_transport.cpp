@@ -201,9 +201,12 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
    private:
     void report(const mqtt::token& token, bool ok) {
       auto context = reinterpret_cast<std::uintptr_t>(token.get_user_context());
-      const Result result{.ok = ok,
-                          .rc = token.get_return_code(),
-                          .reason_code = static_cast<int>(token.get_reason_code())};
+      // Under 3.1.1 Paho reports its own marker (MQTTPP_V3_CODE, 255) for "no reason code";
+      // 0 says the same without looking like a failure code.
+      const int reason_code = token.get_reason_code() == mqtt::MQTTPP_V3_CODE
+                                  ? 0
+                                  : static_cast<int>(token.get_reason_code());
+      const Result result{.ok = ok, .rc = token.get_return_code(), .reason_code = reason_code};
       auto operation = operation_;
       core_.from_paho([=](Core& core) { core.on_result(operation, context, result); });
     }
