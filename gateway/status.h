@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,14 @@ struct AdapterStatus {
   std::string name;
   std::string type;
   AdapterHealth health;
+};
+
+/// The client certificate the uplink connects with ([uplink.tls] cert_file).
+struct CertificateStatus {
+  std::string file;
+  std::string common_name;
+  std::int64_t not_after_ms = 0;  ///< when it runs out (Unix ms)
+  std::string error;              ///< why it cannot be read; the fields above are then empty
 };
 
 /// Everything the API and /metrics show, copied out of the running gateway in one go so a
@@ -52,6 +61,7 @@ struct GatewayStatus {
   std::string last_refusal;             ///< topic and reason of the latest refusal, if any
   int mqtt_version = 0;                 ///< 4 (3.1.1) or 5; 0 for a directory uplink
   std::vector<SubscriptionState> subscriptions;  ///< and what the broker answered to each
+  std::optional<CertificateStatus> certificate;  ///< none without a client certificate
   cloud::CommandStats commands;                  ///< the cloud's commands (all zero when off)
   std::uint64_t inflight_bundles = 0;            ///< published, PUBACK not yet seen
   Histogram bundle_bytes;                        ///< payload sizes of acknowledged bundles

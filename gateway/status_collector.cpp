@@ -1,7 +1,10 @@
 #include "gateway/status_collector.h"
 
+#include <fstream>
 #include <iomanip>
 #include <sstream>
+
+#include "gateway/cloud/device_key.h"
 
 namespace edgegw {
 
@@ -41,6 +44,7 @@ GatewayStatus StatusCollector::collect() const {
   if (sources_.commands) status.commands = sources_.commands->stats();
   status.last_refusal = uplink.last_refusal;
   status.subscriptions = uplink.subscriptions;
+  status.certificate = certificate();
   status.mqtt_version = config_.uplink.directory.empty() ? profile_.mqtt_version : 0;
   status.inflight_bundles = uplink.inflight;
   status.bundle_bytes = uplink.bundle_bytes;
@@ -63,6 +67,28 @@ GatewayStatus StatusCollector::collect() const {
                                .health = sources_.adapters[i]->health()});
   }
   return status;
+}
+
+std::optional<CertificateStatus> StatusCollector::certificate() const {
+  const std::string& file = profile_.tls.cert_file;
+  if (!profile_.use_tls || file.empty()) return std::nullopt;
+  std::lock_guard lock(certificate_mutex_);
+  std::error_code error;
+  const auto mtime = std::filesystem::last_write_time(file, error);
+  if (!error && mtime == certificate_mtime_ && certificate_.file == file) return certificate_;
+  certificate_ = {.file = file, .common_name = {}, .not_after_ms = 0, .error = {}};
+  certificate_mtime_ = mtime;
+  try {
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error("cannot read " + file);
+    const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto info = cloud::read_certificate(pem);
+    certificate_.common_name = info.common_name;
+    certificate_.not_after_ms = info.not_after_ms;
+  } catch (const std::exception& failure) {
+    certificate_.error = failure.what();
+  }
+  return certificate_;
 }
 
 std::string StatusCollector::line() const {

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,8 @@ class StatusCollector {
                   StatusSources sources);
 
   GatewayStatus collect() const;
+  /// The uplink's client certificate, read again only when the file changed (renewal).
+  std::optional<CertificateStatus> certificate() const;
   /// One line for the log: what came in, what is waiting, what went out and what it cost.
   std::string line() const;
 
@@ -46,6 +51,9 @@ class StatusCollector {
   const Clock& clock_;
   StatusSources sources_;
   const std::int64_t started_ms_;
+  mutable std::mutex certificate_mutex_;
+  mutable std::filesystem::file_time_type certificate_mtime_{};
+  mutable CertificateStatus certificate_;
 };
 
 }  // namespace edgegw

@@ -49,6 +49,18 @@ boost::json::object status_document(const GatewayStatus& s) {
     subscriptions.push_back(std::move(entry));
   }
   uplink["subscriptions"] = std::move(subscriptions);
+  if (s.certificate && s.certificate->error.empty()) {
+    uplink["certificate"] =
+        json::object{{"file", s.certificate->file},
+                     {"common_name", s.certificate->common_name},
+                     {"expires_at_ms", s.certificate->not_after_ms},
+                     {"expires_in_s", (s.certificate->not_after_ms - s.now_ms) / 1000}};
+  } else if (s.certificate) {
+    uplink["certificate"] =
+        json::object{{"file", s.certificate->file}, {"error", s.certificate->error}};
+  } else {
+    uplink["certificate"] = nullptr;
+  }
   return json::object{
       {"version", s.version},
       {"gateway_id", s.gateway_id},

@@ -220,6 +220,11 @@ std::string render_metrics(const GatewayStatus& s,
            s.uplink_connected ? 1 : 0);
   m.single("edgegw_uplink_reconnects_total", "counter", "Reconnects to the broker.",
            s.uplink_reconnects);
+  if (s.certificate && s.certificate->error.empty()) {
+    m.single("edgegw_cert_expiry_seconds", "gauge",
+             "Seconds until the uplink's client certificate runs out (negative: it has).",
+             (s.certificate->not_after_ms - s.now_ms) / 1000);
+  }
   m.single("edgegw_publishes_refused_total", "counter",
            "Publishes the broker refused for good (MQTT 5 reason code 0x80 or above); the "
            "messages are kept and sent again after uplink.refused_retry_s.",

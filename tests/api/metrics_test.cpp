@@ -46,6 +46,10 @@ GatewayStatus sample_status() {
   s.naive_units = 958;
   s.uplink_connected = true;
   s.uplink_reconnects = 2;
+  s.certificate = CertificateStatus{.file = "/var/lib/edgegw/identity/device.pem",
+                                    .common_name = "gw-01",
+                                    .not_after_ms = s.now_ms + 30LL * 86400 * 1000,
+                                    .error = {}};
   s.inflight_bundles = 1;
   s.alarms_raised = 4;
   s.alarms_raised_by_kind = {{"theft", 3}, {"high_wind", 1}};
@@ -156,6 +160,7 @@ TEST(MetricsTest, StableNamesHaveTheirTypes) {
       {"edgegw_naive_units_total", "counter"},
       {"edgegw_uplink_connected", "gauge"},
       {"edgegw_uplink_reconnects_total", "counter"},
+      {"edgegw_cert_expiry_seconds", "gauge"},
       {"edgegw_alarms_raised_total", "counter"},
       {"edgegw_alarms_published_total", "counter"},
       {"edgegw_alarms_pending", "gauge"},
@@ -187,6 +192,7 @@ TEST(MetricsTest, SamplesCarryTheStatusValues) {
            "edgegw_naive_units_total{provider=\"aws\"} 958",
            "edgegw_uplink_connected 1",
            "edgegw_uplink_reconnects_total 2",
+           "edgegw_cert_expiry_seconds 2592000",
            "edgegw_alarms_raised_total{kind=\"theft\"} 3",
            "edgegw_alarms_raised_total{kind=\"high_wind\"} 1",
            "edgegw_alarms_published_total 3",

@@ -3,6 +3,7 @@
 // over mutual TLS with them and publishes under its thing name.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -72,6 +73,22 @@ TEST(StoredIdentity, AGatewayWithoutIdOrCertificateInItsConfigConnectsAsItsStore
   const auto message = subscriber.messages().at(0);
   EXPECT_EQ(message.topic, "edgegw/gw-fleet-7/telemetry");
   EXPECT_EQ(decode_bundle(message.payload).gateway_id, "gw-fleet-7");
+
+  // The certificate in use and when it runs out (make-device.sh: 825 days).
+  const auto status =
+      http_request(gateway.api_port(), boost::beast::http::verb::get, "/api/v1/status");
+  const auto certificate =
+      boost::json::parse(status.body).at("uplink").at("certificate").as_object();
+  EXPECT_EQ(certificate.at("common_name").as_string(), "gw-fleet-7");
+  EXPECT_EQ(certificate.at("file").as_string(), store.certificate_file().string());
+  const auto expires_in_s = certificate.at("expires_in_s").as_int64();
+  EXPECT_GT(expires_in_s, 824LL * 86400);
+  EXPECT_LE(expires_in_s, 825LL * 86400);
+  const auto metrics = http_request(gateway.api_port(), boost::beast::http::verb::get, "/metrics");
+  const auto line = metrics.body.find("\nedgegw_cert_expiry_seconds ");
+  ASSERT_NE(line, std::string::npos) << metrics.body;
+  const auto metric_s = std::stoll(metrics.body.substr(line + 28));
+  EXPECT_NEAR(static_cast<double>(metric_s), static_cast<double>(expires_in_s), 5);
   gateway.stop();
 }
 
