@@ -104,7 +104,10 @@ const OptionTable<TlsOptions>& tls_option_table() {
   static const OptionTable<TlsOptions> table = {
       {.key = "ca_file",
        .member = &TlsOptions::ca_file,
-       .description = "CA bundle that signed the broker's certificate (PEM).",
+       .description = "CA bundle that signed the broker's certificate (PEM). It may hold "
+                      "several roots, one after the other: keep the provider's current and next "
+                      "root there (AWS: Amazon Root CA 1 and 3), so a root rotation at the "
+                      "provider does not cut the gateway off.",
        .required = true},
       {.key = "cert_file",
        .member = &TlsOptions::cert_file,

@@ -75,13 +75,20 @@ void MosquittoBroker::write_config() const {
   if (::geteuid() == 0) conf << "user root\n";
   conf << "listener " << port_ << " 127.0.0.1\n"
        << "cafile " << pki_.ca_file() << "\n"
-       << "certfile " << pki_.server().cert_file << "\n"
-       << "keyfile " << pki_.server().key_file << "\n"
+       << "certfile " << server_override_.value_or(pki_.server()).cert_file << "\n"
+       << "keyfile " << server_override_.value_or(pki_.server()).key_file << "\n"
        << "tls_version " << options_.tls_version << "\n"
        << "require_certificate " << (options_.require_certificate ? "true" : "false") << "\n"
        << "use_identity_as_username " << (options_.use_identity_as_username ? "true" : "false")
        << "\n"
        << options_.extra_config << "\n";
+}
+
+void MosquittoBroker::restart_with_server_certificate(const CertificateFiles& server) {
+  stop();
+  server_override_ = server;
+  write_config();
+  start();
 }
 
 void MosquittoBroker::start() {

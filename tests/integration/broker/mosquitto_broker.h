@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "gateway/config/config.h"
@@ -45,6 +46,9 @@ class MosquittoBroker {
   void pause();
   /// SIGHUP: mosquitto reads its config again, the acl_file with it.
   void reload();
+  /// Restarts mosquitto presenting `server` (a certificate from another CA: the provider
+  /// rotating its root). Clients are still checked against the fixture's CA.
+  void restart_with_server_certificate(const CertificateFiles& server);
   void resume();
   bool running() const { return pid_ > 0; }
 
@@ -92,6 +96,7 @@ class MosquittoBroker {
   int port_ = 0;
   pid_t pid_ = -1;
   bool paused_ = false;
+  std::optional<CertificateFiles> server_override_;  ///< instead of the fixture CA's
 };
 
 }  // namespace edgegw

@@ -19,6 +19,8 @@
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/broker/tcp_proxy.h"
+#include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 #include "tests/uplink/io_thread.h"
 #include "tests/wait_for.h"
 
@@ -418,6 +420,64 @@ TEST_F(MqttTls, WithoutJustInTimeRegistrationTheSameDropIsAFailedConnect) {
   ASSERT_TRUE(wait_for([&] { return events.ups() >= 1; })) << events.history();
   EXPECT_TRUE(events.history().starts_with("down: " + std::string(kSessionDroppedFinding)))
       << events.history();
+  transport.stop();
+}
+
+}  // namespace
+}  // namespace edgegw
+
+namespace edgegw {
+namespace {
+
+/// The provider rotates its root CA: the broker comes back presenting a certificate from a new
+/// CA. A gateway whose CA file holds both roots reconnects; one that holds only the old root
+/// is cut off (TLS verify failure) until its CA file is updated.
+class CaRotation : public ::testing::Test {
+ protected:
+  CaRotation() { std::ofstream(bundle_) << read(broker.ca_file()) << read(new_root.ca_file()); }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+  CloudProfile profile_with_ca(const std::string& ca_file) {
+    auto tls = broker.device_tls();
+    tls.ca_file = ca_file;
+    return profile_for(broker, tls);
+  }
+
+  MosquittoBroker broker;
+  TempDir dir;
+  TestPki new_root{dir.file("new-root"), "edgegw test CA 2"};
+  std::string bundle_ = dir.file("roots.pem");
+  IoThread io;
+  SystemClock clock;
+};
+
+TEST_F(CaRotation, ACaFileWithBothRootsKeepsTheGatewayConnectedThroughTheRotation) {
+  TransportEvents events;
+  MqttTransport transport(profile_with_ca(bundle_), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() >= 1; })) << events.history();
+
+  broker.restart_with_server_certificate(new_root.server());
+  ASSERT_TRUE(wait_for([&] { return events.ups() >= 2; }, seconds(30))) << events.history();
+  ASSERT_TRUE(transport.publish("edgegw/gw-tls/telemetry", kPayload, 5));
+  ASSERT_TRUE(wait_for([&] { return events.was_acked(5); })) << events.history();
+  transport.stop();
+}
+
+TEST_F(CaRotation, ACaFileWithOnlyTheOldRootIsCutOffWithAVerifyFailure) {
+  TransportEvents events;
+  MqttTransport transport(profile_with_ca(broker.ca_file()), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return events.ups() >= 1; })) << events.history();
+
+  broker.restart_with_server_certificate(new_root.server());
+  ASSERT_TRUE(wait_for(
+      [&] { return events.last_reason().find("certificate verify failed") != std::string::npos; },
+      seconds(30)))
+      << events.history();
+  EXPECT_EQ(events.ups(), 1u);
   transport.stop();
 }
 
