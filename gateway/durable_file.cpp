@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -53,6 +55,12 @@ void write_file_durably(const std::filesystem::path& path, std::string_view cont
   const bool synced = ::fsync(dir_fd) == 0;
   ::close(dir_fd);
   if (!synced) fail("sync the directory of", path);
+}
+
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace edgegw

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace edgegw {
@@ -13,5 +14,8 @@ namespace edgegw {
 /// std::runtime_error naming the file and the reason.
 void write_file_durably(const std::filesystem::path& path, std::string_view content,
                         mode_t mode = 0644);
+
+/// The whole file. Throws std::runtime_error "cannot read <path>" when it cannot be read.
+std::string read_text_file(const std::filesystem::path& path);
 
 }  // namespace edgegw

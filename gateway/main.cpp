@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "gateway/config/config.h"
 #include "gateway/config/config_warnings.h"
 #include "gateway/cost_report.h"
+#include "gateway/durable_file.h"
 #include "gateway/gateway.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "proto/bundle_decoder.h"
@@ -114,9 +114,7 @@ int keygen(const std::string& config_path, std::string name) {
 int install_certificate(const std::string& config_path, const std::string& certificate_file,
                         const std::string& thing_name, bool jitp) {
   GatewayConfig config = load_config_file(config_path, ConfigPurpose::identity_setup);
-  std::ifstream in(certificate_file);
-  if (!in) throw std::runtime_error("cannot read " + certificate_file);
-  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string pem = read_text_file(certificate_file);
   const cloud::IdentityStore store(config.identity.dir);
   SystemClock clock;
   const auto identity =

@@ -1,10 +1,10 @@
 #include "gateway/status_collector.h"
 
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
 #include "gateway/cloud/device_key.h"
+#include "gateway/durable_file.h"
 
 namespace edgegw {
 
@@ -79,10 +79,7 @@ std::optional<CertificateStatus> StatusCollector::certificate() const {
   certificate_ = {.file = file, .common_name = {}, .not_after_ms = 0, .error = {}};
   certificate_mtime_ = mtime;
   try {
-    std::ifstream in(file);
-    if (!in) throw std::runtime_error("cannot read " + file);
-    const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto info = cloud::read_certificate(pem);
+    const auto info = cloud::read_certificate(read_text_file(file));
     certificate_.common_name = info.common_name;
     certificate_.not_after_ms = info.not_after_ms;
   } catch (const std::exception& failure) {

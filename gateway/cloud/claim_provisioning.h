@@ -55,8 +55,6 @@ class ClaimProvisioning final : public ProvisioningAttempt {
   Step step() const { return step_; }
   bool finished() const override { return step_ == Step::succeeded || step_ == Step::failed; }
   std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
-  const std::string& error() const override { return error_; }
-  const std::optional<DeviceIdentity>& identity() const override { return identity_; }
 
   /// The request topics, by the API's contract.
   std::string create_topic() const;
@@ -86,8 +84,6 @@ class ClaimProvisioning final : public ProvisioningAttempt {
   std::optional<PendingCertificate> pending_;
   std::string request_topic_;
   std::uint64_t next_token_ = 1;
-  std::string error_;
-  std::optional<DeviceIdentity> identity_;
 };
 
 /// The attempt for this config's [provisioning] on AWS, over `transport` (connected as the

@@ -6,11 +6,10 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "gateway/cloud/device_key.h"
 #include "gateway/cloud/provisioning_options.h"
+#include "gateway/durable_file.h"
 #include "gateway/uplink/azure_sas.h"
 #include "gateway/uplink/secret_file.h"
 
@@ -73,13 +72,6 @@ std::string text_of(const json::object& object, std::string_view key) {
   if (!value) return {};
   if (value->is_string()) return std::string(value->as_string());
   return json::serialize(*value);  // DPS error codes are numbers
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -247,7 +239,7 @@ DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
   auto& settings = setup.settings;
   settings.timeout = std::chrono::seconds(options.timeout_s);
   if (x509) {
-    settings.certificate_pem = read_file(options.claim_cert_file);
+    settings.certificate_pem = read_text_file(options.claim_cert_file);
     settings.private_key_pem =
         read_secret_file(options.claim_key_file, "provisioning.claim_key_file");
     // DPS takes the registration id of an X.509 device from its certificate's CN.

@@ -48,8 +48,6 @@ class DpsProvisioning final : public ProvisioningAttempt {
   Step step() const { return step_; }
   bool finished() const override { return step_ == Step::succeeded || step_ == Step::failed; }
   std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
-  const std::string& error() const override { return error_; }
-  const std::optional<DeviceIdentity>& identity() const override { return identity_; }
 
  private:
   void on_connection(bool connected, const std::string& reason);
@@ -72,8 +70,6 @@ class DpsProvisioning final : public ProvisioningAttempt {
   std::string operation_id_;  ///< once DPS accepted the registration
   std::string request_id_;
   std::uint64_t next_request_ = 1;
-  std::string error_;
-  std::optional<DeviceIdentity> identity_;
 };
 
 /// The attempt and the connection to DPS for this config's [provisioning] on Azure: the

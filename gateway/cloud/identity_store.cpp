@@ -1,8 +1,6 @@
 #include "gateway/cloud/identity_store.h"
 
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "gateway/durable_file.h"
 #include "gateway/uplink/secret_file.h"
@@ -12,12 +10,13 @@ namespace {
 
 namespace json = boost::json;
 
+/// A file of the store; IdentityError when it cannot be read.
 std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IdentityError("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  try {
+    return read_text_file(path);
+  } catch (const std::runtime_error& error) {
+    throw IdentityError(error.what());
+  }
 }
 
 std::string text_field(const json::object& document, std::string_view key,

@@ -25,9 +25,9 @@ class ProvisioningAttempt {
   virtual bool finished() const = 0;
   virtual std::chrono::steady_clock::time_point deadline() const = 0;
   /// Why the attempt failed.
-  virtual const std::string& error() const = 0;
+  const std::string& error() const { return error_; }
   /// The identity stored, once it succeeded.
-  virtual const std::optional<DeviceIdentity>& identity() const = 0;
+  const std::optional<DeviceIdentity>& identity() const { return identity_; }
 
   /// Runs after every event that may have moved the step or the deadline.
   void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
@@ -36,6 +36,9 @@ class ProvisioningAttempt {
   void changed() const {
     if (on_change_) on_change_();
   }
+
+  std::string error_;
+  std::optional<DeviceIdentity> identity_;
 
  private:
   std::function<void()> on_change_;

@@ -471,8 +471,8 @@ const std::vector<Section>& sections() {
           "provisioning", provisioning_option_table(),
           [](auto& c) -> auto& { return c.provisioning; },
           "Present means a device without a stored identity gets one from the cloud at start "
-          "(or by `edgegw provision`): on AWS, fleet provisioning by claim. See "
-          "docs/provisioning.md."),
+          "(or by `edgegw provision`): on AWS, fleet provisioning by claim; on Azure, the "
+          "Device Provisioning Service. See docs/provisioning.md."),
       list_section(
           "series", series_option_table(), [](auto& c) -> auto& { return c.series; },
           "Optional, one table per series: unit, resolution and valid range. Series an "

@@ -13,6 +13,7 @@
 #include "tests/integration/child_process.h"
 #include "tests/integration/cloud/dps_test_service.h"
 #include "tests/integration/edgegw_process.h"
+#include "tests/read_file.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
 
@@ -22,13 +23,6 @@ namespace {
 // Any 64 random bytes; this is the group key of Azure's symmetric-key attestation example.
 constexpr const char* kGroupKey =
     "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 MosquittoOptions with_plain_listener(int port) {
   MosquittoOptions options;

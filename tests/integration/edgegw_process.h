@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/read_file.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
 
@@ -89,12 +90,6 @@ inline std::vector<std::filesystem::path> bundle_files(const std::filesystem::pa
     if (entry.path().extension() == ".bundle") files.push_back(entry.path());
   }
   return files;
-}
-
-inline std::string read_file(const std::filesystem::path& path) {
-  std::stringstream text;
-  text << std::ifstream(path, std::ios::binary).rdbuf();
-  return text.str();
 }
 
 }  // namespace edgegw

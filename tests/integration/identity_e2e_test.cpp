@@ -14,18 +14,12 @@
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/read_file.h"
 #include "tests/temp_dir.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 /// Stores `device` as the identity of `thing`, as provisioning leaves it.
 cloud::IdentityStore store_identity(const std::filesystem::path& dir, const std::string& thing,

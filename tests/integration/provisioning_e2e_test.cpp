@@ -18,6 +18,7 @@
 #include "tests/integration/broker/tcp_proxy.h"
 #include "tests/integration/cloud/aws_test_cloud.h"
 #include "tests/integration/edgegw_process.h"
+#include "tests/read_file.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"
@@ -29,13 +30,6 @@ namespace {
 constexpr const char* kCsrTopic = "$aws/certificates/create-from-csr/json";
 constexpr const char* kRegisterTopic = "$aws/provisioning-templates/edgegw-fleet/provision/json";
 constexpr const char* kThing = "edgegw-SN-0042";
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 MosquittoOptions broker_with_policies(const std::string& acl_file) {
   // The claim may only provision; a thing only its own topics (by client id, as

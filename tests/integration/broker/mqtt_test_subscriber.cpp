@@ -4,22 +4,15 @@
 
 namespace edgegw {
 
-MqttTestSubscriber::MqttTestSubscriber(MosquittoBroker& broker, std::string topic_filter,
-                                       std::string client_id)
-    : topic_filter_(std::move(topic_filter)) {
-  auto credentials = broker.make_device(client_id);
-  auto uri = "ssl://" + broker.host() + ":" + std::to_string(broker.port());
-  client_ =
-      std::make_unique<mqtt::async_client>(uri, client_id, mqtt::create_options(MQTTVERSION_3_1_1));
-  client_->set_message_callback([this](mqtt::const_message_ptr message) {
-    std::lock_guard lock(mutex_);
-    messages_.push_back({message->get_topic(), message->get_payload_str(), messages_.size()});
-    changed_.notify_all();
-  });
-  client_->set_connection_lost_handler([this](const std::string&) {
-    std::lock_guard lock(mutex_);
-    subscribed_ = false;
-  });
+std::unique_ptr<mqtt::async_client> make_test_client(const MosquittoBroker& broker,
+                                                     const std::string& client_id) {
+  return std::make_unique<mqtt::async_client>(
+      "ssl://" + broker.host() + ":" + std::to_string(broker.port()), client_id,
+      mqtt::create_options(MQTTVERSION_3_1_1));
+}
+
+mqtt::connect_options test_client_options(const MosquittoBroker& broker,
+                                          const DeviceCredentials& credentials) {
   mqtt::ssl_options ssl;
   ssl.set_trust_store(broker.ca_file());
   ssl.set_key_store(credentials.cert_file);
@@ -30,8 +23,25 @@ MqttTestSubscriber::MqttTestSubscriber(MosquittoBroker& broker, std::string topi
   options.set_mqtt_version(MQTTVERSION_3_1_1);
   options.set_clean_session(true);
   options.set_keep_alive_interval(5);
-  options.set_automatic_reconnect(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
   options.set_ssl(std::move(ssl));
+  return options;
+}
+
+MqttTestSubscriber::MqttTestSubscriber(MosquittoBroker& broker, std::string topic_filter,
+                                       std::string client_id)
+    : topic_filter_(std::move(topic_filter)) {
+  client_ = make_test_client(broker, client_id);
+  client_->set_message_callback([this](mqtt::const_message_ptr message) {
+    std::lock_guard lock(mutex_);
+    messages_.push_back({message->get_topic(), message->get_payload_str(), messages_.size()});
+    changed_.notify_all();
+  });
+  client_->set_connection_lost_handler([this](const std::string&) {
+    std::lock_guard lock(mutex_);
+    subscribed_ = false;
+  });
+  auto options = test_client_options(broker, broker.make_device(client_id));
+  options.set_automatic_reconnect(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
   client_->connect(options)->wait();
   // Subscribing from here rather than from Paho's callback saves a turn of its command loop.
   client_->subscribe(topic_filter_, 1)->wait();

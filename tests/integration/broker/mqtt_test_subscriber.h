@@ -13,6 +13,13 @@
 
 namespace edgegw {
 
+/// A Paho client of `broker` for a test (the subscriber, a test cloud), not yet connected, and
+/// the options to connect it: MQTT 3.1.1, a clean session, mutual TLS with `credentials`.
+std::unique_ptr<mqtt::async_client> make_test_client(const MosquittoBroker& broker,
+                                                     const std::string& client_id);
+mqtt::connect_options test_client_options(const MosquittoBroker& broker,
+                                          const DeviceCredentials& credentials);
+
 /// One message as the subscriber saw it; `index` counts arrivals from 0.
 struct ReceivedMessage {
   std::string topic;

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/read_file.h"
 #include "tests/test_pki.h"
 
 namespace edgegw {
@@ -51,35 +52,16 @@ std::string random_token() {
   return hex(bytes, sizeof bytes);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 AwsTestCloud::AwsTestCloud(MosquittoBroker& broker, std::map<std::string, std::string> templates)
     : broker_(broker), templates_(std::move(templates)) {
-  const auto credentials = broker.make_device("cloud");
-  client_ = std::make_unique<mqtt::async_client>(
-      "ssl://" + broker.host() + ":" + std::to_string(broker.port()), "aws-test-cloud",
-      mqtt::create_options(MQTTVERSION_3_1_1));
+  client_ = make_test_client(broker, "aws-test-cloud");
   client_->set_message_callback([this](mqtt::const_message_ptr message) {
     on_message(message->get_topic(), message->get_payload_str());
   });
-  mqtt::ssl_options ssl;
-  ssl.set_trust_store(broker.ca_file());
-  ssl.set_key_store(credentials.cert_file);
-  ssl.set_private_key(credentials.key_file);
-  ssl.set_enable_server_cert_auth(true);
-  mqtt::connect_options options;
-  options.set_mqtt_version(MQTTVERSION_3_1_1);
-  options.set_clean_session(true);
-  options.set_keep_alive_interval(5);
-  options.set_ssl(std::move(ssl));
-  client_->connect(options)->wait();
+  // The certificate's CN, "cloud", is the user the tests' ACLs name.
+  client_->connect(test_client_options(broker, broker.make_device("cloud")))->wait();
   // "#" does not match topics that start with "$" (MQTT 4.7.2).
   client_->subscribe("$aws/#", 1)->wait();
 }

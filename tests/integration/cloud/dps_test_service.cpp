@@ -10,6 +10,7 @@
 #include <ctime>
 #include <thread>
 
+#include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/run_command.h"
 
 namespace edgegw {
@@ -262,22 +263,11 @@ struct DpsTestService::FrontDoor {
 DpsTestService::DpsTestService(MosquittoBroker& broker, int plain_port, DpsEnrollment enrollment)
     : broker_(broker), enrollment_(std::move(enrollment)) {
   door_ = std::make_unique<FrontDoor>(broker, plain_port, enrollment_);
-  const auto credentials = broker.make_device("dps-service");
-  client_ = std::make_unique<mqtt::async_client>(
-      "ssl://" + broker.host() + ":" + std::to_string(broker.port()), "dps-test-service",
-      mqtt::create_options(MQTTVERSION_3_1_1));
+  client_ = make_test_client(broker, "dps-test-service");
   client_->set_message_callback([this](mqtt::const_message_ptr message) {
     on_message(message->get_topic(), message->get_payload_str());
   });
-  mqtt::ssl_options ssl;
-  ssl.set_trust_store(broker.ca_file());
-  ssl.set_key_store(credentials.cert_file);
-  ssl.set_private_key(credentials.key_file);
-  mqtt::connect_options options;
-  options.set_mqtt_version(MQTTVERSION_3_1_1);
-  options.set_clean_session(true);
-  options.set_ssl(std::move(ssl));
-  client_->connect(options)->wait();
+  client_->connect(test_client_options(broker, broker.make_device("dps-service")))->wait();
   client_->subscribe("$dps/registrations/PUT/iotdps-register/#", 1)->wait();
   client_->subscribe("$dps/registrations/GET/iotdps-get-operationstatus/#", 1)->wait();
 }
