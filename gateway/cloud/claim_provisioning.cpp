@@ -184,7 +184,9 @@ void ClaimProvisioning::on_registered(const std::string& payload) {
   DeviceIdentity identity{.thing_name = *thing,
                           .endpoint = settings_.endpoint,
                           .provisioned_by = "claim",
-                          .provisioned_at_ms = clock_.wall_ms()};
+                          .provisioned_at_ms = clock_.wall_ms(),
+                          .credential = "x509",
+                          .provisioned_with = "template " + settings_.template_name};
   store_.save(identity, pending_->certificate_pem);
   store_.clear_pending();
   identity_ = std::move(identity);

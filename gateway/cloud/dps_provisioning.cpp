@@ -201,7 +201,10 @@ void DpsProvisioning::on_assigned(const std::string& payload) {
   DeviceIdentity identity{.thing_name = text_of(*state, "deviceId"),
                           .endpoint = text_of(*state, "assignedHub"),
                           .provisioned_by = "dps",
-                          .provisioned_at_ms = clock_.wall_ms()};
+                          .provisioned_at_ms = clock_.wall_ms(),
+                          .credential = settings_.symmetric_key.empty() ? "x509" : "sas",
+                          .provisioned_with = "DPS id scope " + settings_.id_scope +
+                                              ", registration " + settings_.registration_id};
   if (identity.thing_name.empty() || identity.endpoint.empty()) {
     fail("malformed answer from DPS (no assignedHub or deviceId): " + payload.substr(0, 200));
     return;
@@ -238,6 +241,7 @@ DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
   DpsSetup setup;
   auto& settings = setup.settings;
   settings.timeout = std::chrono::seconds(options.timeout_s);
+  settings.id_scope = options.id_scope;
   if (x509) {
     settings.certificate_pem = read_text_file(options.claim_cert_file);
     settings.private_key_pem =

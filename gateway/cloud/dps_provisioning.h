@@ -37,6 +37,7 @@ class DpsProvisioning final : public ProvisioningAttempt {
     /// Custom data for the allocation policy, a JSON object ("" for none).
     std::string payload;
     std::chrono::milliseconds timeout{30000};
+    std::string id_scope{};  ///< recorded in the identity
   };
   enum class Step { connecting, registering, waiting, polling, succeeded, failed };
 

@@ -82,6 +82,9 @@ std::optional<DeviceIdentity> IdentityStore::load() const {
   if (object.contains("credential")) {
     identity.credential = text_field(object, "credential", identity_file());
   }
+  if (object.contains("provisioned_with")) {
+    identity.provisioned_with = text_field(object, "provisioned_with", identity_file());
+  }
   if (identity.thing_name.empty()) {
     throw IdentityError(identity_file().string() + ": \"thing_name\" is empty");
   }
@@ -118,7 +121,8 @@ void IdentityStore::write_identity(const DeviceIdentity& identity) const {
                               {"endpoint", identity.endpoint},
                               {"provisioned_by", identity.provisioned_by},
                               {"provisioned_at_ms", identity.provisioned_at_ms},
-                              {"credential", identity.credential}};
+                              {"credential", identity.credential},
+                              {"provisioned_with", identity.provisioned_with}};
   write_file_durably(identity_file(), json::serialize(document) + "\n");
 }
 

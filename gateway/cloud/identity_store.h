@@ -18,6 +18,9 @@ struct DeviceIdentity {
   std::int64_t provisioned_at_ms = 0;
   /// "x509": device.pem for device.key; "sas": device.sas, a symmetric key (Azure DPS).
   std::string credential = "x509";
+  /// What provisioning used ("template edgegw-fleet", "DPS id scope ..., registration ...");
+  /// empty for a certificate installed by hand.
+  std::string provisioned_with{};
 
   friend bool operator==(const DeviceIdentity&, const DeviceIdentity&) = default;
 };

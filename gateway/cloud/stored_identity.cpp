@@ -16,10 +16,13 @@ std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
   fill(config.gateway.gateway_id, identity->thing_name);
   fill(config.uplink.aws.thing_name, identity->thing_name);
   fill(config.uplink.azure.device_id, identity->thing_name);
-  // uplink.host always has a value: only the default gives way.
-  if (config.uplink.host == UplinkOptions{}.host && !identity->endpoint.empty()) {
-    config.uplink.host = identity->endpoint;
-  }
+  // uplink.host always has a value: the identity's endpoint replaces only the default, and
+  // only when the config names the host no other way (an AWS endpoint, an Azure hub).
+  const bool host_named =
+      config.uplink.host != UplinkOptions{}.host ||
+      (config.uplink.provider == "aws" && !config.uplink.aws.endpoint_prefix.empty()) ||
+      (config.uplink.provider == "azure" && !config.uplink.azure.hub.empty());
+  if (!host_named && !identity->endpoint.empty()) config.uplink.host = identity->endpoint;
   if (identity->provisioned_by == "jitp") config.uplink.aws.jit_registration = true;
   if (identity->credential == "sas") {
     fill(config.uplink.azure.device_key_file, store.symmetric_key_file().string());

@@ -98,6 +98,7 @@ TEST_F(ClaimProvisioningTest, RegistersTheThingWithTheTokenThenStoresTheIdentity
   EXPECT_EQ(identity->thing_name, "edgegw-SN-0042");
   EXPECT_EQ(identity->endpoint, "iot.example");
   EXPECT_EQ(identity->provisioned_by, "claim");
+  EXPECT_EQ(identity->provisioned_with, "template edgegw-fleet");
   EXPECT_EQ(*attempt_->identity(), *identity);
   EXPECT_FALSE(store_.load_pending()) << "nothing is left half done";
 }

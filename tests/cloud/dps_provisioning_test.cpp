@@ -29,7 +29,8 @@ class DpsProvisioningTest : public ::testing::Test {
                                                .certificate_pem = {},
                                                .private_key_pem = {},
                                                .payload = R"({"model":"pi4"})",
-                                               .timeout = std::chrono::seconds(30)},
+                                               .timeout = std::chrono::seconds(30),
+                                               .id_scope = "0ne00000001"},
                      store_, transport_, clock_);
     attempt_->start();
   }
@@ -83,6 +84,7 @@ TEST_F(DpsProvisioningTest, PollsAfterRetryAfterUntilAssignedThenStoresHubAndKey
   EXPECT_EQ(identity->endpoint, "contoso.azure-devices.net");
   EXPECT_EQ(identity->provisioned_by, "dps");
   EXPECT_EQ(identity->credential, "sas");
+  EXPECT_EQ(identity->provisioned_with, "DPS id scope 0ne00000001, registration sn-7");
 }
 
 TEST_F(DpsProvisioningTest, AnAnswerToAnOlderRequestIsIgnored) {

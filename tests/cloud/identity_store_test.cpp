@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "gateway/cloud/stored_identity.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"
@@ -133,6 +134,30 @@ TEST_F(IdentityStoreTest, ACertificateForAnotherKeyIsRefused) {
   EXPECT_THROW(store_.install_certificate(other, "gw", "manual", 42), IdentityError);
   EXPECT_THROW(store_.install_certificate("not a certificate", "gw", "manual", 42), IdentityError);
   EXPECT_FALSE(store_.load());
+}
+
+TEST_F(IdentityStoreTest, TheStoredEndpointIsTheHostOnlyWhenTheConfigNamesNone) {
+  std::filesystem::create_directories(store_.dir());
+  std::ofstream(store_.certificate_file()) << "-----BEGIN CERTIFICATE-----\n";
+  store_.save({.thing_name = "gw-7",
+               .endpoint = "stored.example",
+               .provisioned_by = "claim",
+               .provisioned_at_ms = 1},
+              "pem");
+  GatewayConfig config;
+  config.identity.dir = store_.dir().string();
+  config.uplink.provider = "aws";
+  apply_stored_identity(config);
+  EXPECT_EQ(config.uplink.host, "stored.example");
+
+  GatewayConfig named = GatewayConfig{};
+  named.identity.dir = store_.dir().string();
+  named.uplink.provider = "aws";
+  named.uplink.aws.endpoint_prefix = "a1b2c3";
+  named.uplink.aws.region = "eu-west-1";
+  apply_stored_identity(named);
+  EXPECT_EQ(named.uplink.host, UplinkOptions{}.host) << "the endpoint the config derives wins";
+  EXPECT_EQ(named.gateway.gateway_id, "gw-7");
 }
 
 }  // namespace
