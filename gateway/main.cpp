@@ -143,8 +143,13 @@ int provision(const std::string& config_path, int attempts) {
         std::this_thread::sleep_for(delay);
         return true;
       });
-  std::cout << "provisioned as thing " << identity->thing_name << "; certificate "
-            << store.certificate_file().string() << ", key " << store.key_file().string() << "\n";
+  std::cout << "provisioned as thing " << identity->thing_name << " of " << identity->endpoint
+            << "; "
+            << (identity->credential == "sas"
+                    ? "symmetric key " + store.symmetric_key_file().string()
+                    : "certificate " + store.certificate_file().string() + ", key " +
+                          store.key_file().string())
+            << "\n";
   return 0;
 }
 
