@@ -169,29 +169,29 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("edgegw ") + EDGEGW_VERSION);
   app.require_subcommand(1);
 
+  // One subcommand runs, so they all take their --config into one string.
   std::string config_path;
+  auto require_config = [&](CLI::App* command) {
+    command->add_option("--config,-c", config_path, "Config file (TOML); see docs/config.md.")
+        ->required()
+        ->check(CLI::ExistingFile);
+  };
   auto* run = app.add_subcommand("run", "Run the gateway daemon until SIGINT or SIGTERM.");
-  run->add_option("--config,-c", config_path, "Config file (TOML); see docs/config.md.")
-      ->required()
-      ->check(CLI::ExistingFile);
+  require_config(run);
 
   std::string check_path;
   auto* check = app.add_subcommand(
       "check-config", "Validate a config file; prints every problem with its line, exit 1 if any.");
   check->add_option("file", check_path, "Config file (TOML).")->required();
 
-  std::string keygen_config;
   std::string keygen_name;
   auto* keygen_command = app.add_subcommand(
       "keygen",
       "Make the device's private key on this device ([identity] dir, 0600; an existing key is "
       "kept) and a certificate signing request for it, to be signed by the cloud or your CA.");
-  keygen_command->add_option("--config,-c", keygen_config, "Config file (TOML).")
-      ->required()
-      ->check(CLI::ExistingFile);
+  require_config(keygen_command);
   keygen_command->add_option("--name", keygen_name, "The CSR's common name (default: gateway_id).");
 
-  std::string install_config;
   std::string install_file;
   std::string install_thing;
   bool install_jitp = false;
@@ -199,9 +199,7 @@ int main(int argc, char** argv) {
       "install-certificate",
       "Store a certificate issued for this device's key (your CA signed the CSR from `edgegw "
       "keygen`) as the device's identity in [identity] dir; the gateway then connects with it.");
-  install_command->add_option("--config,-c", install_config, "Config file (TOML).")
-      ->required()
-      ->check(CLI::ExistingFile);
+  require_config(install_command);
   install_command->add_option("certificate", install_file, "The certificate (PEM).")
       ->required()
       ->check(CLI::ExistingFile);
@@ -212,16 +210,13 @@ int main(int argc, char** argv) {
       "The CA is registered with AWS IoT for just-in-time provisioning or registration: the "
       "first connection is then expected to be dropped while AWS registers the certificate.");
 
-  std::string provision_config;
   int provision_attempts = 1;
   auto* provision_command = app.add_subcommand(
       "provision",
       "Get this device its identity from the cloud with the batch's claim certificate "
       "([provisioning]; AWS fleet provisioning by claim), store it in [identity] dir and exit. "
       "`edgegw run` does the same at start, retrying until it succeeds.");
-  provision_command->add_option("--config,-c", provision_config, "Config file (TOML).")
-      ->required()
-      ->check(CLI::ExistingFile);
+  require_config(provision_command);
   provision_command
       ->add_option("--attempts", provision_attempts,
                    "Attempts before giving up (default 1; 0: until it succeeds), waiting between "
@@ -251,10 +246,10 @@ int main(int argc, char** argv) {
   try {
     if (*run) return run_daemon(config_path);
     if (*check) return check_config(check_path);
-    if (*keygen_command) return keygen(keygen_config, keygen_name);
-    if (*provision_command) return provision(provision_config, provision_attempts);
+    if (*keygen_command) return keygen(config_path, keygen_name);
+    if (*provision_command) return provision(config_path, provision_attempts);
     if (*install_command) {
-      return install_certificate(install_config, install_file, install_thing, install_jitp);
+      return install_certificate(config_path, install_file, install_thing, install_jitp);
     }
     if (app.got_subcommand("decode")) return decode_stdin();
     if (app.got_subcommand("config-reference")) {

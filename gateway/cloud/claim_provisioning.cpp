@@ -18,13 +18,6 @@ std::optional<std::string> text_of(const json::object& answer, std::string_view 
   return std::string(value->as_string());
 }
 
-std::optional<json::object> parse_object(const std::string& payload) {
-  boost::system::error_code error;
-  json::value value = json::parse(payload, error);
-  if (error || !value.is_object()) return std::nullopt;
-  return std::move(value.as_object());
-}
-
 }  // namespace
 
 ClaimProvisioning::ClaimProvisioning(Settings settings, const IdentityStore& store,
@@ -150,7 +143,7 @@ void ClaimProvisioning::on_result(std::uint64_t, const PublishResult& result) {
 
 void ClaimProvisioning::on_certificate(const std::string& payload) {
   if (step_ != Step::creating_certificate) return;
-  const auto answer = parse_object(payload);
+  const auto answer = parse_answer(payload);
   const auto pem = answer ? text_of(*answer, "certificatePem") : std::nullopt;
   const auto id = answer ? text_of(*answer, "certificateId") : std::nullopt;
   const auto token = answer ? text_of(*answer, "certificateOwnershipToken") : std::nullopt;
@@ -174,7 +167,7 @@ void ClaimProvisioning::on_certificate(const std::string& payload) {
 
 void ClaimProvisioning::on_registered(const std::string& payload) {
   if (step_ != Step::registering_thing || !pending_) return;
-  const auto answer = parse_object(payload);
+  const auto answer = parse_answer(payload);
   const auto thing = answer ? text_of(*answer, "thingName") : std::nullopt;
   if (!thing || thing->empty()) {
     fail("malformed answer on " + register_topic() + "/accepted: " + payload.substr(0, 200));
@@ -197,7 +190,7 @@ void ClaimProvisioning::on_registered(const std::string& payload) {
 void ClaimProvisioning::on_rejected(Step request, const std::string& payload) {
   if (step_ != request) return;
   std::string detail = payload.substr(0, 300);
-  if (const auto answer = parse_object(payload)) {
+  if (const auto answer = parse_answer(payload)) {
     const auto* status = answer->if_contains("statusCode");
     detail = (status && status->is_number() ? std::to_string(status->to_number<int>()) : "?") +
              " " + text_of(*answer, "errorCode").value_or("?") + ": " +
@@ -226,7 +219,7 @@ void ClaimProvisioning::fail(std::string error) {
   step_ = Step::failed;
 }
 
-ClaimProvisioning::Settings claim_settings(const GatewayConfig& config, const std::string& host) {
+ClaimProvisioning::Settings claim_settings(const GatewayConfig& config) {
   const auto& options = *config.provisioning;
   ClaimProvisioning::Settings settings{.template_name = options.template_name,
                                        .device_makes_key = options.certificate == "csr",
@@ -234,15 +227,14 @@ ClaimProvisioning::Settings claim_settings(const GatewayConfig& config, const st
                                        .key_type = *parse_key_type(config.identity.key_type),
                                        .serial = provisioning_serial(options),
                                        .parameters = {},
-                                       .endpoint = host,
+                                       .endpoint = {},
                                        .timeout = std::chrono::seconds(options.timeout_s)};
   settings.parameters["SerialNumber"] = settings.serial;
   if (!options.model.empty()) settings.parameters["Model"] = options.model;
   return settings;
 }
 
-CloudProfile claim_profile(const GatewayConfig& config) {
-  const std::string serial = provisioning_serial(*config.provisioning);
+CloudProfile claim_profile(const GatewayConfig& config, const std::string& serial) {
   GatewayConfig claim = config;
   claim.gateway.gateway_id = serial;
   claim.uplink.client_id = serial;

@@ -54,7 +54,6 @@ class ClaimProvisioning final : public ProvisioningAttempt {
 
   Step step() const { return step_; }
   bool finished() const override { return step_ == Step::succeeded || step_ == Step::failed; }
-  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
 
   /// The request topics, by the API's contract.
   std::string create_topic() const;
@@ -79,18 +78,15 @@ class ClaimProvisioning final : public ProvisioningAttempt {
   Transport& transport_;
   const Clock& clock_;
   Step step_ = Step::connecting;
-  std::chrono::steady_clock::time_point deadline_{};
-  std::string last_connection_error_;
   std::optional<PendingCertificate> pending_;
   std::string request_topic_;
   std::uint64_t next_token_ = 1;
 };
 
-/// The attempt for this config's [provisioning] on AWS, over `transport` (connected as the
-/// claim: claim_profile()).
-ClaimProvisioning::Settings claim_settings(const GatewayConfig& config, const std::string& host);
+/// The attempt for this config's [provisioning] on AWS; its endpoint is claim_profile()'s host.
+ClaimProvisioning::Settings claim_settings(const GatewayConfig& config);
 /// The uplink's connection, as the claim: its certificate, the serial as client id, and no
 /// subscriptions but the provisioning answers.
-CloudProfile claim_profile(const GatewayConfig& config);
+CloudProfile claim_profile(const GatewayConfig& config, const std::string& serial);
 
 }  // namespace edgegw::cloud

@@ -60,13 +60,6 @@ std::optional<Answer> parse_answer_topic(std::string_view topic) {
   return answer;
 }
 
-std::optional<json::object> parse_object(const std::string& payload) {
-  boost::system::error_code error;
-  json::value value = json::parse(payload, error);
-  if (error || !value.is_object()) return std::nullopt;
-  return std::move(value.as_object());
-}
-
 std::string text_of(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   if (!value) return {};
@@ -133,7 +126,7 @@ void DpsProvisioning::send() {
     enter(Step::registering, settings_.timeout);
     topic = "$dps/registrations/PUT/iotdps-register/?$rid=" + request_id_;
     json::object request{{"registrationId", settings_.registration_id}};
-    if (auto custom = parse_object(settings_.payload)) request["payload"] = std::move(*custom);
+    if (auto custom = parse_answer(settings_.payload)) request["payload"] = std::move(*custom);
     payload = json::serialize(request);
   } else {
     enter(Step::polling, settings_.timeout);
@@ -158,7 +151,7 @@ void DpsProvisioning::on_answer(const InboundMessage& message) {
   const auto retry_after = std::clamp<std::chrono::milliseconds>(
       answer->retry_after_s ? std::chrono::seconds(*answer->retry_after_s) : kDefaultRetryAfter,
       std::chrono::seconds(1), kMaxRetryAfter);
-  const auto body = parse_object(message.payload);
+  const auto body = parse_answer(message.payload);
   if (answer->status == 202) {
     const std::string operation = body ? text_of(*body, "operationId") : "";
     if (operation.empty()) {
@@ -187,7 +180,7 @@ void DpsProvisioning::on_answer(const InboundMessage& message) {
 }
 
 void DpsProvisioning::on_assigned(const std::string& payload) {
-  const auto body = parse_object(payload);
+  const auto body = parse_answer(payload);
   const auto* state_value = body ? body->if_contains("registrationState") : nullptr;
   const auto* state = state_value && state_value->is_object() ? &state_value->as_object() : nullptr;
   const std::string status = body ? text_of(*body, "status") : "";
@@ -242,6 +235,10 @@ DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
   auto& settings = setup.settings;
   settings.timeout = std::chrono::seconds(options.timeout_s);
   settings.id_scope = options.id_scope;
+  // Empty when the config gives none (an X.509 device needs none).
+  const std::string serial = options.serial.empty() && options.serial_file.empty()
+                                 ? std::string()
+                                 : provisioning_serial(options);
   if (x509) {
     settings.certificate_pem = read_text_file(options.claim_cert_file);
     settings.private_key_pem =
@@ -253,7 +250,7 @@ DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
   } else {
     settings.registration_id = options.registration_id;
     if (settings.registration_id.empty()) {
-      settings.registration_id = provisioning_serial(options);
+      settings.registration_id = serial;
       std::transform(settings.registration_id.begin(), settings.registration_id.end(),
                      settings.registration_id.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -266,9 +263,7 @@ DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
                   settings.registration_id);
   }
   json::object custom;
-  if (!options.serial.empty() || !options.serial_file.empty()) {
-    custom["serial"] = provisioning_serial(options);
-  }
+  if (!serial.empty()) custom["serial"] = serial;
   if (!options.model.empty()) custom["model"] = options.model;
   if (!custom.empty()) settings.payload = json::serialize(custom);
 

@@ -48,7 +48,6 @@ class DpsProvisioning final : public ProvisioningAttempt {
 
   Step step() const { return step_; }
   bool finished() const override { return step_ == Step::succeeded || step_ == Step::failed; }
-  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
 
  private:
   void on_connection(bool connected, const std::string& reason);
@@ -66,8 +65,6 @@ class DpsProvisioning final : public ProvisioningAttempt {
   Transport& transport_;
   const Clock& clock_;
   Step step_ = Step::connecting;
-  std::chrono::steady_clock::time_point deadline_{};
-  std::string last_connection_error_;
   std::string operation_id_;  ///< once DPS accepted the registration
   std::string request_id_;
   std::uint64_t next_request_ = 1;

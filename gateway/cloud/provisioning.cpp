@@ -37,6 +37,13 @@ void run_until_finished(boost::asio::io_context& io, MqttTransport& transport,
 
 }  // namespace
 
+std::optional<boost::json::object> parse_answer(std::string_view payload) {
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(payload, error);
+  if (error || !value.is_object()) return std::nullopt;
+  return std::move(value.as_object());
+}
+
 std::string seconds_text(std::chrono::milliseconds duration) {
   return format_number(static_cast<double>(duration.count()) / 1000.0) + " s";
 }
@@ -54,9 +61,11 @@ DeviceIdentity provision_once(const GatewayConfig& config, const Clock& clock) {
     run_until_finished(io, transport, attempt);
     return *attempt.identity();
   }
-  const CloudProfile profile = claim_profile(config);
+  auto settings = claim_settings(config);
+  const CloudProfile profile = claim_profile(config, settings.serial);
+  settings.endpoint = profile.host;
   MqttTransport transport(profile, io, clock);
-  ClaimProvisioning attempt(claim_settings(config, profile.host), store, transport, clock);
+  ClaimProvisioning attempt(settings, store, transport, clock);
   spdlog::info("provisioning: connecting to {} with the claim certificate as {}",
                profile.server_uri(), profile.client_id);
   run_until_finished(io, transport, attempt);

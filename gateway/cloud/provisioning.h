@@ -1,10 +1,12 @@
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "gateway/cloud/identity_store.h"
 #include "gateway/config/config.h"
@@ -23,7 +25,7 @@ class ProvisioningAttempt {
   /// Acts on the deadline if it has passed: fails the step, or (DPS) asks again.
   virtual void check_deadline() = 0;
   virtual bool finished() const = 0;
-  virtual std::chrono::steady_clock::time_point deadline() const = 0;
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
   /// Why the attempt failed.
   const std::string& error() const { return error_; }
   /// The identity stored, once it succeeded.
@@ -39,6 +41,8 @@ class ProvisioningAttempt {
 
   std::string error_;
   std::optional<DeviceIdentity> identity_;
+  std::chrono::steady_clock::time_point deadline_{};
+  std::string last_connection_error_;  ///< for a connect that times out
 
  private:
   std::function<void()> on_change_;
@@ -49,6 +53,9 @@ class ProvisioningError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// A provisioning answer's JSON object, or nullopt for anything else.
+std::optional<boost::json::object> parse_answer(std::string_view payload);
 
 /// "30 s", "1.5 s": a duration in the words of provisioning's messages.
 std::string seconds_text(std::chrono::milliseconds duration);

@@ -7,6 +7,17 @@ void fill(std::string& value, const std::string& from) {
   if (value.empty()) value = from;
 }
 
+/// Points what the config leaves empty at the store's credential: the symmetric key of a SAS
+/// device, else the certificate and key.
+void fill_credential(GatewayConfig& config, const IdentityStore& store, bool symmetric) {
+  if (symmetric) {
+    fill(config.uplink.azure.device_key_file, store.symmetric_key_file().string());
+  } else if (config.uplink.tls) {
+    fill(config.uplink.tls->cert_file, store.certificate_file().string());
+    fill(config.uplink.tls->key_file, store.key_file().string());
+  }
+}
+
 }  // namespace
 
 std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
@@ -24,12 +35,7 @@ std::optional<DeviceIdentity> apply_stored_identity(GatewayConfig& config) {
       (config.uplink.provider == "azure" && !config.uplink.azure.hub.empty());
   if (!host_named && !identity->endpoint.empty()) config.uplink.host = identity->endpoint;
   if (identity->provisioned_by == "jitp") config.uplink.aws.jit_registration = true;
-  if (identity->credential == "sas") {
-    fill(config.uplink.azure.device_key_file, store.symmetric_key_file().string());
-  } else if (config.uplink.tls) {
-    fill(config.uplink.tls->cert_file, store.certificate_file().string());
-    fill(config.uplink.tls->key_file, store.key_file().string());
-  }
+  fill_credential(config, store, identity->credential == "sas");
   return identity;
 }
 
@@ -45,12 +51,7 @@ GatewayConfig as_provisioned(GatewayConfig config) {
   if (azure && config.uplink.host == UplinkOptions{}.host) {
     fill(config.uplink.azure.hub, "to-be-assigned");
   }
-  if (azure && config.uplink.azure.auth == "sas") {
-    fill(config.uplink.azure.device_key_file, store.symmetric_key_file().string());
-  } else if (config.uplink.tls) {
-    fill(config.uplink.tls->cert_file, store.certificate_file().string());
-    fill(config.uplink.tls->key_file, store.key_file().string());
-  }
+  fill_credential(config, store, azure && config.uplink.azure.auth == "sas");
   return config;
 }
 

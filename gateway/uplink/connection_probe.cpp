@@ -21,7 +21,7 @@ using tcp = asio::ip::tcp;
 class Probe : public std::enable_shared_from_this<Probe> {
  public:
   Probe(asio::io_context& io, const CloudProfile& profile,
-        std::function<void(const std::string&)> done)
+        std::function<void(const ProbeFinding&)> done)
       : profile_(profile),
         resolver_(io),
         timer_(io),
@@ -119,18 +119,17 @@ class Probe : public std::enable_shared_from_this<Probe> {
     if (error && error != asio::error::operation_aborted) {
       return finish(describe_tls_error(error.message()));
     }
-    finish(std::string(kSessionDroppedFinding));
+    finish(std::string(kSessionDroppedFinding), true);
   }
 
   void on_deadline() {
     if (finished_) return;
     // The broker kept the TLS session open without complaint: the certificate is accepted.
-    finish(handshake_done_ ? std::string(kSessionDroppedFinding)
-                           : "no answer from " + profile_.host + ":" +
-                                 std::to_string(profile_.port) + " in time");
+    if (handshake_done_) return finish(std::string(kSessionDroppedFinding), true);
+    finish("no answer from " + profile_.host + ":" + std::to_string(profile_.port) + " in time");
   }
 
-  void finish(const std::string& finding) {
+  void finish(const std::string& text, bool session_dropped = false) {
     if (finished_) return;
     finished_ = true;
     boost::system::error_code ignored;
@@ -138,7 +137,10 @@ class Probe : public std::enable_shared_from_this<Probe> {
     resolver_.cancel();
     if (stream_) stream_->lowest_layer().close(ignored);
     // Always from the event loop, never from inside probe_connection().
-    asio::post(timer_.get_executor(), [done = std::move(done_), finding] { done(finding); });
+    asio::post(timer_.get_executor(),
+               [done = std::move(done_), finding = ProbeFinding{text, session_dropped}] {
+                 done(finding);
+               });
   }
 
   CloudProfile profile_;
@@ -146,7 +148,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
   asio::steady_timer timer_;
   asio::ssl::context context_;
   std::optional<asio::ssl::stream<tcp::socket>> stream_;
-  std::function<void(const std::string&)> done_;
+  std::function<void(const ProbeFinding&)> done_;
   std::array<char, 1> byte_{};
   bool handshake_done_ = false;
   bool finished_ = false;
@@ -180,7 +182,7 @@ std::string describe_tls_error(const std::string& openssl_text) {
 
 void probe_connection(boost::asio::io_context& io, const CloudProfile& profile,
                       std::chrono::milliseconds deadline,
-                      std::function<void(const std::string&)> done) {
+                      std::function<void(const ProbeFinding&)> done) {
   std::make_shared<Probe>(io, profile, std::move(done))->run(deadline);
 }
 

@@ -10,6 +10,15 @@
 
 namespace edgegw {
 
+/// What the probe found: a sentence for the log, and whether the broker took the TLS handshake
+/// and the client certificate and then ended the MQTT session (kSessionDroppedFinding): a
+/// CONNECT it refused without a CONNACK, or AWS IoT registering a new certificate just in
+/// time, which drops the first connection.
+struct ProbeFinding {
+  std::string text;
+  bool session_dropped = false;
+};
+
 /// Finds out, for the log, why an MQTT connect failed when Paho only says "failure": connects
 /// to the broker itself and, with TLS, does the handshake with the same CA, certificate, key,
 /// SNI and host name check, then waits briefly for the broker's verdict on the client
@@ -18,11 +27,9 @@ namespace edgegw {
 /// certificate verify failed ..." or "the broker rejected the client certificate (expired)".
 void probe_connection(boost::asio::io_context& io, const CloudProfile& profile,
                       std::chrono::milliseconds deadline,
-                      std::function<void(const std::string& finding)> done);
+                      std::function<void(const ProbeFinding& finding)> done);
 
-/// The finding when the broker accepted the TLS handshake and the client certificate but ended
-/// the MQTT session: a CONNECT it refused without a CONNACK, or AWS IoT registering a new
-/// certificate just in time, which drops the first connection.
+/// The text of a finding with session_dropped.
 inline constexpr std::string_view kSessionDroppedFinding =
     "TLS handshake succeeded; the broker refused or dropped the MQTT session";
 

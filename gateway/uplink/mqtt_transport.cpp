@@ -447,14 +447,14 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     connecting_ = true;
     probe_connection(
         io_, profile_, kProbeDeadline,
-        [self = shared_from_this(), attempt, rc](const std::string& finding) {
+        [self = shared_from_this(), attempt, rc](const ProbeFinding& finding) {
           std::lock_guard lock(self->mutex_);
           if (self->stopped_ || attempt != self->attempt_) return;
           self->connecting_ = false;
-          if (finding == kSessionDroppedFinding && self->registration_drop_expected()) {
+          if (finding.session_dropped && self->registration_drop_expected()) {
             return self->registration_drop();
           }
-          self->attempt_failed(finding + " (Paho: " + mqtt::exception::error_str(rc) + ")");
+          self->attempt_failed(finding.text + " (Paho: " + mqtt::exception::error_str(rc) + ")");
         });
   }
 

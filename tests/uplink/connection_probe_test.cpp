@@ -55,10 +55,10 @@ struct Finding {
   std::mutex mutex;
   std::string text;
   std::atomic<bool> done{false};
-  std::function<void(const std::string&)> callback() {
-    return [this](const std::string& finding) {
+  std::function<void(const ProbeFinding&)> callback() {
+    return [this](const ProbeFinding& finding) {
       std::lock_guard lock(mutex);
-      text = finding;
+      text = finding.text;
       done = true;
     };
   }
