@@ -18,6 +18,15 @@ namespace {
   throw std::runtime_error("cannot " + what + " " + path.string() + ": " + std::strerror(errno));
 }
 
+void sync_directory_of(const std::filesystem::path& path) {
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) fail("open the directory of", path);
+  const bool synced = ::fsync(dir_fd) == 0;
+  ::close(dir_fd);
+  if (!synced) fail("sync the directory of", path);
+}
+
 }  // namespace
 
 void write_file_durably(const std::filesystem::path& path, std::string_view content, mode_t mode) {
@@ -48,13 +57,12 @@ void write_file_durably(const std::filesystem::path& path, std::string_view cont
     fail("sync", temp);
   }
   ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) fail("replace", path);
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) fail("open the directory of", path);
-  const bool synced = ::fsync(dir_fd) == 0;
-  ::close(dir_fd);
-  if (!synced) fail("sync the directory of", path);
+  rename_durably(temp, path);
+}
+
+void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("replace", to);
+  sync_directory_of(to);
 }
 
 std::string read_text_file(const std::filesystem::path& path) {

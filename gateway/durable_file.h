@@ -15,6 +15,10 @@ namespace edgegw {
 void write_file_durably(const std::filesystem::path& path, std::string_view content,
                         mode_t mode = 0644);
 
+/// Renames `from` over `to` and syncs the directory, so the rename is on disk when it returns.
+/// Throws std::runtime_error naming the files and the reason.
+void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);
+
 /// The whole file. Throws std::runtime_error "cannot read <path>" when it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 

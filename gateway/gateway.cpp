@@ -63,13 +63,15 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
       [this](std::int64_t alarm_id) { ingest_->alarm_board().published(alarm_id); });
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
   listen_for_commands();
+  renew_certificate();
   status_ = std::make_unique<StatusCollector>(config_, profile_, clock_,
                                               StatusSources{.buffer = *buffer_,
                                                             .ingest = *ingest_,
                                                             .uplink = *uplink_,
                                                             .tally = *tally_,
                                                             .adapters = adapters_,
-                                                            .commands = commands_.get()});
+                                                            .commands = commands_.get(),
+                                                            .renewal = renewal_.get()});
   local_api_ =
       std::make_unique<LocalApi>(config_, *buffer_, *ingest_, *uplink_, adapters_, *status_);
   api::ApiAuth auth = api::load_api_auth(config_.api);
@@ -130,11 +132,41 @@ void Gateway::listen_for_commands() {
   });
 }
 
+void Gateway::renew_certificate() {
+  if (!config_.uplink.directory.empty()) return;
+  auto settings = cloud::renewal_settings(config_);
+  if (!settings) return;
+  identity_store_ = std::make_unique<cloud::IdentityStore>(config_.identity.dir);
+  renewal_ = std::make_unique<cloud::CertificateRenewal>(
+      std::move(*settings), *identity_store_, *transport_,
+      [this](const std::string& topic, const std::string& payload) {
+        uplink_->publish_control(topic, payload);
+      },
+      clock_);
+  renewal_->subscribe();
+  // poll() itself may change the step: the new deadline is taken after it returns.
+  renewal_->on_change([this] { boost::asio::post(io_, [this] { poll_renewal(); }); });
+  // Connection events and the transport's messages come on the io thread; the timer too.
+  uplink_->set_connection_hook([this](bool up) {
+    renewal_->connection_changed(up);
+    poll_renewal();
+  });
+}
+
+void Gateway::poll_renewal() {
+  const auto wake = renewal_->poll();
+  renewal_timer_.expires_after(wake - clock_.monotonic());
+  renewal_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) poll_renewal();
+  });
+}
+
 void Gateway::start() {
   if (started_) return;
   started_ = true;
   api_->start();  // throws here, before anything runs, if the address cannot be bound
   if (ingest_->ticks_needed()) schedule_rule_tick();
+  if (renewal_) boost::asio::post(io_, [this] { poll_renewal(); });
   io_thread_ = std::thread([this] {
     name_this_thread("io");
     io_.run();
@@ -162,7 +194,10 @@ void Gateway::stop() {
   for (auto& adapter : adapters_) adapter->stop();
   api_->stop();
   // The rule tick's timer belongs to the io_context thread; cancelled there, not from here.
-  boost::asio::post(io_, [this] { rule_tick_.cancel(); });
+  boost::asio::post(io_, [this] {
+    rule_tick_.cancel();
+    renewal_timer_.cancel();
+  });
   buffer_->wait_for_queued_appends();
   uplink_->stop();
   io_work_.reset();

@@ -14,7 +14,9 @@
 #include "gateway/api/api_backend.h"
 #include "gateway/api/http_server.h"
 #include "gateway/billing/cost_model.h"
+#include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/commands.h"
+#include "gateway/cloud/identity_store.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
 #include "gateway/local_api.h"
@@ -68,6 +70,10 @@ class Gateway final {
   std::unique_ptr<Transport> make_transport();
   /// Subscribes the command processor to the provider's command topic.
   void listen_for_commands();
+  /// Sets up the renewal of the device certificate, when the config has it on.
+  void renew_certificate();
+  /// Lets the renewal act and sets its timer for when it wants to act next (io thread).
+  void poll_renewal();
   /// Time-based rules (stale series, offline adapters) look at the clock once a second.
   void schedule_rule_tick();
   static constexpr std::chrono::seconds kRuleTick{1};
@@ -87,7 +93,10 @@ class Gateway final {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<billing::BillingTally> tally_;
   std::unique_ptr<Uplink> uplink_;
-  std::unique_ptr<cloud::CommandProcessor> commands_;  // null when commands are off
+  std::unique_ptr<cloud::CommandProcessor> commands_;     // null when commands are off
+  std::unique_ptr<cloud::IdentityStore> identity_store_;  // with renewal_
+  std::unique_ptr<cloud::CertificateRenewal> renewal_;    // null when renewal is off
+  boost::asio::steady_timer renewal_timer_{io_};
   std::unique_ptr<StatusCollector> status_;
   std::unique_ptr<LocalApi> local_api_;
   std::unique_ptr<api::HttpServer> api_;

@@ -8,6 +8,7 @@
 
 #include "adapters/adapter.h"
 #include "gateway/billing/metering.h"
+#include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/commands.h"
 #include "gateway/model/histogram.h"
 #include "gateway/uplink/transport.h"
@@ -27,6 +28,8 @@ struct CertificateStatus {
   std::string common_name;
   std::int64_t not_after_ms = 0;  ///< when it runs out (Unix ms)
   std::string error;              ///< why it cannot be read; the fields above are then empty
+  /// Where its renewal stands; none while renewal is off.
+  std::optional<cloud::RenewalStatus> renewal{};
 };
 
 /// Everything the API and /metrics show, copied out of the running gateway in one go so a

@@ -45,6 +45,9 @@ GatewayStatus StatusCollector::collect() const {
   status.last_refusal = uplink.last_refusal;
   status.subscriptions = uplink.subscriptions;
   status.certificate = certificate();
+  if (status.certificate && sources_.renewal) {
+    status.certificate->renewal = sources_.renewal->status();
+  }
   status.mqtt_version = config_.uplink.directory.empty() ? profile_.mqtt_version : 0;
   status.inflight_bundles = uplink.inflight;
   status.bundle_bytes = uplink.bundle_bytes;

@@ -22,7 +22,7 @@
 namespace edgegw {
 
 /// The running parts a status snapshot is read from. Every one outlives the collector;
-/// `commands` may be null (commands off).
+/// `commands` and `renewal` may be null (off).
 struct StatusSources {
   const SqliteBuffer& buffer;
   const Ingest& ingest;
@@ -30,6 +30,7 @@ struct StatusSources {
   const billing::BillingTally& tally;
   const std::vector<std::unique_ptr<Adapter>>& adapters;
   const cloud::CommandProcessor* commands = nullptr;
+  const cloud::CertificateRenewal* renewal = nullptr;  ///< null while renewal is off
 };
 
 /// Builds the GatewayStatus snapshot (what /api/v1/status, /metrics, the status command and

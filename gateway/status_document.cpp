@@ -49,15 +49,30 @@ boost::json::object status_document(const GatewayStatus& s) {
     subscriptions.push_back(std::move(entry));
   }
   uplink["subscriptions"] = std::move(subscriptions);
-  if (s.certificate && s.certificate->error.empty()) {
-    uplink["certificate"] =
-        json::object{{"file", s.certificate->file},
-                     {"common_name", s.certificate->common_name},
-                     {"expires_at_ms", s.certificate->not_after_ms},
-                     {"expires_in_s", (s.certificate->not_after_ms - s.now_ms) / 1000}};
-  } else if (s.certificate) {
-    uplink["certificate"] =
-        json::object{{"file", s.certificate->file}, {"error", s.certificate->error}};
+  if (s.certificate) {
+    json::object certificate{{"file", s.certificate->file}};
+    if (s.certificate->error.empty()) {
+      certificate["common_name"] = s.certificate->common_name;
+      certificate["expires_at_ms"] = s.certificate->not_after_ms;
+      certificate["expires_in_s"] = (s.certificate->not_after_ms - s.now_ms) / 1000;
+    } else {
+      certificate["error"] = s.certificate->error;
+    }
+    if (const auto& renewal = s.certificate->renewal) {
+      certificate["renewal"] = json::object{
+          {"state", renewal->state},
+          {"renews_at_ms", renewal->renews_at_ms},
+          {"renewed", renewal->renewed},
+          {"failed", renewal->failed},
+          {"last_error",
+           renewal->last_error.empty() ? json::value(nullptr) : json::value(renewal->last_error)},
+          {"last_renewed_at_ms", renewal->last_renewed_at_ms == 0
+                                     ? json::value(nullptr)
+                                     : json::value(renewal->last_renewed_at_ms)}};
+    } else {
+      certificate["renewal"] = nullptr;
+    }
+    uplink["certificate"] = std::move(certificate);
   } else {
     uplink["certificate"] = nullptr;
   }

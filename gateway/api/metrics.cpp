@@ -225,6 +225,13 @@ std::string render_metrics(const GatewayStatus& s,
              "Seconds until the uplink's client certificate runs out (negative: it has).",
              (s.certificate->not_after_ms - s.now_ms) / 1000);
   }
+  if (s.certificate && s.certificate->renewal) {
+    m.family("edgegw_cert_renewals_total", "counter",
+             "Renewals of the device certificate, by outcome: renewed (the new certificate is "
+             "in use) or failed (the old one stays; see /api/v1/status uplink.certificate).");
+    m.sample(s.certificate->renewal->renewed, {{"outcome", "renewed"}});
+    m.sample(s.certificate->renewal->failed, {{"outcome", "failed"}});
+  }
   m.single("edgegw_publishes_refused_total", "counter",
            "Publishes the broker refused for good (MQTT 5 reason code 0x80 or above); the "
            "messages are kept and sent again after uplink.refused_retry_s.",

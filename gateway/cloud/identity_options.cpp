@@ -13,6 +13,28 @@ const OptionTable<IdentityOptions>& identity_option_table() {
        .member = &IdentityOptions::key_type,
        .description = "Algorithm of a key made by `edgegw keygen`.",
        .choices = "ec-p256 rsa-2048"},
+      {.key = "renew_before_days",
+       .member = &IdentityOptions::renew_before_days,
+       .description =
+           "Renew the device certificate (AWS; one the identity store holds) this many days "
+           "before it runs out: a new key and CSR on the device, CreateCertificateFromCsr over "
+           "the running connection, RegisterThing with renew_template, then the new pair is "
+           "tried and kept only once it has connected. 0: never.",
+       .min = 0,
+       .max = 3650},
+      {.key = "renew_retry_s",
+       .member = &IdentityOptions::renew_retry_s,
+       .description = "After a renewal that failed (rejected, no answer, the new certificate "
+                      "did not connect), try again this much later; the old certificate stays "
+                      "in use meanwhile.",
+       .min = 10,
+       .max = 604800},
+      {.key = "renew_template",
+       .member = &IdentityOptions::renew_template,
+       .description = "The fleet-provisioning template whose RegisterThing activates a renewed "
+                      "certificate and attaches it to the thing and its policy (AWS leaves a "
+                      "certificate from CreateCertificateFromCsr pending until then). Default: "
+                      "[provisioning] template. Without either, renewal is off."},
   };
   return table;
 }

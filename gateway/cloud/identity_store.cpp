@@ -63,7 +63,62 @@ std::string IdentityStore::write_csr(const std::string& common_name) const {
   return csr;
 }
 
+std::string IdentityStore::make_next_key(KeyType type, const std::string& common_name) const {
+  make_dir();
+  const std::string key = generate_private_key(type);
+  write_file_durably(next_key_file(), key, 0600);
+  return make_csr(key, common_name);
+}
+
+void IdentityStore::save_next_certificate(const std::string& certificate_pem) const {
+  std::string key;
+  try {
+    key = read_secret_file(next_key_file().string(), "the renewed device key");
+  } catch (const SecretFileError& error) {
+    throw IdentityError(error.what());
+  }
+  bool matches = false;
+  try {
+    matches = certificate_matches_key(certificate_pem, key);
+  } catch (const std::exception& error) {
+    throw IdentityError(std::string("the renewed certificate cannot be read: ") + error.what());
+  }
+  if (!matches)
+    throw IdentityError("the renewed certificate is not for " + next_key_file().string());
+  write_file_durably(next_certificate_file(), certificate_pem);
+}
+
+void IdentityStore::commit_next() const {
+  if (!std::filesystem::exists(next_key_file()) ||
+      !std::filesystem::exists(next_certificate_file())) {
+    throw IdentityError("no renewed certificate and key to commit in " + dir_.string());
+  }
+  write_file_durably(commit_marker_file(),
+                     "device.next.key and device.next.pem replace the pair\n");
+  finish_commit();
+}
+
+void IdentityStore::finish_commit() const {
+  if (!std::filesystem::exists(commit_marker_file())) return;
+  // The marker is written only once both files are there; a file already moved is not.
+  if (std::filesystem::exists(next_key_file())) rename_durably(next_key_file(), key_file());
+  if (std::filesystem::exists(next_certificate_file())) {
+    rename_durably(next_certificate_file(), certificate_file());
+  }
+  std::filesystem::remove(commit_marker_file());
+}
+
+void IdentityStore::discard_next() const {
+  std::filesystem::remove(next_key_file());
+  std::filesystem::remove(next_certificate_file());
+}
+
 std::optional<DeviceIdentity> IdentityStore::load() const {
+  try {
+    finish_commit();
+  } catch (const std::exception& error) {
+    throw IdentityError(std::string("cannot finish the certificate renewal: ") + error.what());
+  }
   if (!std::filesystem::exists(identity_file())) return std::nullopt;
   const std::string text = read_file(identity_file());
   boost::system::error_code error;

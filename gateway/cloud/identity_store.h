@@ -48,6 +48,11 @@ class IdentityError : public std::runtime_error {
 /// file is replaced atomically (write_file_durably). The certificate is stored before the
 /// identity that names it, so a crash in between leaves no identity: provisioning starts
 /// over, with the same key.
+///
+/// A renewed certificate comes with a new key: device.next.key and device.next.pem stay beside
+/// the pair in use until the new pair has connected, and commit_next() then moves them over it
+/// behind a marker (renewal.commit), so a crash in the middle is finished by the next load():
+/// the store never holds a certificate for another key than device.key.
 class IdentityStore {
  public:
   explicit IdentityStore(std::filesystem::path dir);
@@ -59,6 +64,9 @@ class IdentityStore {
   std::filesystem::path identity_file() const { return dir_ / "identity.json"; }
   std::filesystem::path pending_file() const { return dir_ / "provisioning.json"; }
   std::filesystem::path symmetric_key_file() const { return dir_ / "device.sas"; }
+  std::filesystem::path next_key_file() const { return dir_ / "device.next.key"; }
+  std::filesystem::path next_certificate_file() const { return dir_ / "device.next.pem"; }
+  std::filesystem::path commit_marker_file() const { return dir_ / "renewal.commit"; }
 
   /// Makes the device key unless one is there; true if it made one. Throws IdentityError for
   /// a key file that group or others may read.
@@ -67,9 +75,22 @@ class IdentityStore {
   /// csr_file(). Returns the PEM.
   std::string write_csr(const std::string& common_name) const;
 
+  /// Makes a new key for a renewal (device.next.key, 0600; any earlier one is replaced) and
+  /// returns a CSR for `common_name` signed with it.
+  std::string make_next_key(KeyType type, const std::string& common_name) const;
+  /// Stores the renewed certificate (device.next.pem). Throws IdentityError when it is not for
+  /// device.next.key.
+  void save_next_certificate(const std::string& certificate_pem) const;
+  /// The renewed pair becomes the device's key and certificate (see the class comment).
+  void commit_next() const;
+  /// Forgets a renewed pair that will not be used.
+  void discard_next() const;
+
   /// The issued identity, or nullopt while none is stored. Throws IdentityError for one that
   /// cannot be used.
   std::optional<DeviceIdentity> load() const;
+  /// Finishes a commit_next() a crash interrupted. load() does it first.
+  void finish_commit() const;
   /// Stores the certificate, then `identity`.
   void save(const DeviceIdentity& identity, const std::string& certificate_pem) const;
   /// Stores the device's symmetric key (base64, 0600), then `identity` (credential "sas").

@@ -21,6 +21,10 @@ class DirectoryTransport final : public Transport {
   /// Nothing ever arrives in a directory: subscriptions are not kept.
   void subscribe(std::string, MessageHandler) override {}
   std::vector<SubscriptionState> subscriptions() const override { return {}; }
+  void try_credentials(ClientCredentials, CredentialsTried done) override {
+    done(false, "a directory uplink has no client certificate");
+  }
+  void set_credentials(ClientCredentials) override {}
 
  private:
   std::filesystem::path directory_;

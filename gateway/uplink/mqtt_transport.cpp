@@ -51,6 +51,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
  public:
   Core(CloudProfile profile, boost::asio::io_context& io, const Clock& clock)
       : profile_(std::move(profile)),
+        credentials_{.cert_file = profile_.tls.cert_file, .key_file = profile_.tls.key_file},
         io_(io),
         clock_(clock),
         backoff_({.min = std::chrono::milliseconds(profile_.reconnect_min_ms),
@@ -168,6 +169,31 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
 
   const CloudProfile& profile() const { return profile_; }
 
+  void try_credentials(ClientCredentials candidate, CredentialsTried done) {
+    std::lock_guard lock(mutex_);
+    std::string refusal;
+    if (!profile_.use_tls || credentials_.cert_file.empty()) {
+      refusal = "the uplink has no client certificate";
+    } else if (stopped_ || !connected_) {
+      refusal = "not connected";
+    } else if (trial_) {
+      refusal = "another certificate is being tried";
+    }
+    if (!refusal.empty()) {
+      boost::asio::post(io_, [done = std::move(done), refusal] { done(false, refusal); });
+      return;
+    }
+    spdlog::info("mqtt: reconnecting with the certificate {} to try it", candidate.cert_file);
+    trial_ = CredentialTrial{.previous = credentials_, .done = std::move(done), .attempt = 0};
+    credentials_ = std::move(candidate);
+    restart_session("trying a renewed certificate");
+  }
+
+  void set_credentials(ClientCredentials credentials) {
+    std::lock_guard lock(mutex_);
+    credentials_ = std::move(credentials);
+  }
+
  private:
   enum class Operation { connect, publish, disconnect, subscribe };
 
@@ -267,11 +293,11 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
         check_readable_file(tls.ca_file, "uplink.tls.ca_file");
         ssl.set_trust_store(tls.ca_file);
       }
-      if (!tls.cert_file.empty()) {
-        check_readable_file(tls.cert_file, "uplink.tls.cert_file");
-        check_secret_file(tls.key_file, "uplink.tls.key_file");
-        ssl.set_key_store(tls.cert_file);
-        ssl.set_private_key(tls.key_file);
+      if (!credentials_.cert_file.empty()) {
+        check_readable_file(credentials_.cert_file, "uplink.tls.cert_file");
+        check_secret_file(credentials_.key_file, "uplink.tls.key_file");
+        ssl.set_key_store(credentials_.cert_file);
+        ssl.set_private_key(credentials_.key_file);
       }
       ssl.set_enable_server_cert_auth(true);
       // Host name check after the handshake; Paho sends SNI for the host in the URI as given.
@@ -287,6 +313,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   void attempt_connect() {
     std::lock_guard lock(mutex_);
     if (stopped_ || connected_ || connecting_) return;
+    ++attempt_;
+    // The first attempt after a trial began is the one with the candidate.
+    if (trial_ && trial_->attempt == 0) trial_->attempt = attempt_;
     mqtt::connect_options options;
     try {
       options = make_connect_options();
@@ -294,7 +323,6 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
       attempt_failed(std::string("cannot use credentials: ") + error.what());
       return;
     }
-    ++attempt_;
     connecting_ = true;
     spdlog::debug("mqtt: connecting to {} as {}", profile_.server_uri(), profile_.client_id);
     try {
@@ -308,7 +336,24 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
   void attempt_failed(const std::string& reason) {
     spdlog::error("mqtt: cannot connect to {}: {}", profile_.server_uri(), reason);
     notify_connection(false, reason);
+    // The candidate did not connect: straight back to the credentials that did.
+    if (end_trial(false, reason)) return attempt_connect();
     schedule_reconnect();
+  }
+
+  /// Ends a credential trial whose attempt this is: kept (ok) or reverted. False when no trial
+  /// is on this attempt.
+  bool end_trial(bool ok, const std::string& reason) {
+    if (!trial_ || trial_->attempt != attempt_) return false;
+    auto done = std::move(trial_->done);
+    if (!ok) {
+      spdlog::warn("mqtt: the certificate {} did not connect ({}); back to {}",
+                   credentials_.cert_file, reason, trial_->previous.cert_file);
+      credentials_ = trial_->previous;
+    }
+    trial_.reset();
+    boost::asio::post(io_, [done = std::move(done), ok, reason] { done(ok, reason); });
+    return true;
   }
 
   void schedule_reconnect() {
@@ -399,6 +444,7 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     up_reported_ = true;
     session_up_once_ = true;
     suback_timer_.cancel();
+    end_trial(true, {});
     notify_connection(true, "connected to " + profile_.server_uri());
   }
 
@@ -502,6 +548,8 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     if (registration) return registration_drop();
     spdlog::warn("mqtt: {} ({})", reason, profile_.server_uri());
     notify_connection(false, reason);
+    // Dropped before the session was up: the candidate certificate is not good for it.
+    if (!up_reported_ && end_trial(false, reason)) return attempt_connect();
     schedule_reconnect();
   }
 
@@ -538,15 +586,16 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
       if (error) return;
       std::lock_guard lock(self->mutex_);
       if (self->stopped_ || !self->connected_) return;
-      self->renew_session();
+      spdlog::info("mqtt: reconnecting with a fresh SAS token");
+      self->restart_session("renewing the SAS token");
     });
   }
 
-  void renew_session() {
-    spdlog::info("mqtt: reconnecting with a fresh SAS token");
+  /// A clean disconnect and, once it is done, an immediate connect (new credentials).
+  void restart_session(const std::string& reason) {
     connected_ = false;
     pending_.clear();
-    notify_connection(false, "renewing the SAS token");
+    notify_connection(false, reason);
     try {
       client_->disconnect(static_cast<int>(std::chrono::milliseconds(kDisconnectTimeout).count()),
                           nullptr, disconnect_listener_);
@@ -560,7 +609,16 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
     attempt_connect();
   }
 
+  /// A certificate being tried (try_credentials) and what to go back to.
+  struct CredentialTrial {
+    ClientCredentials previous;
+    CredentialsTried done;
+    std::uintptr_t attempt = 0;  // the connect attempt made with the candidate; 0: not yet
+  };
+
   const CloudProfile profile_;
+  ClientCredentials credentials_;  // presented from the next connect on; guarded by mutex_
+  std::optional<CredentialTrial> trial_;
   boost::asio::io_context& io_;
   const Clock& clock_;
 
@@ -625,6 +683,14 @@ void MqttTransport::subscribe(std::string filter, MessageHandler handler) {
 
 std::vector<SubscriptionState> MqttTransport::subscriptions() const {
   return core_->subscriptions();
+}
+
+void MqttTransport::try_credentials(ClientCredentials candidate, CredentialsTried done) {
+  core_->try_credentials(std::move(candidate), std::move(done));
+}
+
+void MqttTransport::set_credentials(ClientCredentials credentials) {
+  core_->set_credentials(std::move(credentials));
 }
 
 bool MqttTransport::connected() const {

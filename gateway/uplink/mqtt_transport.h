@@ -33,6 +33,9 @@ namespace edgegw {
 ///   answers 135 (not authorised) for a topic its ACL denies; under 3.1.1 it acks and drops.
 /// - With SAS credentials the session is renewed (clean disconnect, connect with a new token)
 ///   at 80% of the token's lifetime, reported as on_connection(false, "renewing the SAS token").
+/// - A renewed certificate is tried the same way (a clean disconnect, a connect with it) and
+///   kept only once that session is up; a handshake it fails, a refused CONNACK or a drop
+///   before the SUBACKs sends the transport straight back to the certificate it had.
 class MqttTransport final : public Transport {
  public:
   MqttTransport(CloudProfile profile, boost::asio::io_context& io, const Clock& clock);
@@ -48,6 +51,8 @@ class MqttTransport final : public Transport {
   void subscribe(std::string filter, MessageHandler handler) override;
   /// Pending from every connect until the SUBACK, and while disconnected.
   std::vector<SubscriptionState> subscriptions() const override;
+  void try_credentials(ClientCredentials candidate, CredentialsTried done) override;
+  void set_credentials(ClientCredentials credentials) override;
 
   /// Whether the MQTT session is up right now.
   bool connected() const;

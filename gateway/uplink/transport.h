@@ -45,6 +45,16 @@ struct InboundMessage {
 };
 using MessageHandler = std::function<void(const InboundMessage&)>;
 
+/// The client certificate and key a TLS transport presents (PEM files).
+struct ClientCredentials {
+  std::string cert_file;
+  std::string key_file;
+
+  friend bool operator==(const ClientCredentials&, const ClientCredentials&) = default;
+};
+/// How trying a certificate ended: it connected (true), or why not.
+using CredentialsTried = std::function<void(bool connected, const std::string& reason)>;
+
 /// A subscription, and what the broker answered to it on the current connection.
 struct SubscriptionState {
   enum class State {
@@ -94,6 +104,17 @@ class Transport {
   /// Every subscription with the broker's answer on the current connection. Safe from any
   /// thread. A transport that receives nothing lists nothing.
   virtual std::vector<SubscriptionState> subscriptions() const = 0;
+
+  /// Tries `candidate` (a renewed certificate) in place of the credentials in use, without
+  /// dropping those: a connected transport disconnects and connects once with the candidate.
+  /// If that session comes up, the candidate is kept and done(true, ""); otherwise the
+  /// transport connects again at once with the credentials it had, and done(false, reason).
+  /// Not connected, or a transport without a client certificate: done(false, why) at once.
+  /// `done` runs on the transport's event thread.
+  virtual void try_credentials(ClientCredentials candidate, CredentialsTried done) = 0;
+  /// Presents `credentials` from the next connect on, without reconnecting (the certificate
+  /// in use was moved to where it is kept).
+  virtual void set_credentials(ClientCredentials credentials) = 0;
 };
 
 }  // namespace edgegw

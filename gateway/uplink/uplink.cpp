@@ -103,6 +103,7 @@ void Uplink::connect() {
              }
              post(TransportEvent{
                  up ? TransportEvent::up : TransportEvent::down, 0, {}, up ? "" : reason, {}});
+             if (on_connection_) on_connection_(up);
            }});
 }
 

@@ -106,6 +106,12 @@ class Uplink {
          Options options, PublishedHook on_published = {}, AlarmAckedHook on_alarm_acked = {});
   ~Uplink();
 
+  /// Called on the transport's event thread every time the connection comes up or goes down,
+  /// for the parts that talk with the cloud over it (certificate renewal, later the shadow).
+  using ConnectionHook = std::function<void(bool up)>;
+  /// Before start().
+  void set_connection_hook(ConnectionHook hook) { on_connection_ = std::move(hook); }
+
   /// Starts the transport and a thread that calls step() whenever there may be work.
   void start();
   /// Loads what was in flight at the last stop, starts taking committed readings and starts
@@ -242,6 +248,7 @@ class Uplink {
   Options options_;
   PublishedHook on_published_;
   AlarmAckedHook on_alarm_acked_;
+  ConnectionHook on_connection_;
   RateShaper shaper_;
   LogThrottle stuck_log_{std::chrono::seconds(30)};
   LogThrottle refused_log_{std::chrono::seconds(30)};

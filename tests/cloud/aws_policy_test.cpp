@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/claim_provisioning.h"
 #include "gateway/config/config.h"
 #include "gateway/uplink/cloud_profile.h"
@@ -119,6 +120,31 @@ TEST(AwsPolicies, AThingMayUseItsOwnTopicsOnly) {
 
   EXPECT_FALSE(allows(policy, "iot:Publish", "topic/edgegw/someone-else/telemetry", thing));
   EXPECT_FALSE(allows(policy, "iot:Subscribe", "topicfilter/edgegw/#", thing));
+}
+
+TEST(AwsPolicies, AThingMayRenewItsCertificateThroughTheTemplate) {
+  const auto policy = read_json("thing-policy.json");
+  const std::string thing = "edgegw-SN-0042";
+  TempDir dir;
+  const cloud::IdentityStore store(dir.path());
+  FakeTransport transport;
+  ManualClock clock;
+  cloud::CertificateRenewal::Settings settings;
+  settings.template_name = "edgegw-fleet";
+  cloud::CertificateRenewal renewal(settings, store, transport, {}, clock);
+  renewal.subscribe();
+  for (const auto& request : {renewal.create_topic(), renewal.register_topic()}) {
+    EXPECT_TRUE(allows(policy, "iot:Publish", "topic/" + request, thing)) << request;
+    for (const auto* answer : {"/accepted", "/rejected"}) {
+      EXPECT_TRUE(allows(policy, "iot:Receive", "topic/" + request + answer, thing)) << request;
+    }
+  }
+  for (const auto& subscription : transport.subscriptions()) {
+    EXPECT_TRUE(allows(policy, "iot:Subscribe", "topicfilter/" + subscription.filter, thing))
+        << subscription.filter;
+  }
+  // Not CreateKeysAndCertificate: a renewed key is made on the device too.
+  EXPECT_FALSE(allows(policy, "iot:Publish", "topic/$aws/certificates/create/json", thing));
 }
 
 TEST(AwsPolicies, TheTemplatesAttachTheThingPolicyAndNameTheThing) {

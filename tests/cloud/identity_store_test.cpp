@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "gateway/cloud/stored_identity.h"
+#include "gateway/durable_file.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"
@@ -124,6 +125,43 @@ TEST_F(IdentityStoreTest, ACertificateSignedFromTheDevicesCsrIsInstalledUnderIts
   EXPECT_EQ(identity.thing_name, "SN-7");
   EXPECT_EQ(store_.load(), identity);
   EXPECT_EQ(store_.load()->provisioned_by, "jitp");
+}
+
+TEST_F(IdentityStoreTest, ARenewedPairReplacesTheOldOnlyOnCommitAndACrashMidwayIsFinished) {
+  TestPki pki(dir_.file("pki"));
+  store_.ensure_key(KeyType::ec_p256);
+  store_.write_csr("SN-7");
+  store_.install_certificate(sign_with_test_ca(store_, pki), "gw", "claim", 42);
+  const std::string old_key = read_text_file(store_.key_file());
+
+  const std::string csr = store_.make_next_key(KeyType::ec_p256, "SN-7");
+  EXPECT_EQ(mode_of(store_.next_key_file()), 0600u);
+  std::ofstream(store_.csr_file()) << csr;
+  const std::string renewed = sign_with_test_ca(store_, pki);
+  EXPECT_THROW(store_.save_next_certificate(read_text_file(store_.certificate_file())),
+               IdentityError)
+      << "the old certificate is not for the new key";
+  store_.save_next_certificate(renewed);
+  EXPECT_EQ(read_text_file(store_.key_file()), old_key) << "nothing replaced before the commit";
+  const std::string new_key = read_text_file(store_.next_key_file());
+
+  // A crash after the marker and the key's move, before the certificate's: the next load
+  // finishes the move, so key and certificate belong together again.
+  write_file_durably(store_.commit_marker_file(), "commit\n");
+  std::filesystem::rename(store_.next_key_file(), store_.key_file());
+  ASSERT_TRUE(store_.load());
+  EXPECT_EQ(read_text_file(store_.key_file()), new_key);
+  EXPECT_EQ(read_text_file(store_.certificate_file()), renewed);
+  EXPECT_FALSE(std::filesystem::exists(store_.commit_marker_file()));
+  EXPECT_FALSE(std::filesystem::exists(store_.next_certificate_file()));
+
+  // Without the marker, a renewed pair left behind is not used: the next renewal replaces it.
+  store_.make_next_key(KeyType::ec_p256, "SN-7");
+  ASSERT_TRUE(store_.load());
+  EXPECT_EQ(read_text_file(store_.key_file()), new_key);
+  store_.discard_next();
+  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+  EXPECT_THROW(store_.commit_next(), IdentityError) << "nothing to commit";
 }
 
 TEST_F(IdentityStoreTest, ACertificateForAnotherKeyIsRefused) {

@@ -50,6 +50,35 @@ class FakeTransport final : public Transport {
     return out;
   }
 
+  /// Records the candidate; finish_trial() says how it went.
+  void try_credentials(ClientCredentials candidate, CredentialsTried done) override {
+    std::lock_guard lock(mutex_);
+    tried_.push_back(std::move(candidate));
+    trial_done_ = std::move(done);
+  }
+  void set_credentials(ClientCredentials credentials) override {
+    std::lock_guard lock(mutex_);
+    credentials_ = std::move(credentials);
+  }
+  /// The certificates tried so far, and the credentials set last.
+  std::vector<ClientCredentials> tried() const {
+    std::lock_guard lock(mutex_);
+    return tried_;
+  }
+  ClientCredentials credentials() const {
+    std::lock_guard lock(mutex_);
+    return credentials_;
+  }
+  /// Ends the trial in progress: the candidate connected, or not (with `reason`).
+  void finish_trial(bool connected, const std::string& reason = {}) {
+    CredentialsTried done;
+    {
+      std::lock_guard lock(mutex_);
+      done = std::exchange(trial_done_, {});
+    }
+    if (done) done(connected, reason);
+  }
+
   /// Every publish taken so far, in order.
   std::vector<Publish> published() const {
     std::lock_guard lock(mutex_);
@@ -113,6 +142,9 @@ class FakeTransport final : public Transport {
   bool connected_ = false;
   std::vector<Publish> published_;
   std::vector<std::pair<std::string, MessageHandler>> subscriptions_;
+  std::vector<ClientCredentials> tried_;
+  CredentialsTried trial_done_;
+  ClientCredentials credentials_;
 };
 
 }  // namespace edgegw

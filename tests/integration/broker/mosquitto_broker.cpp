@@ -189,6 +189,10 @@ std::string MosquittoBroker::foreign_ca_file() {
   return TestPki(dir_.file("foreign-ca"), "some other CA").ca_file();
 }
 
+std::string MosquittoBroker::foreign_pki_dir() {
+  return TestPki(dir_.file("foreign-ca"), "some other CA").directory();
+}
+
 DeviceCredentials MosquittoBroker::make_foreign_device(const std::string& name) {
   return TestPki(dir_.file("foreign-ca"), "some other CA").client(name);
 }

@@ -82,6 +82,8 @@ class MosquittoBroker {
   DeviceCredentials make_expired_device(const std::string& name);
   /// The CA file of the foreign CA (as a trust store, it does not trust the broker).
   std::string foreign_ca_file();
+  /// The directory of that foreign CA (ca.pem, ca.key), for deploy/certs scripts.
+  std::string foreign_pki_dir();
 
  private:
   void write_config() const;

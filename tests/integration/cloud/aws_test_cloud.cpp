@@ -84,6 +84,11 @@ void AwsTestCloud::answer_registrations(bool on) {
   answer_registrations_ = on;
 }
 
+void AwsTestCloud::sign_with(std::string pki_dir) {
+  std::lock_guard lock(mutex_);
+  signing_pki_dir_ = std::move(pki_dir);
+}
+
 void AwsTestCloud::expire_tokens() {
   std::lock_guard lock(mutex_);
   for (auto& [token, entry] : tokens_) entry.valid = false;
@@ -161,9 +166,13 @@ void AwsTestCloud::create_from_csr(const std::string& payload) {
   const std::string csr_file = work_.file(name + ".csr");
   const std::string pem_file = work_.file(name + ".pem");
   std::ofstream(csr_file) << csr->as_string().c_str();
+  std::string pki_dir;
+  {
+    std::lock_guard lock(mutex_);
+    pki_dir = signing_pki_dir_.empty() ? broker_.pki_dir() : signing_pki_dir_;
+  }
   try {
-    run_cert_script("sign-csr.sh '" + broker_.pki_dir() + "' '" + csr_file + "' '" + pem_file +
-                    "'");
+    run_cert_script("sign-csr.sh '" + pki_dir + "' '" + csr_file + "' '" + pem_file + "'");
   } catch (const std::exception&) {
     reject(topic, 400, "InvalidCsr", "the certificate signing request is not valid");
     return;

@@ -36,6 +36,9 @@ class AwsTestCloud {
   /// Take requests without answering them (false), or answer (true, the default).
   void answer_certificates(bool on);
   void answer_registrations(bool on);
+  /// Signs CSRs with the CA in `pki_dir` from now on (a CA the broker does not trust makes
+  /// certificates that cannot connect); empty: the broker's CA.
+  void sign_with(std::string pki_dir);
   /// Every ownership token issued so far stops being valid, as one past its hour.
   void expire_tokens();
 
@@ -76,6 +79,7 @@ class AwsTestCloud {
   mutable std::condition_variable changed_;
   bool answer_certificates_ = true;
   bool answer_registrations_ = true;
+  std::string signing_pki_dir_;  ///< empty: the broker's
   std::vector<ReceivedMessage> messages_;
   std::map<std::string, std::size_t> requests_;
   std::map<std::string, std::string> certificates_;  ///< id -> PEM

@@ -1,0 +1,175 @@
+// Certificate renewal end to end: a gateway whose certificate runs out in ten days, a real
+// mosquitto over mutual TLS whose ACL lets the thing use the renewal topics (as
+// deploy/aws/thing-policy.json does on AWS), and the test cloud answering the AWS topic
+// contract and signing the CSR through OpenSSL. The gateway renews over its running
+// connection, reconnects with the new certificate and goes on publishing; a certificate that
+// cannot connect leaves the old one in use.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "gateway/cloud/identity_store.h"
+#include "gateway/durable_file.h"
+#include "gateway/gateway.h"
+#include "tests/http_client.h"
+#include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/cloud/aws_test_cloud.h"
+#include "tests/temp_dir.h"
+#include "tests/test_pki.h"
+#include "tests/wait_for.h"
+
+namespace edgegw {
+namespace {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+constexpr const char* kThing = "edgegw-SN-0042";
+constexpr std::int64_t kDayMs = 86'400'000;
+
+MosquittoOptions broker_with_policies(const std::string& acl_file) {
+  // The device certificate's CN (the serial) is the user; its own topics go by client id, as
+  // ${iot:Connection.Thing.ThingName} on AWS.
+  std::ofstream(acl_file) << "user cloud\ntopic readwrite $aws/#\n"
+                          << "user SN-0042\n"
+                          << "topic readwrite $aws/certificates/create-from-csr/#\n"
+                          << "topic readwrite $aws/provisioning-templates/edgegw-fleet/provision/#\n"
+                          << "user test-subscriber\ntopic read edgegw/#\n"
+                          << "pattern readwrite edgegw/%c/#\n";
+  MosquittoOptions options;
+  options.use_identity_as_username = true;
+  options.extra_config = "acl_file " + acl_file;
+  return options;
+}
+
+class RenewalE2E : public ::testing::Test {
+ protected:
+  RenewalE2E() {
+    // The device's own key and a certificate from its CSR that runs out in ten days.
+    store_.ensure_key(cloud::KeyType::ec_p256);
+    store_.write_csr("SN-0042");
+    const std::string pem = dir_.file("short.pem");
+    run_cert_script("sign-csr.sh '" + broker_.pki_dir() + "' '" + store_.csr_file().string() +
+                        "' '" + pem + "'",
+                    "DAYS=10");
+    store_.install_certificate(read_text_file(pem), kThing, "claim", 0);
+    std::ofstream(config_file_) << "[storage]\npath = \"" << dir_.file("buffer.db") << "\"\n"
+                                << "[bundle]\nmax_latency_s = 1\n"
+                                << "[identity]\ndir = \"" << store_.dir().string() << "\"\n"
+                                << "renew_retry_s = 3600\n"
+                                << "[api]\nlisten = \"127.0.0.1:0\"\n"
+                                << "[uplink]\nprovider = \"aws\"\nhost = \"" << broker_.host()
+                                << "\"\nport = " << broker_.port() << "\n"
+                                << "[uplink.tls]\nca_file = \"" << broker_.ca_file() << "\"\n"
+                                << "[provisioning]\ntemplate = \"edgegw-fleet\"\n"
+                                << "claim_cert_file = \"" << claim_.cert_file << "\"\n"
+                                << "claim_key_file = \"" << claim_.key_file << "\"\n"
+                                << "serial = \"SN-0042\"\ntimeout_s = 10\n"
+                                << "[[adapters]]\ntype = \"simulator\"\nprofile = \"crane\"\n";
+  }
+
+  std::int64_t expires_at_ms() const {
+    return cloud::read_certificate(read_text_file(store_.certificate_file())).not_after_ms;
+  }
+  json::value status(const Gateway& gateway) const {
+    return json::parse(
+        http_request(gateway.api_port(), http::verb::get, "/api/v1/status").body);
+  }
+
+  TempDir dir_;
+  MosquittoBroker broker_{broker_with_policies(dir_.file("acl"))};
+  DeviceCredentials claim_ = broker_.make_device("claim");
+  AwsTestCloud cloud_{broker_};
+  cloud::IdentityStore store_{dir_.path() / "identity"};
+  std::string config_file_ = dir_.file("edgegw.toml");
+  SystemClock clock_;
+};
+
+TEST_F(RenewalE2E, ACertificateInsideTheWindowIsRenewedAndTheGatewayGoesOnWithTheNewOne) {
+  const std::string old_key = read_text_file(store_.key_file());
+  const std::int64_t old_expiry = expires_at_ms();
+  MqttTestSubscriber subscriber(broker_, "edgegw/#");
+  Gateway gateway(load_config_file(config_file_), clock_);
+  gateway.start();
+
+  ASSERT_TRUE(wait_for([&] { return gateway.status().certificate->renewal->renewed == 1; },
+                       std::chrono::seconds(60)))
+      << broker_.log();
+  // The new pair is the device's: a certificate for a new key, issued by the cloud for the
+  // device's CSR and registered with the thing through the template.
+  EXPECT_NE(read_text_file(store_.key_file()), old_key);
+  EXPECT_GT(expires_at_ms(), clock_.wall_ms() + 800 * kDayMs);
+  const auto things = cloud_.things();
+  ASSERT_EQ(things.count(kThing), 1u);
+  EXPECT_EQ(cloud_.certificate(things.at(kThing)), read_text_file(store_.certificate_file()));
+  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+  // The key never left the box.
+  const std::string key = read_text_file(store_.key_file());
+  const std::string key_body = key.substr(key.find('\n') + 1, 40);
+  for (const auto& seen : cloud_.messages()) {
+    EXPECT_EQ(seen.payload.find("PRIVATE KEY"), std::string::npos) << seen.topic;
+    EXPECT_EQ(seen.payload.find(key_body), std::string::npos) << seen.topic;
+  }
+
+  // Publishing goes on over the session with the new certificate.
+  const std::size_t before = subscriber.messages().size();
+  ASSERT_TRUE(subscriber.wait_for_count(before + 1, std::chrono::seconds(30)));
+  EXPECT_EQ(subscriber.messages().back().topic, std::string("edgegw/") + kThing + "/telemetry");
+  EXPECT_TRUE(gateway.status().uplink_connected);
+
+  // Status and metrics show the new expiry and the renewal.
+  const auto document = status(gateway);
+  const auto& certificate = document.at("uplink").at("certificate");
+  EXPECT_GT(certificate.at("expires_in_s").to_number<std::int64_t>(), 800 * 86'400);
+  EXPECT_EQ(certificate.at("renewal").at("renewed").to_number<int>(), 1);
+  EXPECT_EQ(certificate.at("renewal").at("state").as_string(), "idle");
+  EXPECT_GT(certificate.at("renewal").at("renews_at_ms").to_number<std::int64_t>(), old_expiry);
+  const std::string metrics = http_request(gateway.api_port(), http::verb::get, "/metrics").body;
+  EXPECT_NE(metrics.find("edgegw_cert_renewals_total{outcome=\"renewed\"} 1"), std::string::npos)
+      << metrics;
+  const std::string sample = "\nedgegw_cert_expiry_seconds ";
+  const auto expiry_at = metrics.find(sample);
+  ASSERT_NE(expiry_at, std::string::npos) << metrics;
+  EXPECT_GT(std::stoll(metrics.substr(expiry_at + sample.size())), 800LL * 86'400);
+  gateway.stop();
+}
+
+TEST_F(RenewalE2E, ARenewedCertificateThatCannotConnectLeavesTheOldOneInUse) {
+  // The cloud signs with a CA the broker does not trust: the new certificate is refused at
+  // the handshake, and the gateway goes back to the one it has.
+  cloud_.sign_with(broker_.foreign_pki_dir());
+  const std::string old_key = read_text_file(store_.key_file());
+  const std::string old_certificate = read_text_file(store_.certificate_file());
+  MqttTestSubscriber subscriber(broker_, "edgegw/#");
+  Gateway gateway(load_config_file(config_file_), clock_);
+  gateway.start();
+
+  ASSERT_TRUE(wait_for([&] { return gateway.status().certificate->renewal->failed == 1; },
+                       std::chrono::seconds(60)))
+      << broker_.log();
+  const auto renewal = *gateway.status().certificate->renewal;
+  EXPECT_NE(renewal.last_error.find("did not connect"), std::string::npos) << renewal.last_error;
+  EXPECT_EQ(renewal.renewed, 0u);
+  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
+  EXPECT_EQ(read_text_file(store_.certificate_file()), old_certificate);
+  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+
+  // Back on the old certificate, publishing goes on.
+  const std::size_t before = subscriber.messages().size();
+  ASSERT_TRUE(subscriber.wait_for_count(before + 1, std::chrono::seconds(30))) << broker_.log();
+  EXPECT_TRUE(gateway.status().uplink_connected);
+  const auto document = status(gateway);
+  EXPECT_NE(std::string(document.at("uplink")
+                            .at("certificate")
+                            .at("renewal")
+                            .at("last_error")
+                            .as_string())
+                .find("did not connect"),
+            std::string::npos);
+  gateway.stop();
+}
+
+}  // namespace
+}  // namespace edgegw
