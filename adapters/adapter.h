@@ -1,11 +1,14 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "adapters/weigher.h"
+#include "gateway/model/option_table.h"
 #include "gateway/model/reading.h"
 #include "gateway/model/series.h"
 
@@ -20,6 +23,11 @@ class ReadingSink {
   virtual bool offer(std::span<const Reading> readings) = 0;
   // No alarms here: an adapter only reads its source; the gateway's rules decide alarms.
 };
+
+/// The adapter keys that can change while the gateway runs (the cloud's desired settings,
+/// SIGHUP); every other key needs a restart.
+inline constexpr std::array<std::string_view, 2> kLiveAdapterKeys = {"poll_interval_ms",
+                                                                     "rate_scale"};
 
 /// How an adapter is doing with its source, for /api/v1/status and the adapter_* metrics.
 struct AdapterHealth {
@@ -47,6 +55,9 @@ class Adapter {
   virtual AdapterHealth health() const = 0;
   /// The load cell behind this adapter, for tare and calibration; null for other sources.
   virtual Weigher* weigher() { return nullptr; }
+  /// Takes new values of live keys (kLiveAdapterKeys), checked against the type's table; they
+  /// apply from the next read on. Callable from any thread.
+  virtual void retune(const std::map<std::string, OptionValue>& /*values*/) {}
 };
 
 }  // namespace edgegw

@@ -132,6 +132,20 @@ bool AdapterRunner::deliver(ReadingSink& sink, std::vector<Reading>& batch) {
   return true;
 }
 
+void AdapterRunner::retune(const std::map<std::string, OptionValue>& values) {
+  std::lock_guard lock(retune_mutex_);
+  for (const auto& [key, value] : values) retune_[key] = value;
+}
+
+void AdapterRunner::apply_retune() {
+  std::map<std::string, OptionValue> values;
+  {
+    std::lock_guard lock(retune_mutex_);
+    values.swap(retune_);
+  }
+  if (!values.empty()) source_->retune(values);
+}
+
 void AdapterRunner::run(ReadingSink& sink) {
   ReconnectBackoff backoff(source_->reopen_backoff(), clock_);
   std::vector<Reading> batch;
@@ -148,6 +162,7 @@ void AdapterRunner::run(ReadingSink& sink) {
       backoff.connected();
     }
 
+    apply_retune();
     const auto started = clock_.monotonic();
     const SourceRead result = source_->read(batch, stop_);
     reads_.fetch_add(1, std::memory_order_relaxed);

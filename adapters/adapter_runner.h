@@ -57,6 +57,7 @@ class AdapterRunner final : public Adapter {
   void stop() override;
   AdapterHealth health() const override;
   Weigher* weigher() override { return source_->weigher(); }
+  void retune(const std::map<std::string, OptionValue>& values) override;
 
   Source& source() { return *source_; }
   /// Offers the sink refused (back-pressure).
@@ -75,6 +76,8 @@ class AdapterRunner final : public Adapter {
   void record(const SourceRead& result, bool produced);
   void record_error(std::string message);
   void set_up(bool up);
+  /// Hands the source what retune() left, on the runner's thread.
+  void apply_retune();
 
   std::unique_ptr<Source> source_;
   Clock& clock_;
@@ -82,6 +85,8 @@ class AdapterRunner final : public Adapter {
   std::thread thread_;
   mutable std::mutex health_mutex_;
   AdapterHealth health_;
+  std::mutex retune_mutex_;
+  std::map<std::string, OptionValue> retune_;  // not yet handed to the source
   std::atomic<std::uint64_t> refused_offers_{0};
   std::atomic<std::uint64_t> delivered_readings_{0};
   std::atomic<std::uint64_t> reads_{0};

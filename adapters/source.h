@@ -1,11 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/weigher.h"
+#include "gateway/model/option_table.h"
 #include "gateway/model/reading.h"
 #include "gateway/model/reconnect_backoff.h"
 #include "gateway/model/series.h"
@@ -69,6 +71,11 @@ class Source {
 
   /// A load cell answers tare and calibration requests from outside; other sources do not.
   virtual Weigher* weigher() { return nullptr; }
+
+  /// New values of the keys the gateway changes while it runs (kLiveAdapterKeys: the cloud's
+  /// desired settings), already checked against the type's option table; from the runner's
+  /// thread, between reads. A source without such keys ignores it.
+  virtual void retune(const std::map<std::string, OptionValue>& /*values*/) {}
 };
 
 }  // namespace edgegw

@@ -26,6 +26,11 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
       clock_(clock),
       io_work_(io_.get_executor()) {
   buffer_ = SqliteBuffer::open(config_.storage, clock_);
+  // The cloud's changes from earlier runs hold until it changes them again: every part is built
+  // from the config with them.
+  live_ = std::make_unique<LiveSettings>(config_);
+  if (auto saved = buffer_->setting(kLiveSettingsKey)) live_->restore(*saved);
+  config_ = live_->config();
   ingest_ = std::make_unique<Ingest>(*buffer_, clock_, config_.ingest.max_future_s * 1000,
                                      config_.ingest.max_past_days * 86'400'000, config_.rules);
   build_adapters(hardware);
@@ -64,6 +69,11 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
   ingest_->set_alarm_listener([this] { uplink_->alarm_raised(); });
   listen_for_commands();
   renew_certificate();
+  wire_live_settings();
+  sync_state();
+  if (renewal_ || state_) {
+    uplink_->set_connection_hook([this](bool up) { cloud_connection_changed(up); });
+  }
   status_ = std::make_unique<StatusCollector>(config_, profile_, clock_,
                                               StatusSources{.buffer = *buffer_,
                                                             .ingest = *ingest_,
@@ -71,9 +81,14 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
                                                             .tally = *tally_,
                                                             .adapters = adapters_,
                                                             .commands = commands_.get(),
-                                                            .renewal = renewal_.get()});
+                                                            .renewal = renewal_.get(),
+                                                            .state_sync = state_.get()});
   local_api_ =
-      std::make_unique<LocalApi>(config_, *buffer_, *ingest_, *uplink_, adapters_, *status_);
+      std::make_unique<LocalApi>(*live_, *buffer_, *ingest_, *uplink_, adapters_, *status_, [this] {
+        if (state_) {
+          boost::asio::post(io_, [this] { state_->report_soon(); });
+        }
+      });
   api::ApiAuth auth = api::load_api_auth(config_.api);
   if (!auth.token) {
     spdlog::warn(
@@ -146,10 +161,99 @@ void Gateway::renew_certificate() {
   renewal_->subscribe();
   // poll() itself may change the step: the new deadline is taken after it returns.
   renewal_->on_change([this] { boost::asio::post(io_, [this] { poll_renewal(); }); });
-  // Connection events and the transport's messages come on the io thread; the timer too.
-  uplink_->set_connection_hook([this](bool up) {
+}
+
+void Gateway::wire_live_settings() {
+  live_->set_targets(
+      {.set_armed = [this](bool armed) { ingest_->set_armed(armed); },
+       .set_max_latency =
+           [this](std::chrono::milliseconds max_latency) { uplink_->set_max_latency(max_latency); },
+       .set_log_level =
+           [](const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); },
+       .retune_adapter =
+           [this](std::size_t index, const std::map<std::string, OptionValue>& values) {
+             adapters_[index]->retune(values);
+           },
+       .retune_rule = [this](const rules::RuleOptions& rule) { ingest_->retune_rule(rule); },
+       .persist =
+           [this](const std::string& document) {
+             buffer_->post([this, document] {
+               if (!buffer_->store_setting(kLiveSettingsKey, document)) {
+                 spdlog::error(
+                     "settings: the cloud's change holds until a restart only: "
+                     "storage refused it");
+               }
+             });
+           }});
+}
+
+void Gateway::sync_state() {
+  if (!config_.uplink.directory.empty() || !config_.shadow.enabled) return;
+  cloud::StateDialect dialect;
+  if (profile_.provider == "aws") {
+    dialect = cloud::StateDialect::aws_shadow;
+  } else if (profile_.provider == "azure") {
+    dialect = cloud::StateDialect::azure_twin;
+  } else {
+    return;  // a generic broker has no shadow
+  }
+  state_ = std::make_unique<cloud::StateSync>(
+      cloud::StateSyncOptions{
+          .dialect = dialect,
+          .thing_name = profile_.client_id,
+          .min_report_interval = std::chrono::seconds(config_.shadow.min_report_interval_s),
+          .report_interval = std::chrono::seconds(config_.shadow.report_interval_s)},
+      [this](const boost::json::object& desired, std::int64_t version) {
+        return live_->apply(desired, version);
+      },
+      [this] { return reported_state(); },
+      [this](const std::string& topic, const std::string& payload) {
+        uplink_->publish_control(topic, payload);
+      },
+      clock_);
+  state_->subscribe(*transport_);
+  state_->on_change([this] { boost::asio::post(io_, [this] { poll_state(); }); });
+}
+
+boost::json::object Gateway::reported_state() const {
+  namespace json = boost::json;
+  json::object document = live_->in_force();
+  const GatewayStatus s = status();
+  document["armed"] = s.armed;
+  // Beside each adapter's live keys in force: whether it is up.
+  if (!document["adapters"].is_object()) document["adapters"].emplace_object();
+  json::object& adapters = document["adapters"].as_object();
+  for (const auto& adapter : s.adapters) {
+    if (!adapters[adapter.name].is_object()) adapters[adapter.name].emplace_object();
+    adapters[adapter.name].as_object()["up"] = adapter.health.up;
+  }
+  const std::int64_t oldest_age_s =
+      s.buffer.oldest_ts_ms == 0 ? 0 : (s.now_ms - s.buffer.oldest_ts_ms) / 1000;
+  document["status"] = json::object{
+      {"version", s.version},
+      {"uptime_s", s.uptime_s},
+      {"buffer", json::object{{"readings", s.buffer.readings}, {"oldest_age_s", oldest_age_s}}},
+      {"bundles_acked", s.bundles_acked},
+      {"last_acked_bundle_seq", s.last_acked_bundle_seq}};
+  return document;
+}
+
+void Gateway::cloud_connection_changed(bool up) {
+  if (renewal_) {
     renewal_->connection_changed(up);
     poll_renewal();
+  }
+  if (state_) {
+    state_->connection_changed(up);
+    poll_state();
+  }
+}
+
+void Gateway::poll_state() {
+  const auto wake = state_->poll();
+  state_timer_.expires_after(wake - clock_.monotonic());
+  state_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) poll_state();
   });
 }
 
@@ -197,6 +301,7 @@ void Gateway::stop() {
   boost::asio::post(io_, [this] {
     rule_tick_.cancel();
     renewal_timer_.cancel();
+    state_timer_.cancel();
   });
   buffer_->wait_for_queued_appends();
   uplink_->stop();

@@ -17,8 +17,10 @@
 #include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/commands.h"
 #include "gateway/cloud/identity_store.h"
+#include "gateway/cloud/state_sync.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
+#include "gateway/live_settings.h"
 #include "gateway/local_api.h"
 #include "gateway/model/clock.h"
 #include "gateway/status.h"
@@ -72,13 +74,24 @@ class Gateway final {
   void listen_for_commands();
   /// Sets up the renewal of the device certificate, when the config has it on.
   void renew_certificate();
-  /// Lets the renewal act and sets its timer for when it wants to act next (io thread).
+  /// Sets up the shadow (AWS) or twin (Azure) sync, when the config has it on.
+  void sync_state();
+  /// Where live changes of the settings go.
+  void wire_live_settings();
+  /// The reported state: the live settings in force, armed, adapters, buffer, uplink.
+  boost::json::object reported_state() const;
+  /// The cloud connection came up or went down (io thread).
+  void cloud_connection_changed(bool up);
+  /// Lets the renewal or the sync act and sets its timer for when it wants to act next (io
+  /// thread).
   void poll_renewal();
+  void poll_state();
   /// Time-based rules (stale series, offline adapters) look at the clock once a second.
   void schedule_rule_tick();
   static constexpr std::chrono::seconds kRuleTick{1};
 
-  GatewayConfig config_;
+  GatewayConfig config_;  // the file's, with the live changes kept from earlier runs
+  std::unique_ptr<LiveSettings> live_;
   CloudProfile profile_;  // the provider's rules resolved once: endpoint, topics, unit, limits
   Clock& clock_;
   boost::asio::io_context io_;
@@ -97,6 +110,8 @@ class Gateway final {
   std::unique_ptr<cloud::IdentityStore> identity_store_;  // with renewal_
   std::unique_ptr<cloud::CertificateRenewal> renewal_;    // null when renewal is off
   boost::asio::steady_timer renewal_timer_{io_};
+  std::unique_ptr<cloud::StateSync> state_;  // null when the sync is off
+  boost::asio::steady_timer state_timer_{io_};
   std::unique_ptr<StatusCollector> status_;
   std::unique_ptr<LocalApi> local_api_;
   std::unique_ptr<api::HttpServer> api_;

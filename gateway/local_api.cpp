@@ -8,15 +8,16 @@
 
 namespace edgegw {
 
-LocalApi::LocalApi(const GatewayConfig& config, SqliteBuffer& buffer, Ingest& ingest,
+LocalApi::LocalApi(const LiveSettings& settings, SqliteBuffer& buffer, Ingest& ingest,
                    Uplink& uplink, const std::vector<std::unique_ptr<Adapter>>& adapters,
-                   const StatusCollector& status)
-    : config_(config),
+                   const StatusCollector& status, std::function<void()> armed_changed)
+    : settings_(settings),
       buffer_(buffer),
       ingest_(ingest),
       uplink_(uplink),
       adapters_(adapters),
-      status_(status) {}
+      status_(status),
+      armed_changed_(std::move(armed_changed)) {}
 
 void LocalApi::calibrate_scale(std::string_view name, std::optional<double> known_grams,
                                std::function<void(api::ScaleReply)> done) {

@@ -10,6 +10,7 @@
 #include "gateway/billing/metering.h"
 #include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/commands.h"
+#include "gateway/cloud/state_sync.h"
 #include "gateway/model/histogram.h"
 #include "gateway/uplink/transport.h"
 #include "storage/sqlite_buffer.h"
@@ -47,6 +48,7 @@ struct GatewayStatus {
 
   std::uint64_t bundles_published = 0;  ///< publishes started, resends included
   std::uint64_t bundles_acked = 0;
+  std::uint64_t last_acked_bundle_seq = 0;
   std::uint64_t bundle_payload_bytes = 0;  ///< of acknowledged bundles
   std::uint64_t readings_acked = 0;
   std::int64_t billable_units = 0;  ///< for the configured provider
@@ -66,6 +68,7 @@ struct GatewayStatus {
   std::vector<SubscriptionState> subscriptions;  ///< and what the broker answered to each
   std::optional<CertificateStatus> certificate;  ///< none without a client certificate
   cloud::CommandStats commands;                  ///< the cloud's commands (all zero when off)
+  std::optional<cloud::StateSyncStatus> shadow;  ///< the shadow or twin sync; none when off
   std::uint64_t inflight_bundles = 0;            ///< published, PUBACK not yet seen
   Histogram bundle_bytes;                        ///< payload sizes of acknowledged bundles
   Histogram bundle_latency_s;                    ///< publish to acknowledgement

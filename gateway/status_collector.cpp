@@ -33,6 +33,7 @@ GatewayStatus StatusCollector::collect() const {
   const Uplink::Stats uplink = sources_.uplink.stats();
   status.bundles_published = uplink.bundles_published;
   status.bundles_acked = uplink.bundles_acked;
+  status.last_acked_bundle_seq = uplink.last_acked_bundle_seq;
   status.bundle_payload_bytes = uplink.payload_bytes_acked;
   status.readings_acked = uplink.readings_acked;
   status.uplink_connected = uplink.connected;
@@ -42,6 +43,7 @@ GatewayStatus StatusCollector::collect() const {
   status.uplink_reconnects = uplink.reconnects;
   status.publishes_refused = uplink.publishes_refused;
   if (sources_.commands) status.commands = sources_.commands->stats();
+  if (sources_.state_sync) status.shadow = sources_.state_sync->status();
   status.last_refusal = uplink.last_refusal;
   status.subscriptions = uplink.subscriptions;
   status.certificate = certificate();

@@ -31,6 +31,7 @@ struct StatusSources {
   const std::vector<std::unique_ptr<Adapter>>& adapters;
   const cloud::CommandProcessor* commands = nullptr;
   const cloud::CertificateRenewal* renewal = nullptr;  ///< null while renewal is off
+  const cloud::StateSync* state_sync = nullptr;        ///< null while the sync is off
 };
 
 /// Builds the GatewayStatus snapshot (what /api/v1/status, /metrics, the status command and

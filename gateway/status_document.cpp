@@ -76,6 +76,20 @@ boost::json::object status_document(const GatewayStatus& s) {
   } else {
     uplink["certificate"] = nullptr;
   }
+  json::value shadow = nullptr;
+  if (s.shadow) {
+    json::object rejected_settings;
+    for (const auto& [path, reason] : s.shadow->rejected) rejected_settings[path] = reason;
+    shadow = json::object{
+        {"synced", s.shadow->synced},
+        {"desired_version", s.shadow->desired_version},
+        {"desired_received", s.shadow->desired_received},
+        {"reports_sent", s.shadow->reports_sent},
+        {"reports_refused", s.shadow->reports_refused},
+        {"rejected", std::move(rejected_settings)},
+        {"last_error",
+         s.shadow->last_error.empty() ? json::value(nullptr) : json::value(s.shadow->last_error)}};
+  }
   return json::object{
       {"version", s.version},
       {"gateway_id", s.gateway_id},
@@ -95,13 +109,15 @@ boost::json::object status_document(const GatewayStatus& s) {
                               {"alarms_dropped", alarms_dropped}}},
       {"bundles", json::object{{"published", s.bundles_published},
                                {"acked", s.bundles_acked},
+                               {"last_acked_seq", s.last_acked_bundle_seq},
                                {"payload_bytes", s.bundle_payload_bytes},
                                {"readings_acked", s.readings_acked}}},
       {"billing",
        json::object{{"billable_units", s.billable_units}, {"naive_units", s.naive_units}}},
       {"alarms", json::object{{"raised", s.alarms_raised}, {"published", s.alarms_published}}},
       {"adapters", std::move(adapters)},
-      {"commands", std::move(commands)}};
+      {"commands", std::move(commands)},
+      {"shadow", std::move(shadow)}};
 }
 
 }  // namespace edgegw

@@ -124,6 +124,12 @@ SourceRead ModbusSource::read(std::vector<Reading>& out, const StopSignal& stop)
   return result;
 }
 
+void ModbusSource::retune(const std::map<std::string, OptionValue>& values) {
+  const auto found = values.find("poll_interval_ms");
+  if (found == values.end()) return;
+  if (const auto* ms = std::get_if<std::int64_t>(&found->second)) options_.poll_interval_ms = *ms;
+}
+
 ReadDue ModbusSource::next_read(std::chrono::steady_clock::time_point started) const {
   return {.at = started + std::chrono::milliseconds(options_.poll_interval_ms), .fd = -1};
 }

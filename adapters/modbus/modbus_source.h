@@ -37,6 +37,8 @@ class ModbusSource final : public Source {
   ReadDue next_read(std::chrono::steady_clock::time_point started) const override;
 
   const ModbusOptions& options() const { return options_; }
+  /// poll_interval_ms.
+  void retune(const std::map<std::string, OptionValue>& values) override;
   const std::vector<ReadBlock>& blocks() const { return blocks_; }
 
  private:

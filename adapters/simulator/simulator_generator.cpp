@@ -37,6 +37,7 @@ struct SimulatorGenerator::Channel {
   SimulatedChannel spec;
   double rate_hz = 1.0;  ///< after rate_scale
   std::int64_t sample = 0;
+  std::int64_t base_ns = 0;  ///< where `sample` counts from: since start, moved by a new rate
   std::int64_t next_ns = 0;  ///< since start
   double jitter_ns = 0.0;
   bool reported = false;
@@ -45,7 +46,14 @@ struct SimulatorGenerator::Channel {
 
   void schedule_next() {
     ++sample;
-    next_ns = std::llround(static_cast<double>(sample) * 1e9 / rate_hz);
+    next_ns = base_ns + std::llround(static_cast<double>(sample) * 1e9 / rate_hz);
+  }
+  void set_rate(double hz, double jitter_ms) {
+    base_ns = next_ns;
+    sample = 0;
+    rate_hz = hz;
+    // Capped below the period so a late sample never overtakes the next one of its series.
+    jitter_ns = std::min(jitter_ms * 1e6, 0.4 * 1e9 / rate_hz);
   }
 };
 
@@ -68,9 +76,7 @@ SimulatorGenerator::SimulatorGenerator(const SimulatorOptions& options, std::int
   for (const auto& spec : world_->channels()) {
     Channel channel;
     channel.spec = spec;
-    channel.rate_hz = spec.rate_hz * options.rate_scale;
-    // Capped below the period so a late sample never overtakes the next one of its series.
-    channel.jitter_ns = std::min(options.jitter_ms * 1e6, 0.4 * 1e9 / channel.rate_hz);
+    channel.set_rate(spec.rate_hz * options.rate_scale, options.jitter_ms);
     channels_.push_back(channel);
     series_.push_back({prefix_of(options) + spec.channel, spec.unit, spec.resolution});
   }
@@ -96,6 +102,10 @@ double SimulatorGenerator::sampled_readings_per_s() const {
     if (!channel.spec.report_changes_only) total += channel.rate_hz;
   }
   return total;
+}
+
+void SimulatorGenerator::set_rate_scale(double rate_scale, double jitter_ms) {
+  for (auto& channel : channels_) channel.set_rate(channel.spec.rate_hz * rate_scale, jitter_ms);
 }
 
 bool SimulatorGenerator::step(std::vector<Reading>& out) {

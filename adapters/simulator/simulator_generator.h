@@ -50,6 +50,9 @@ class SimulatorGenerator {
   /// Readings a second of this profile yields at this rate_scale, not counting
   /// change-only channels (PIR).
   double sampled_readings_per_s() const;
+  /// Every channel's rate becomes its profile rate times `rate_scale` from its next sample on,
+  /// which stays where it was scheduled.
+  void set_rate_scale(double rate_scale, double jitter_ms);
 
  private:
   struct Channel;

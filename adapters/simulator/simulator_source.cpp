@@ -20,6 +20,20 @@ SourceRead SimulatorSource::read(std::vector<Reading>& out, const StopSignal&) {
   return {.errors = {}, .lost = false, .more = out.size() >= batch_max};
 }
 
+void SimulatorSource::retune(const std::map<std::string, OptionValue>& values) {
+  for (const auto& [key, value] : values) {
+    if (key == "poll_interval_ms") {
+      if (const auto* ms = std::get_if<std::int64_t>(&value)) options_.poll_interval_ms = *ms;
+    } else if (key == "rate_scale") {
+      const auto* i = std::get_if<std::int64_t>(&value);
+      const auto* d = std::get_if<double>(&value);
+      if (!i && !d) continue;
+      options_.rate_scale = d ? *d : static_cast<double>(*i);
+      if (generator_) generator_->set_rate_scale(options_.rate_scale, options_.jitter_ms);
+    }
+  }
+}
+
 ReadDue SimulatorSource::next_read(std::chrono::steady_clock::time_point started) const {
   // The generator catches up on whatever the clock says is due, so the period sets latency and
   // CPU use, never what is produced.

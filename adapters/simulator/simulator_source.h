@@ -27,6 +27,8 @@ class SimulatorSource final : public Source {
   void close() override {}
   SourceRead read(std::vector<Reading>& out, const StopSignal& stop) override;
   ReadDue next_read(std::chrono::steady_clock::time_point started) const override;
+  /// poll_interval_ms and rate_scale; a new rate holds from the next sample of each channel.
+  void retune(const std::map<std::string, OptionValue>& values) override;
 
   const SimulatorOptions& options() const { return options_; }
 

@@ -161,11 +161,10 @@ void CertificateRenewal::on_rejected(Step request, const std::string& payload) {
 
 void CertificateRenewal::try_new_certificate() {
   enter(Step::trying);
-  transport_.try_credentials({.cert_file = store_.next_certificate_file().string(),
-                              .key_file = store_.next_key_file().string()},
-                             [this](bool connected, const std::string& reason) {
-                               on_tried(connected, reason);
-                             });
+  transport_.try_credentials(
+      {.cert_file = store_.next_certificate_file().string(),
+       .key_file = store_.next_key_file().string()},
+      [this](bool connected, const std::string& reason) { on_tried(connected, reason); });
 }
 
 void CertificateRenewal::on_tried(bool connected, const std::string& reason) {
@@ -184,8 +183,8 @@ void CertificateRenewal::on_tried(bool connected, const std::string& reason) {
     return;
   }
   // The pair the transport presents has just moved to where the store keeps it.
-  transport_.set_credentials({.cert_file = store_.certificate_file().string(),
-                              .key_file = store_.key_file().string()});
+  transport_.set_credentials(
+      {.cert_file = store_.certificate_file().string(), .key_file = store_.key_file().string()});
   enter(Step::idle);
   const auto at = renews_at();
   spdlog::info("renewal: connected with the new certificate; it is the device's certificate now");

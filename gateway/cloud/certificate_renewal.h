@@ -18,7 +18,7 @@ namespace edgegw::cloud {
 
 /// Where a certificate renewal stands, for /api/v1/status and the metrics.
 struct RenewalStatus {
-  std::string state = "idle";  ///< idle, requesting, registering, trying
+  std::string state = "idle";     ///< idle, requesting, registering, trying
   std::int64_t renews_at_ms = 0;  ///< when the certificate enters the renewal window (Unix ms)
   std::uint64_t renewed = 0;      ///< renewals that ended with the new certificate in use
   std::uint64_t failed = 0;

@@ -467,6 +467,11 @@ const std::vector<Section>& sections() {
       table_section(
           "identity", identity_option_table(), [](auto& c) -> auto& { return c.identity; },
           "The device's own key and the identity the cloud issued it (see `edgegw keygen`)."),
+      table_section(
+          "shadow", shadow_option_table(), [](auto& c) -> auto& { return c.shadow; },
+          "The AWS classic shadow or Azure device twin: settings from the cloud, applied "
+          "live, and the state reported back. Not for provider generic.",
+          [](const GatewayConfig& c) { return c.uplink.provider != "generic"; }),
       optional_section(
           "provisioning", provisioning_option_table(),
           [](auto& c) -> auto& { return c.provisioning; },

@@ -9,6 +9,7 @@
 #include "gateway/api/api_options.h"
 #include "gateway/cloud/identity_options.h"
 #include "gateway/cloud/provisioning_options.h"
+#include "gateway/cloud/shadow_options.h"
 #include "gateway/ingest/ingest_options.h"
 #include "gateway/model/option_table.h"
 #include "gateway/rules/rule_options.h"
@@ -43,6 +44,7 @@ struct GatewayConfig {
   ApiOptions api;
   IngestOptions ingest;
   IdentityOptions identity;
+  ShadowOptions shadow;
   /// [provisioning]: present means a device without an identity provisions itself.
   std::optional<ProvisioningOptions> provisioning;
   std::vector<SeriesOptions> series;

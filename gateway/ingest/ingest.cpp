@@ -193,7 +193,24 @@ void Ingest::count_append(AppendStatus status, std::uint64_t n) {
 }
 
 void Ingest::watch_alarm_levels(SeriesId series, const std::string& name) {
-  if (auto levels = rules_.alarm_levels(name)) alarm_levels_[series] = *levels;
+  const auto levels = rules_.alarm_levels(name);
+  if (!levels) return;
+  auto& watched = alarm_levels_[series];
+  watched.series = name;
+  watched.high.store(levels->high, std::memory_order_relaxed);
+  watched.low.store(levels->low, std::memory_order_relaxed);
+}
+
+void Ingest::retune_rule(rules::RuleOptions options) {
+  buffer_.post([this, options = std::move(options)] {
+    if (!rules_.retune(options, clock_.wall_ms())) return;
+    for (auto& [id, watched] : alarm_levels_) {
+      if (watched.series != options.series) continue;
+      const auto levels = rules_.alarm_levels(watched.series).value_or(rules::AlarmLevels{});
+      watched.high.store(levels.high, std::memory_order_relaxed);
+      watched.low.store(levels.low, std::memory_order_relaxed);
+    }
+  });
 }
 
 bool Ingest::offer(std::span<const Reading> readings) {
@@ -210,7 +227,9 @@ bool Ingest::offer(std::span<const Reading> readings) {
     if (!alarm_levels_.empty()) {
       const auto levels = alarm_levels_.find(reading.series);
       may_alarm =
-          may_alarm || (levels != alarm_levels_.end() && levels->second.reached_by(reading.value));
+          may_alarm || (levels != alarm_levels_.end() &&
+                        (reading.value >= levels->second.high.load(std::memory_order_relaxed) ||
+                         reading.value <= levels->second.low.load(std::memory_order_relaxed)));
     }
   }
   if (!valid.empty()) {

@@ -79,6 +79,9 @@ class Ingest final : public ReadingSink {
   /// (storage.flush_interval_ms) rather than after storage.adapter_flush_interval_ms, so that
   /// the alarm it may raise does not wait for the adapters' commit. Call before adapters start.
   void watch_alarm_levels(SeriesId series, const std::string& name);
+  /// A rule's thresholds changed while running (RulesEngine::retune), on the storage thread
+  /// like every other touch of the rules.
+  void retune_rule(rules::RuleOptions options);
 
   /// Why `reading` would be rejected, or nothing if it is valid.
   std::optional<RejectReason> check(const Reading& reading) const;
@@ -157,8 +160,14 @@ class Ingest final : public ReadingSink {
   const Clock& clock_;
   std::int64_t max_future_ms_;
   std::int64_t max_past_ms_;
-  std::unordered_map<SeriesId, SeriesLimits> limits_;              // filled before adapters start
-  std::unordered_map<SeriesId, rules::AlarmLevels> alarm_levels_;  // likewise
+  std::unordered_map<SeriesId, SeriesLimits> limits_;  // filled before adapters start
+  /// Filled before adapters start; a retuned rule changes the levels in place.
+  struct WatchedLevels {
+    std::string series;
+    std::atomic<double> high;
+    std::atomic<double> low;
+  };
+  std::unordered_map<SeriesId, WatchedLevels> alarm_levels_;
   std::atomic<std::uint64_t> accepted_{0};
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<std::uint64_t> refused_batches_{0};

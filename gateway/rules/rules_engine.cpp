@@ -205,9 +205,9 @@ Transition Rule::enter(AlarmState state, std::int64_t ts_ms, double value,
           .message = std::move(message)};
 }
 
-std::optional<Transition> Rule::reset(std::int64_t now_ms) {
+std::optional<Transition> Rule::reset(std::int64_t now_ms, const std::string& why) {
   std::optional<Transition> cleared;
-  if (raised_) cleared = enter(AlarmState::cleared, now_ms, last_value_, std::nullopt, "disarmed");
+  if (raised_) cleared = enter(AlarmState::cleared, now_ms, last_value_, std::nullopt, why);
   forget();
   raised_at_ms_.reset();
   return cleared;
@@ -311,6 +311,24 @@ void RulesEngine::set_armed(bool armed, std::int64_t now_ms) {
       apply(index, entries_[index].rule->reset(now_ms));
     }
   }
+}
+
+bool RulesEngine::retune(const RuleOptions& options, std::int64_t now_ms) {
+  for (std::size_t index = 0; index < entries_.size(); ++index) {
+    Entry& entry = entries_[index];
+    if (entry.rule->options().name != options.name) continue;
+    apply(index, entry.rule->reset(now_ms, "thresholds changed"));
+    const Rule* old = entry.rule.get();
+    entry.rule = make_rule(options);
+    rules_[index] = entry.rule.get();
+    for (auto& other : entries_) {
+      for (auto& part : other.parts) {
+        if (part == old) part = entry.rule.get();
+      }
+    }
+    return true;
+  }
+  return false;
 }
 
 void RulesEngine::apply(std::size_t index, const std::optional<Transition>& transition) {

@@ -47,8 +47,9 @@ class Rule {
   }
   /// Whether on_tick() can change anything: only rules on the absence of something do.
   virtual bool watches_time() const { return false; }
-  /// Forgets the current excursion (disarmed): returns the clear if one was raised.
-  std::optional<Transition> reset(std::int64_t now_ms);
+  /// Forgets the current excursion (disarmed, retuned): returns the clear if one was raised,
+  /// with `why` as its message.
+  std::optional<Transition> reset(std::int64_t now_ms, const std::string& why = "disarmed");
 
  protected:
   /// Records a state change and returns it.
@@ -94,12 +95,16 @@ class RulesEngine {
   /// Disarming clears every raised armed_only rule; while disarmed they do not count.
   void set_armed(bool armed, std::int64_t now_ms);
   bool armed() const { return armed_; }
+  /// The rule named options.name takes `options` (its thresholds changed while running; the
+  /// kind stays, rule_shape() passed): an excursion under the old ones is cleared, and the new
+  /// ones judge from the next reading. False when there is no such rule.
+  bool retune(const RuleOptions& options, std::int64_t now_ms);
   std::size_t rule_count() const { return rules_.size(); }
   /// Whether any rule needs on_tick(); without one, nobody need wake to tick. Fixed at
   /// construction, so any thread may ask.
   bool watches_time() const { return watches_time_; }
-  /// The threshold rules' levels for `series`; nullopt if no threshold rule watches it. Fixed at
-  /// construction, so any thread may ask.
+  /// The threshold rules' levels for `series`; nullopt if no threshold rule watches it. From
+  /// the owner thread (or before it runs): retune() changes them.
   std::optional<AlarmLevels> alarm_levels(const std::string& series) const;
 
  private:

@@ -61,6 +61,10 @@ class Bundler {
   /// at its first row, under its bundle_seq.
   void rebuild_from(const InflightBundle& lost);
 
+  /// How long a reading may wait in the open bundle from now on (the open one included).
+  void set_max_latency(std::chrono::milliseconds max_latency) { max_latency_ = max_latency; }
+  std::chrono::milliseconds max_latency() const { return max_latency_; }
+
   bool caught_up() const { return caught_up_; }
   std::int64_t after_seq() const { return after_seq_; }
   std::deque<ClosedBundle>& closed() { return closed_; }

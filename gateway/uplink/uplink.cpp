@@ -131,6 +131,14 @@ void Uplink::request_flush() {
   wake_.notify_all();
 }
 
+void Uplink::set_max_latency(std::chrono::milliseconds max_latency) {
+  {
+    std::lock_guard lock(mutex_);
+    new_max_latency_ = max_latency;
+  }
+  wake_.notify_all();
+}
+
 void Uplink::alarm_raised() {
   {
     std::lock_guard lock(mutex_);
@@ -376,6 +384,7 @@ void Uplink::delete_acked() {
     const InflightBundle& bundle = entry.bundle.bundle;
     seqs.push_back(bundle.bundle_seq);
     ++local_.bundles_acked;
+    local_.last_acked_bundle_seq = std::max(local_.last_acked_bundle_seq, bundle.bundle_seq);
     local_.readings_acked += entry.bundle.readings;
     local_.payload_bytes_acked += bundle.payload.size();
     local_.bundle_bytes.observe(static_cast<double>(bundle.payload.size()));
@@ -590,6 +599,7 @@ std::chrono::nanoseconds Uplink::step() {
     if (alarm_raised_) alarms_dirty_ = true;
     if (flush_) flush_pending_ = true;
     alarm_raised_ = flush_ = control_added_ = false;
+    if (new_max_latency_) bundler_.set_max_latency(*std::exchange(new_max_latency_, std::nullopt));
   }
   for (auto& event : events) {
     std::visit([this](auto& e) { handle(std::move(e)); }, event);
@@ -630,7 +640,8 @@ void Uplink::run() {
     if (!running_) return;
     if (wait > 0ns) {
       clock_.wait_until(lock, wake_, clock_.monotonic() + wait, [this] {
-        return !running_ || !events_.empty() || flush_ || alarm_raised_ || control_added_;
+        return !running_ || !events_.empty() || flush_ || alarm_raised_ || control_added_ ||
+               new_max_latency_;
       });
       if (!running_) return;
     }

@@ -66,7 +66,8 @@ class Uplink {
   struct Stats {
     std::uint64_t bundles_published = 0;  ///< resends included
     std::uint64_t bundles_acked = 0;
-    std::uint64_t readings_acked = 0;  ///< of bundles made by this process
+    std::uint64_t last_acked_bundle_seq = 0;  ///< the highest the far side acknowledged
+    std::uint64_t readings_acked = 0;         ///< of bundles made by this process
     std::uint64_t payload_bytes_acked = 0;
     std::uint64_t alarms_acked = 0;
     std::uint64_t reconnects = 0;
@@ -122,6 +123,8 @@ class Uplink {
   void stop();
   /// Closes the open bundle now, however full it is.
   void request_flush();
+  /// Changes max_latency while running (the open bundle included). Callable from any thread.
+  void set_max_latency(std::chrono::milliseconds max_latency);
   /// An alarm was added to the buffer: publish it now.
   void alarm_raised();
   /// Publishes a control message, the device's side of a conversation with the cloud (a
@@ -292,6 +295,7 @@ class Uplink {
   std::condition_variable wake_;
   std::deque<Event> events_;
   bool flush_ = false;
+  std::optional<std::chrono::milliseconds> new_max_latency_;  // for the uplink thread to take
   bool alarm_raised_ = false;
   struct ControlMessage {
     std::string topic;

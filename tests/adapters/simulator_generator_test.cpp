@@ -305,5 +305,26 @@ TEST(MixedSimulatorStream, MergesSourcesInTimeOrderWithDistinctIds) {
   EXPECT_EQ(counts.count(0), 0u);
 }
 
+TEST(SimulatorGenerator, ANewRateScaleHoldsFromTheNextSampleOn) {
+  auto options = options_for("crane");
+  options.jitter_ms = 0;
+  SimulatorGenerator generator(options, kStartMs);
+  std::vector<Reading> before;
+  generator.generate_until(kStartMs + 10'000, before);
+  generator.set_rate_scale(2.0, 0.0);
+  std::vector<Reading> after;
+  generator.generate_until(kStartMs + 20'000, after);
+  // Twice the samples in the second ten seconds, with every timestamp still in order per
+  // series and none before the change.
+  EXPECT_NEAR(static_cast<double>(after.size()), 2.0 * static_cast<double>(before.size()),
+              0.02 * static_cast<double>(before.size()) + generator.series().size());
+  std::map<SeriesId, std::int64_t> last;
+  for (const auto& reading : before) last[reading.series] = reading.ts_ms;
+  for (const auto& reading : after) {
+    EXPECT_GT(reading.ts_ms, last[reading.series]);
+    last[reading.series] = reading.ts_ms;
+  }
+}
+
 }  // namespace
 }  // namespace edgegw

@@ -11,6 +11,7 @@
 
 #include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/claim_provisioning.h"
+#include "gateway/cloud/state_sync.h"
 #include "gateway/config/config.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "tests/fakes/fake_transport.h"
@@ -145,6 +146,30 @@ TEST(AwsPolicies, AThingMayRenewItsCertificateThroughTheTemplate) {
   }
   // Not CreateKeysAndCertificate: a renewed key is made on the device too.
   EXPECT_FALSE(allows(policy, "iot:Publish", "topic/$aws/certificates/create/json", thing));
+}
+
+TEST(AwsPolicies, AThingMayUseItsOwnShadowOnly) {
+  const auto policy = read_json("thing-policy.json");
+  const std::string thing = "edgegw-SN-0042";
+  FakeTransport transport;
+  ManualClock clock;
+  cloud::StateSync sync({.dialect = cloud::StateDialect::aws_shadow, .thing_name = thing}, {}, {},
+                        {}, clock);
+  sync.subscribe(transport);
+  for (const auto* request : {"/get", "/update"}) {
+    EXPECT_TRUE(allows(policy, "iot:Publish", "topic/" + sync.shadow_prefix() + request, thing));
+  }
+  for (const auto& subscription : transport.subscriptions()) {
+    EXPECT_TRUE(allows(policy, "iot:Subscribe", "topicfilter/" + subscription.filter, thing))
+        << subscription.filter;
+    // What arrives on each filter: the filter's topic itself.
+    EXPECT_TRUE(allows(policy, "iot:Receive", "topic/" + subscription.filter, thing))
+        << subscription.filter;
+  }
+  EXPECT_FALSE(
+      allows(policy, "iot:Publish", "topic/$aws/things/someone-else/shadow/update", thing));
+  EXPECT_FALSE(allows(policy, "iot:Subscribe",
+                      "topicfilter/$aws/things/someone-else/shadow/update/delta", thing));
 }
 
 TEST(AwsPolicies, TheTemplatesAttachTheThingPolicyAndNameTheThing) {

@@ -192,7 +192,8 @@ TEST_F(CertificateRenewalTest, ARejectedRequestAndAMissingAnswerFailWithTheReaso
   connect();
   transport_.deliver(std::string(kCsrTopic) + "/rejected",
                      R"({"statusCode":400,"errorCode":"InvalidCsr","errorMessage":"bad CSR"})");
-  EXPECT_EQ(renewal().status().last_error, "CreateCertificateFromCsr rejected: 400 InvalidCsr: bad CSR");
+  EXPECT_EQ(renewal().status().last_error,
+            "CreateCertificateFromCsr rejected: 400 InvalidCsr: bad CSR");
   EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
 
   clock_.advance(std::chrono::hours(1));

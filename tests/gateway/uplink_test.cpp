@@ -495,5 +495,16 @@ TEST_F(UplinkTest, ItsThreadSleepsOutTheRateShapersDelayToTheMillisecond) {
   ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 3; }));
 }
 
+TEST_F(UplinkTest, AMaxLatencyChangedWhileRunningHoldsForTheOpenBundle) {
+  transport_->up();
+  append(10);
+  clock_.advance(9s);
+  EXPECT_EQ(settle(), 0u);
+  uplink_->set_max_latency(10s);
+  EXPECT_EQ(settle(), 0u) << "oldest reading has waited 9.9 s of 10";
+  clock_.advance(100ms);
+  EXPECT_EQ(settle(), 1u) << "closed at the new max_latency, not the old 60 s";
+}
+
 }  // namespace
 }  // namespace edgegw

@@ -32,12 +32,13 @@ constexpr std::int64_t kDayMs = 86'400'000;
 MosquittoOptions broker_with_policies(const std::string& acl_file) {
   // The device certificate's CN (the serial) is the user; its own topics go by client id, as
   // ${iot:Connection.Thing.ThingName} on AWS.
-  std::ofstream(acl_file) << "user cloud\ntopic readwrite $aws/#\n"
-                          << "user SN-0042\n"
-                          << "topic readwrite $aws/certificates/create-from-csr/#\n"
-                          << "topic readwrite $aws/provisioning-templates/edgegw-fleet/provision/#\n"
-                          << "user test-subscriber\ntopic read edgegw/#\n"
-                          << "pattern readwrite edgegw/%c/#\n";
+  std::ofstream(acl_file)
+      << "user cloud\ntopic readwrite $aws/#\n"
+      << "user SN-0042\n"
+      << "topic readwrite $aws/certificates/create-from-csr/#\n"
+      << "topic readwrite $aws/provisioning-templates/edgegw-fleet/provision/#\n"
+      << "user test-subscriber\ntopic read edgegw/#\n"
+      << "pattern readwrite edgegw/%c/#\n";
   MosquittoOptions options;
   options.use_identity_as_username = true;
   options.extra_config = "acl_file " + acl_file;
@@ -74,8 +75,7 @@ class RenewalE2E : public ::testing::Test {
     return cloud::read_certificate(read_text_file(store_.certificate_file())).not_after_ms;
   }
   json::value status(const Gateway& gateway) const {
-    return json::parse(
-        http_request(gateway.api_port(), http::verb::get, "/api/v1/status").body);
+    return json::parse(http_request(gateway.api_port(), http::verb::get, "/api/v1/status").body);
   }
 
   TempDir dir_;
@@ -161,11 +161,8 @@ TEST_F(RenewalE2E, ARenewedCertificateThatCannotConnectLeavesTheOldOneInUse) {
   ASSERT_TRUE(subscriber.wait_for_count(before + 1, std::chrono::seconds(30))) << broker_.log();
   EXPECT_TRUE(gateway.status().uplink_connected);
   const auto document = status(gateway);
-  EXPECT_NE(std::string(document.at("uplink")
-                            .at("certificate")
-                            .at("renewal")
-                            .at("last_error")
-                            .as_string())
+  EXPECT_NE(std::string(
+                document.at("uplink").at("certificate").at("renewal").at("last_error").as_string())
                 .find("did not connect"),
             std::string::npos);
   gateway.stop();

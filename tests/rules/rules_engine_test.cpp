@@ -378,5 +378,27 @@ TEST(RuleOptions, EachRuleNeedsExactlyOneKindAndWhatThatKindNeeds) {
   EXPECT_NE(problems[1].second.find("the rule itself"), std::string::npos);
 }
 
+TEST(RetunedRule, ANewThresholdJudgesFromTheNextReadingAndAnExcursionUnderTheOldOneClears) {
+  Harness h({overload()});
+  h.read(kLoad, 1000, 5100);
+  ASSERT_EQ(h.alarms.size(), 1u);
+  RuleOptions higher = overload();
+  higher.above = 6000;
+  higher.clear_below = 5800;
+  ASSERT_TRUE(h.engine.retune(higher, 1500));
+  ASSERT_EQ(h.alarms.size(), 2u);
+  EXPECT_EQ(h.alarms[1].state, AlarmState::cleared);
+  EXPECT_EQ(h.alarms[1].message, "thresholds changed");
+  h.read(kLoad, 2000, 5999);
+  EXPECT_EQ(h.alarms.size(), 2u) << "below the new threshold";
+  h.read(kLoad, 3000, 6001);
+  ASSERT_EQ(h.alarms.size(), 3u);
+  EXPECT_EQ(h.alarms[2].state, AlarmState::raised);
+  EXPECT_EQ(h.engine.alarm_levels("crane.load_kg")->high, 6000);
+  RuleOptions unknown = overload();
+  unknown.name = "nobody";
+  EXPECT_FALSE(h.engine.retune(unknown, 4000));
+}
+
 }  // namespace
 }  // namespace edgegw::rules

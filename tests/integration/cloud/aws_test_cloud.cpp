@@ -22,6 +22,37 @@ constexpr std::string_view kCreateFromCsr = "$aws/certificates/create-from-csr/j
 constexpr std::string_view kCreate = "$aws/certificates/create/json";
 constexpr std::string_view kTemplatesPrefix = "$aws/provisioning-templates/";
 constexpr std::string_view kProvisionSuffix = "/provision/json";
+constexpr std::string_view kThingsPrefix = "$aws/things/";
+constexpr std::string_view kShadowPart = "/shadow/";
+
+/// Merges `patch` into `target` as the shadow service does: objects member by member, null
+/// deletes, anything else replaces.
+void merge_state(json::object& target, const json::object& patch) {
+  for (const auto& [key, value] : patch) {
+    if (value.is_null()) {
+      target.erase(key);
+    } else if (auto* old = target.if_contains(key); old && old->is_object() && value.is_object()) {
+      merge_state(old->as_object(), value.as_object());
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+/// The members of `desired` that `reported` does not match, recursively.
+json::object delta_of(const json::object& desired, const json::object& reported) {
+  json::object delta;
+  for (const auto& [key, value] : desired) {
+    const auto* have = reported.if_contains(key);
+    if (have && have->is_object() && value.is_object()) {
+      auto inner = delta_of(value.as_object(), have->as_object());
+      if (!inner.empty()) delta[key] = std::move(inner);
+    } else if (!have || *have != value) {
+      delta[key] = value;
+    }
+  }
+  return delta;
+}
 
 std::string hex(const unsigned char* bytes, std::size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -129,10 +160,19 @@ std::string AwsTestCloud::certificate(const std::string& id) const {
 void AwsTestCloud::on_message(const std::string& topic, const std::string& payload) {
   bool answer_certificates = false;
   bool answer_registrations = false;
+  std::string thing;
+  std::string operation;
+  if (topic.starts_with(kThingsPrefix)) {
+    if (const auto at = topic.find(kShadowPart); at != std::string::npos) {
+      thing = topic.substr(kThingsPrefix.size(), at - kThingsPrefix.size());
+      operation = topic.substr(at + kShadowPart.size());
+    }
+  }
+  const bool is_shadow_request = operation == "get" || operation == "update";
   {
     std::lock_guard lock(mutex_);
     messages_.push_back({topic, payload, messages_.size()});
-    const bool request = topic == kCreateFromCsr || topic == kCreate ||
+    const bool request = is_shadow_request || topic == kCreateFromCsr || topic == kCreate ||
                          (topic.starts_with(kTemplatesPrefix) && topic.ends_with(kProvisionSuffix));
     if (!request) return;
     ++requests_[topic];
@@ -140,7 +180,9 @@ void AwsTestCloud::on_message(const std::string& topic, const std::string& paylo
     answer_certificates = answer_certificates_;
     answer_registrations = answer_registrations_;
   }
-  if (topic == kCreateFromCsr) {
+  if (is_shadow_request) {
+    shadow_request(thing, operation, payload);
+  } else if (topic == kCreateFromCsr) {
     if (answer_certificates) create_from_csr(payload);
   } else if (topic == kCreate) {
     if (answer_certificates) create_keys_and_certificate();
@@ -149,6 +191,99 @@ void AwsTestCloud::on_message(const std::string& topic, const std::string& paylo
         kTemplatesPrefix.size(), topic.size() - kTemplatesPrefix.size() - kProvisionSuffix.size());
     register_thing(name, payload);
   }
+}
+
+void AwsTestCloud::shadow_request(const std::string& thing, const std::string& operation,
+                                  const std::string& payload) {
+  const std::string prefix = std::string(kThingsPrefix) + thing + "/shadow/" + operation;
+  boost::system::error_code error;
+  const json::value request =
+      payload.empty() ? json::value(json::object{}) : json::parse(payload, error);
+  const json::object* body = !error && request.is_object() ? &request.as_object() : nullptr;
+  json::value token = nullptr;
+  if (body && body->contains("clientToken")) token = body->at("clientToken");
+  auto answer = [&](json::object document) {
+    if (!token.is_null()) document["clientToken"] = token;
+    return json::serialize(document);
+  };
+  if (!body) {
+    reply(prefix + "/rejected",
+          answer({{"code", 400}, {"message", "Payload contains invalid json"}}));
+    return;
+  }
+  std::unique_lock lock(mutex_);
+  if (operation == "get") {
+    const auto found = shadows_.find(thing);
+    if (found == shadows_.end()) {
+      lock.unlock();
+      reply(prefix + "/rejected",
+            answer({{"code", 404}, {"message", "No shadow exists with name: '" + thing + "'"}}));
+      return;
+    }
+    json::object state{{"desired", found->second.desired}, {"reported", found->second.reported}};
+    if (auto delta = delta_of(found->second.desired, found->second.reported); !delta.empty()) {
+      state["delta"] = std::move(delta);
+    }
+    const std::int64_t version = found->second.version;
+    lock.unlock();
+    reply(prefix + "/accepted", answer({{"state", std::move(state)}, {"version", version}}));
+    return;
+  }
+  const auto* state = body->if_contains("state");
+  const auto* reported =
+      state && state->is_object() ? state->as_object().if_contains("reported") : nullptr;
+  if (!reported || !reported->is_object()) {
+    lock.unlock();
+    reply(prefix + "/rejected",
+          answer({{"code", 400}, {"message", "State contains an invalid node"}}));
+    return;
+  }
+  Shadow& shadow = shadows_[thing];
+  merge_state(shadow.reported, reported->as_object());
+  ++shadow.version;
+  ++shadow.reported_updates;
+  const Shadow copy = shadow;
+  changed_.notify_all();
+  lock.unlock();
+  reply(prefix + "/accepted",
+        answer({{"state", json::object{{"reported", *reported}}}, {"version", copy.version}}));
+  publish_delta(thing, copy);
+}
+
+void AwsTestCloud::publish_delta(const std::string& thing, const Shadow& shadow) {
+  auto delta = delta_of(shadow.desired, shadow.reported);
+  if (delta.empty()) return;
+  reply(std::string(kThingsPrefix) + thing + "/shadow/update/delta",
+        json::serialize(json::object{{"state", std::move(delta)}, {"version", shadow.version}}));
+}
+
+std::optional<AwsTestCloud::Shadow> AwsTestCloud::shadow(const std::string& thing) const {
+  std::lock_guard lock(mutex_);
+  const auto found = shadows_.find(thing);
+  if (found == shadows_.end()) return std::nullopt;
+  return found->second;
+}
+
+void AwsTestCloud::set_desired(const std::string& thing, const json::object& desired) {
+  Shadow copy;
+  {
+    std::lock_guard lock(mutex_);
+    Shadow& shadow = shadows_[thing];
+    merge_state(shadow.desired, desired);
+    ++shadow.version;
+    copy = shadow;
+  }
+  publish_delta(thing, copy);
+}
+
+bool AwsTestCloud::wait_for_shadow(const std::string& thing,
+                                   const std::function<bool(const Shadow&)>& condition,
+                                   std::chrono::milliseconds deadline) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, deadline, [&] {
+    const auto found = shadows_.find(thing);
+    return found != shadows_.end() && condition(found->second);
+  });
 }
 
 void AwsTestCloud::create_from_csr(const std::string& payload) {

@@ -2,11 +2,14 @@
 
 #include <mqtt/async_client.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,7 +26,9 @@ namespace edgegw {
 /// "cloud" user, that answers each request on its /accepted or /rejected topic the way the
 /// API documents. CSRs are signed with the broker's CA through OpenSSL (deploy/certs
 /// sign-csr.sh), so an issued certificate really connects. Every message on $aws/# is kept,
-/// so a test can check what the device sent.
+/// so a test can check what the device sent. It also keeps each thing's classic shadow ("Device
+/// Shadow MQTT topics": get, update, update/delta, with version and clientToken), where the test
+/// plays the fleet operator with set_desired().
 class AwsTestCloud {
  public:
   /// Templates it knows; RegisterThing names a thing "<template's prefix><SerialNumber>".
@@ -54,6 +59,22 @@ class AwsTestCloud {
   /// The PEM of an issued certificate by its id.
   std::string certificate(const std::string& certificate_id) const;
 
+  /// A thing's classic shadow as the cloud holds it.
+  struct Shadow {
+    boost::json::object desired;
+    boost::json::object reported;
+    std::int64_t version = 0;
+    std::size_t reported_updates = 0;  ///< updates the device sent
+  };
+  std::optional<Shadow> shadow(const std::string& thing) const;
+  /// What UpdateThingShadow with {"state": {"desired": desired}} does from the cloud side:
+  /// merged into the shadow (null deletes), and the delta published to the device.
+  void set_desired(const std::string& thing, const boost::json::object& desired);
+  /// Waits until `thing`'s shadow satisfies `condition`.
+  bool wait_for_shadow(const std::string& thing,
+                       const std::function<bool(const Shadow&)>& condition,
+                       std::chrono::milliseconds deadline = std::chrono::seconds(30)) const;
+
  private:
   struct Token {
     std::string certificate_id;
@@ -71,6 +92,11 @@ class AwsTestCloud {
   void reject(const std::string& request_topic, int status, const std::string& code,
               const std::string& message);
   std::string next_name();
+  /// A device's get or update on "$aws/things/<thing>/shadow/<operation>".
+  void shadow_request(const std::string& thing, const std::string& operation,
+                      const std::string& payload);
+  /// Publishes the delta of `shadow` (desired members that reported does not match), if any.
+  void publish_delta(const std::string& thing, const Shadow& shadow);
 
   MosquittoBroker& broker_;
   std::map<std::string, std::string> templates_;
@@ -86,6 +112,7 @@ class AwsTestCloud {
   std::map<std::string, Token> tokens_;
   std::map<std::string, std::string> things_;  ///< thing -> certificate id
   std::size_t serial_ = 0;
+  std::map<std::string, Shadow> shadows_;
   // Last, so it is destroyed first: its callbacks use everything above.
   std::unique_ptr<mqtt::async_client> client_;
 };
