@@ -60,6 +60,9 @@ class Gateway final {
   api::ApiBackend& api() { return *local_api_; }
   /// Closes the open bundle now.
   void flush() { uplink_->request_flush(); }
+  /// The config file as read again (SIGHUP): what can change live is applied; returns what
+  /// needs a restart, by path, which is not.
+  std::vector<std::string> reload(const GatewayConfig& file) { return live_->reload(file); }
 
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }

@@ -229,7 +229,71 @@ class DesiredChecker {
   json::object& changed_;
 };
 
+/// Every leaf of `document` by dotted path (an array is one leaf).
+void flatten(const json::object& document, const std::string& prefix,
+             std::vector<std::string>& out) {
+  for (const auto& [key, value] : document) {
+    const std::string path = prefix + std::string(key);
+    if (value.is_object() && !value.as_object().empty()) {
+      flatten(value.as_object(), path + ".", out);
+    } else {
+      out.push_back(path);
+    }
+  }
+}
+
+/// The live keys of `from` into `to`, for the adapters and rules both have: what is left to
+/// differ needs a restart.
+void copy_live_keys(const GatewayConfig& from, GatewayConfig& to) {
+  to.gateway.log_level = from.gateway.log_level;
+  to.bundle.max_latency_s = from.bundle.max_latency_s;
+  for (auto& adapter : to.adapters) {
+    const auto source =
+        std::find_if(from.adapters.begin(), from.adapters.end(),
+                     [&](const AdapterConfig& a) { return a.name == adapter.name; });
+    if (source == from.adapters.end()) continue;
+    for (const auto key : kLiveAdapterKeys) {
+      const std::string name(key);
+      if (const auto value = source->values.find(name); value != source->values.end()) {
+        adapter.values[name] = value->second;
+      } else {
+        adapter.values.erase(name);
+      }
+    }
+  }
+  for (auto& rule : to.rules) {
+    const auto source =
+        std::find_if(from.rules.begin(), from.rules.end(),
+                     [&](const rules::RuleOptions& r) { return r.name == rule.name; });
+    if (source == from.rules.end()) continue;
+    for (const auto key : LiveSettings::kLiveRuleKeys) {
+      const auto* option = find_option(rules::rule_option_table(), key);
+      if (const auto* member =
+              option ? std::get_if<double rules::RuleOptions::*>(&option->member) : nullptr) {
+        rule.*(*member) = (*source).*(*member);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+json::object merge_patch(const json::object& before, const json::object& now) {
+  json::object patch;
+  for (const auto& [key, value] : now) {
+    const auto* old = before.if_contains(key);
+    if (old && old->is_object() && value.is_object()) {
+      auto inner = merge_patch(old->as_object(), value.as_object());
+      if (!inner.empty()) patch[key] = std::move(inner);
+    } else if (!old || *old != value) {
+      patch[key] = value;
+    }
+  }
+  for (const auto& [key, value] : before) {
+    if (!now.contains(key)) patch[key] = nullptr;
+  }
+  return patch;
+}
 
 void merge_json(json::object& target, const json::object& patch) {
   for (const auto& [key, value] : patch) {
@@ -242,7 +306,8 @@ void merge_json(json::object& target, const json::object& patch) {
   }
 }
 
-LiveSettings::LiveSettings(GatewayConfig config) : config_(std::move(config)) {}
+LiveSettings::LiveSettings(GatewayConfig config)
+    : config_(std::move(config)), file_config_(config_) {}
 
 void LiveSettings::restore(std::string_view saved) {
   boost::system::error_code error;
@@ -284,6 +349,31 @@ void LiveSettings::set_targets(LiveTargets targets) {
 }
 
 SettingsOutcome LiveSettings::apply(const json::object& desired, std::int64_t version) {
+  return apply(desired, version, /*from_cloud=*/true);
+}
+
+std::vector<std::string> LiveSettings::reload(const GatewayConfig& file) {
+  GatewayConfig before;
+  {
+    std::lock_guard lock(mutex_);
+    before = file_config_;
+    file_config_ = file;
+  }
+  json::object edited = merge_patch(live_document(before), live_document(file));
+  // A key the file no longer sets keeps the value in force.
+  std::vector<std::string> restart;
+  const SettingsOutcome outcome = apply(edited, 0, /*from_cloud=*/false);
+  for (const auto& [path, reason] : outcome.rejected) restart.push_back(path + ": " + reason);
+  // What else differs: the file before, with the new live keys, against the file now.
+  copy_live_keys(file, before);
+  const json::object patch = merge_patch(json::parse(config_to_json(before)).as_object(),
+                                         json::parse(config_to_json(file)).as_object());
+  flatten(patch, "", restart);
+  return restart;
+}
+
+SettingsOutcome LiveSettings::apply(const json::object& desired, std::int64_t version,
+                                    bool from_cloud) {
   SettingsOutcome outcome;
   json::object changed;
   GatewayConfig config;
@@ -293,10 +383,12 @@ SettingsOutcome LiveSettings::apply(const json::object& desired, std::int64_t ve
     config = config_;
     DesiredChecker(config, outcome, changed).check(desired);
     config_ = config;
-    json::object kept = changed;
-    kept.erase("armed");  // the buffer keeps armed (Ingest)
-    merge_json(changes_, kept);
-    if (version > 0) config_version_ = version;
+    if (from_cloud) {
+      json::object kept = changed;
+      kept.erase("armed");  // the buffer keeps armed (Ingest)
+      merge_json(changes_, kept);
+      if (version > 0) config_version_ = version;
+    }
     persisted =
         json::serialize(json::object{{"changes", changes_}, {"config_version", config_version_}});
   }
@@ -305,7 +397,7 @@ SettingsOutcome LiveSettings::apply(const json::object& desired, std::int64_t ve
     spdlog::warn("settings: {} refused: {}", path, reason);
   }
   call_targets(config, changed);
-  if (targets_.persist) targets_.persist(persisted);
+  if (from_cloud && targets_.persist) targets_.persist(persisted);
   return outcome;
 }
 
@@ -353,10 +445,9 @@ std::int64_t LiveSettings::config_version() const {
   return config_version_;
 }
 
-json::object LiveSettings::in_force() const {
-  std::lock_guard lock(mutex_);
+json::object live_document(const GatewayConfig& config) {
   json::object adapters;
-  for (const auto& adapter : config_.adapters) {
+  for (const auto& adapter : config.adapters) {
     const AdapterType* type = find_adapter_type(adapter.type);
     if (!type) continue;
     json::object keys;
@@ -367,9 +458,9 @@ json::object LiveSettings::in_force() const {
     if (!keys.empty()) adapters[adapter.name] = std::move(keys);
   }
   json::object rules;
-  for (const auto& rule : config_.rules) {
+  for (const auto& rule : config.rules) {
     json::object keys;
-    for (const auto key : kLiveRuleKeys) {
+    for (const auto key : LiveSettings::kLiveRuleKeys) {
       const auto* option = find_option(rules::rule_option_table(), key);
       const auto* member =
           option ? std::get_if<double rules::RuleOptions::*>(&option->member) : nullptr;
@@ -381,11 +472,16 @@ json::object LiveSettings::in_force() const {
     }
     if (!keys.empty()) rules[rule.name] = std::move(keys);
   }
-  json::object document{{"log_level", config_.gateway.log_level},
-                        {"bundle", json::object{{"max_latency_s", config_.bundle.max_latency_s}}}};
+  json::object document{{"log_level", config.gateway.log_level},
+                        {"bundle", json::object{{"max_latency_s", config.bundle.max_latency_s}}}};
   if (!adapters.empty()) document["adapters"] = std::move(adapters);
   if (!rules.empty()) document["rules"] = std::move(rules);
   return document;
+}
+
+json::object LiveSettings::in_force() const {
+  std::lock_guard lock(mutex_);
+  return live_document(config_);
 }
 
 std::string LiveSettings::config_json() const {

@@ -58,6 +58,11 @@ class LiveSettings {
   /// `config` as the file has it.
   explicit LiveSettings(GatewayConfig config);
 
+  /// The config file was read again (SIGHUP): each live key the file now sets differently
+  /// from before is applied, as from the cloud but not kept as the cloud's; returns the other
+  /// changes, by dotted path, which need a restart (and are not applied).
+  std::vector<std::string> reload(const GatewayConfig& file);
+
   /// Applies the changes kept from an earlier run (persist()) over the file's config, before
   /// the parts are built from config(); a change the file now makes invalid is dropped with a
   /// warning. No target is called.
@@ -91,9 +96,12 @@ class LiveSettings {
                      boost::json::object& changed, bool call_targets) const;
   /// Runs `targets_` for what `changed` holds, with the values in `config`.
   void call_targets(const GatewayConfig& config, const boost::json::object& changed) const;
+  /// apply(); `from_cloud`: kept among the cloud's changes (and its version).
+  SettingsOutcome apply(const boost::json::object& desired, std::int64_t version, bool from_cloud);
 
   mutable std::mutex mutex_;
   GatewayConfig config_;
+  GatewayConfig file_config_;  ///< as the file had it when last read
   boost::json::object changes_;
   std::int64_t config_version_ = 0;
   LiveTargets targets_;
@@ -101,5 +109,12 @@ class LiveSettings {
 
 /// Merges `patch` into `target`: objects key by key, anything else replaced.
 void merge_json(boost::json::object& target, const boost::json::object& patch);
+
+/// The members of `now` that differ from `before`, recursively, and null for each member of
+/// `before` that `now` no longer has: the JSON merge patch from `before` to `now`.
+boost::json::object merge_patch(const boost::json::object& before, const boost::json::object& now);
+
+/// The live keys of `config` in force, in the desired document's shape (without armed).
+boost::json::object live_document(const GatewayConfig& config);
 
 }  // namespace edgegw

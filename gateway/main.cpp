@@ -28,19 +28,44 @@ using namespace edgegw;
 
 constexpr std::chrono::seconds kStatusInterval{5};
 
-/// Waits up to `delay` for SIGINT or SIGTERM (blocked in every thread); true if one came.
-bool stop_signalled(const sigset_t& stop_signals, std::chrono::milliseconds delay) {
+enum class Signal { none, stop, reload };
+
+/// Waits up to `delay` for SIGINT or SIGTERM (stop) or SIGHUP (reload), blocked in every
+/// thread.
+Signal wait_for_signal(const sigset_t& signals, std::chrono::milliseconds delay) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(delay);
   const timespec timeout{
       .tv_sec = static_cast<time_t>(seconds.count()),
       .tv_nsec = static_cast<long>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(delay - seconds).count())};
-  const int signal = sigtimedwait(&stop_signals, nullptr, &timeout);
+  const int signal = sigtimedwait(&signals, nullptr, &timeout);
   if (signal == SIGINT || signal == SIGTERM) {
     spdlog::info("signal {}: stopping", signal);
-    return true;
+    return Signal::stop;
   }
-  return false;
+  return signal == SIGHUP ? Signal::reload : Signal::none;
+}
+
+/// SIGHUP: reads the config file again. A file that does not load is refused whole and the
+/// running config stays; otherwise what can change live is applied and the rest is named as
+/// needing a restart.
+void reload_config(Gateway& gateway, const std::string& config_path) {
+  GatewayConfig file;
+  try {
+    file = load_config_file(config_path);
+  } catch (const ConfigError& error) {
+    spdlog::error("reload: {} refused, the running config stays:\n{}", config_path, error.what());
+    return;
+  } catch (const std::exception& error) {
+    spdlog::error("reload: {} refused, the running config stays: {}", config_path, error.what());
+    return;
+  }
+  const auto restart = gateway.reload(file);
+  for (const auto& path : restart) {
+    spdlog::warn("reload: {} changed in the file; it takes a restart", path);
+  }
+  spdlog::info("reload: {} read again{}", config_path,
+               restart.empty() ? "" : "; some changes wait for a restart");
 }
 
 int run_daemon(const std::string& config_path) {
@@ -51,19 +76,21 @@ int run_daemon(const std::string& config_path) {
   spdlog::flush_on(spdlog::level::trace);
   for (const auto& warning : config_warnings(config)) spdlog::warn("config: {}", warning);
 
-  // Block the stop signals before any thread starts, so every thread inherits the mask and
-  // only stop_signalled() ever sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the signals before any thread starts, so every thread inherits the mask and only
+  // wait_for_signal() ever sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   SystemClock clock;
   if (cloud::needs_provisioning(config)) {
     // A signal is seen between attempts; one attempt lasts at most a few provisioning.timeout_s.
     const auto identity = cloud::provision(config, clock, 0, [&](std::chrono::milliseconds delay) {
-      return !stop_signalled(stop_signals, delay);
+      // A SIGHUP before there is a gateway to reload: the config is read after provisioning.
+      return wait_for_signal(signals, delay) != Signal::stop;
     });
     if (!identity) return 0;
     // The thing's name, certificate and key now come from the stored identity.
@@ -72,7 +99,13 @@ int run_daemon(const std::string& config_path) {
   Gateway gateway(std::move(config), clock);
   gateway.start();
   spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
-  while (!stop_signalled(stop_signals, kStatusInterval)) spdlog::info("{}", gateway.status_line());
+  for (Signal signal; (signal = wait_for_signal(signals, kStatusInterval)) != Signal::stop;) {
+    if (signal == Signal::reload) {
+      reload_config(gateway, config_path);
+    } else {
+      spdlog::info("{}", gateway.status_line());
+    }
+  }
   gateway.stop();
   spdlog::info("{}", gateway.status_line());
   return 0;
@@ -176,7 +209,8 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::ExistingFile);
   };
-  auto* run = app.add_subcommand("run", "Run the gateway daemon until SIGINT or SIGTERM.");
+  auto* run = app.add_subcommand(
+      "run", "Run the gateway daemon until SIGINT or SIGTERM; SIGHUP reads the config file again.");
   require_config(run);
 
   std::string check_path;

@@ -52,23 +52,6 @@ json::object without_twin_metadata(json::object properties) {
 
 }  // namespace
 
-json::object merge_patch(const json::object& before, const json::object& now) {
-  json::object patch;
-  for (const auto& [key, value] : now) {
-    const auto* old = before.if_contains(key);
-    if (old && old->is_object() && value.is_object()) {
-      auto inner = merge_patch(old->as_object(), value.as_object());
-      if (!inner.empty()) patch[key] = std::move(inner);
-    } else if (!old || *old != value) {
-      patch[key] = value;
-    }
-  }
-  for (const auto& [key, value] : before) {
-    if (!now.contains(key)) patch[key] = nullptr;
-  }
-  return patch;
-}
-
 StateSync::StateSync(StateSyncOptions options, ApplyDesired apply, Reported reported,
                      Publish publish, const Clock& clock)
     : options_(std::move(options)),

@@ -124,8 +124,4 @@ class StateSync {
   StateSyncStatus status_;
 };
 
-/// The members of `now` that differ from `before`, recursively, and null for each member of
-/// `before` that `now` no longer has: the JSON merge patch from `before` to `now`.
-boost::json::object merge_patch(const boost::json::object& before, const boost::json::object& now);
-
 }  // namespace edgegw::cloud

@@ -181,6 +181,29 @@ path = "/tmp/unused.db"
   EXPECT_EQ(broken.config().bundle.max_latency_s, 60);
 }
 
+TEST_F(LiveSettingsTest, AReloadedFileAppliesItsLiveEditsAndNamesTheRestAsNeedingARestart) {
+  settings_.apply(object(R"({"log_level": "debug"})"), 3);  // the cloud's
+  std::string text = kConfig;
+  text.replace(text.find("max_latency_s = 60"), 18, "max_latency_s = 45");
+  text.replace(text.find("/tmp/unused.db"), 14, "/tmp/elsewhere.db");
+  text.replace(text.find("profile = \"crane\""), 17, "profile = \"crane\"\npoll_interval_ms = 400");
+  const auto restart = settings_.reload(load_config_text(text, "edgegw.toml"));
+  EXPECT_EQ(restart, std::vector<std::string>{"storage.path"});
+  const GatewayConfig config = settings_.config();
+  EXPECT_EQ(config.bundle.max_latency_s, 45);
+  EXPECT_EQ(std::get<std::int64_t>(config.adapters[0].values.at("poll_interval_ms")), 400);
+  EXPECT_EQ(config.storage.path, "/tmp/unused.db") << "not applied: it takes a restart";
+  EXPECT_EQ(config.gateway.log_level, "debug") << "the file did not touch what the cloud set";
+  EXPECT_EQ(latencies_, std::vector<std::chrono::milliseconds>{std::chrono::seconds(45)});
+  ASSERT_EQ(retuned_.size(), 1u);
+  // The file's edits are not the cloud's: not kept as its changes.
+  EXPECT_EQ(json::serialize(settings_.changes()), R"({"log_level":"debug"})");
+  EXPECT_EQ(settings_.config_version(), 3);
+  // The same file again changes nothing.
+  EXPECT_EQ(settings_.reload(load_config_text(text, "edgegw.toml")), std::vector<std::string>{});
+  EXPECT_EQ(latencies_.size(), 1u);
+}
+
 TEST(MergeJson, MergesObjectsMemberByMemberAndReplacesTheRest) {
   json::object target = object(R"({"a": {"b": 1, "c": 2}, "d": [1]})");
   merge_json(target, object(R"({"a": {"c": 3, "e": 4}, "d": [2], "f": null})"));

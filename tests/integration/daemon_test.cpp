@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "proto/bundle_decoder.h"
+#include "tests/http_client.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"
@@ -77,6 +78,43 @@ TEST_F(DaemonTest, RunsSimulatorsIntoBundlesThatDecodeAndResumesAfterRestart) {
   EXPECT_GT(readings, 1000u);
   EXPECT_TRUE(last_ts.contains("crane.load_kg"));
   EXPECT_TRUE(last_ts.contains("chocolate.load_g"));
+}
+
+TEST_F(DaemonTest, SighupAppliesWhatCanChangeLiveAndRefusesABrokenFile) {
+  write_config("proto");
+  Daemon daemon(config_, log_);
+  std::smatch port;
+  const std::regex listening(R"(api listening on \S+ \(port (\d+))");
+  ASSERT_TRUE(wait_for([&] {
+    const std::string text = read_file(log_);
+    return std::regex_search(text, port, listening);
+  })) << read_file(log_);
+  const auto api = static_cast<std::uint16_t>(std::stoi(port[1].str()));
+
+  std::string text = read_file(config_);
+  text.replace(text.find("max_latency_s = 1"), 17, "max_latency_s = 7");
+  text.replace(text.find("synchronous = \"normal\""), 22, "synchronous = \"full\"");
+  std::ofstream(config_) << text;
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_for([&] {
+    return read_file(log_).find(
+               "reload: storage.synchronous changed in the file; it takes a "
+               "restart") != std::string::npos;
+  })) << read_file(log_);
+  EXPECT_NE(read_file(log_).find("settings: bundle.max_latency_s changed live"), std::string::npos);
+  const auto shown = http_request(api, boost::beast::http::verb::get, "/api/v1/config").body;
+  EXPECT_NE(shown.find("\"max_latency_s\":7"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"synchronous\":\"normal\""), std::string::npos) << shown;
+
+  std::ofstream(config_) << "[bundle]\nmax_latency_s = \"soon\"\n";
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_for([&] {
+    return read_file(log_).find("refused, the running config stays") != std::string::npos;
+  })) << read_file(log_);
+  EXPECT_NE(http_request(api, boost::beast::http::verb::get, "/api/v1/config")
+                .body.find("\"max_latency_s\":7"),
+            std::string::npos);
+  EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
 }
 
 TEST_F(DaemonTest, DecodeCommandPrintsABundleAsJson) {

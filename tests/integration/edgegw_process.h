@@ -70,6 +70,8 @@ class Daemon {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  /// Sends `signal` (SIGHUP: read the config again) and returns at once.
+  void signal(int signal) { kill(pid_, signal); }
   /// SIGTERM, then the exit code.
   int stop() {
     kill(pid_, SIGTERM);
