@@ -227,12 +227,11 @@ boost::json::object Gateway::reported_state() const {
     if (!adapters[adapter.name].is_object()) adapters[adapter.name].emplace_object();
     adapters[adapter.name].as_object()["up"] = adapter.health.up;
   }
-  const std::int64_t oldest_age_s =
-      s.buffer.oldest_ts_ms == 0 ? 0 : (s.now_ms - s.buffer.oldest_ts_ms) / 1000;
   document["status"] = json::object{
       {"version", s.version},
       {"uptime_s", s.uptime_s},
-      {"buffer", json::object{{"readings", s.buffer.readings}, {"oldest_age_s", oldest_age_s}}},
+      {"buffer",
+       json::object{{"readings", s.buffer.readings}, {"oldest_age_s", s.oldest_age_ms() / 1000}}},
       {"bundles_acked", s.bundles_acked},
       {"last_acked_bundle_seq", s.last_acked_bundle_seq}};
   return document;
@@ -250,18 +249,19 @@ void Gateway::cloud_connection_changed(bool up) {
 }
 
 void Gateway::poll_state() {
-  const auto wake = state_->poll();
-  state_timer_.expires_after(wake - clock_.monotonic());
-  state_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (!error) poll_state();
-  });
+  poll_until(state_timer_, [this] { return state_->poll(); });
 }
 
 void Gateway::poll_renewal() {
-  const auto wake = renewal_->poll();
-  renewal_timer_.expires_after(wake - clock_.monotonic());
-  renewal_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (!error) poll_renewal();
+  poll_until(renewal_timer_, [this] { return renewal_->poll(); });
+}
+
+void Gateway::poll_until(boost::asio::steady_timer& timer,
+                         std::function<std::chrono::steady_clock::time_point()> poll) {
+  const auto wake = poll();
+  timer.expires_after(wake - clock_.monotonic());
+  timer.async_wait([this, &timer, poll = std::move(poll)](const boost::system::error_code& error) {
+    if (!error) poll_until(timer, poll);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -89,6 +90,9 @@ class Gateway final {
   /// thread).
   void poll_renewal();
   void poll_state();
+  /// Calls `poll` now and again at the time it returns, on `timer` (io thread).
+  void poll_until(boost::asio::steady_timer& timer,
+                  std::function<std::chrono::steady_clock::time_point()> poll);
   /// Time-based rules (stale series, offline adapters) look at the clock once a second.
   void schedule_rule_tick();
   static constexpr std::chrono::seconds kRuleTick{1};

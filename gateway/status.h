@@ -78,6 +78,12 @@ struct GatewayStatus {
   std::uint64_t alarms_published = 0;  ///< acknowledged by the broker
 
   std::vector<AdapterStatus> adapters;
+
+  /// How long the oldest stored reading has waited; 0 with none.
+  std::int64_t oldest_age_ms() const {
+    return buffer.oldest_ts_ms > 0 && now_ms >= buffer.oldest_ts_ms ? now_ms - buffer.oldest_ts_ms
+                                                                    : 0;
+  }
 };
 
 }  // namespace edgegw

@@ -21,9 +21,7 @@ boost::json::object status_document(const GatewayStatus& s) {
                                     {"errors", adapter.health.errors},
                                     {"last_error", adapter.health.last_error}});
   }
-  const std::int64_t oldest_age_s = s.buffer.oldest_ts_ms > 0 && s.now_ms >= s.buffer.oldest_ts_ms
-                                        ? (s.now_ms - s.buffer.oldest_ts_ms) / 1000
-                                        : 0;
+  const std::int64_t oldest_age_s = s.oldest_age_ms() / 1000;
   json::object by_status;
   for (const auto& [code, count] : s.commands.by_status) by_status[std::to_string(code)] = count;
   json::object commands{{"received", s.commands.received},

@@ -187,10 +187,7 @@ std::string render_metrics(const GatewayStatus& s,
   m.single("edgegw_storage_wakeups_total", "counter",
            "Times the storage thread woke up to commit, tend retention or run a task.",
            s.buffer.storage_wakeups);
-  const double oldest_age_s =
-      s.buffer.oldest_ts_ms > 0
-          ? std::max<double>(0.0, static_cast<double>(s.now_ms - s.buffer.oldest_ts_ms) / 1000.0)
-          : 0.0;
+  const double oldest_age_s = static_cast<double>(s.oldest_age_ms()) / 1000.0;
   m.single("edgegw_buffer_oldest_age_seconds", "gauge",
            "Age of the oldest buffered reading by its timestamp; 0 when the buffer is empty.",
            oldest_age_s);

@@ -17,11 +17,6 @@ namespace json = boost::json;
 // wall clock of a box without an RTC may jump when NTP first syncs.
 constexpr auto kLongestSleep = std::chrono::hours(1);
 
-std::string text_of(const json::object& answer, std::string_view key) {
-  const auto* value = answer.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 }  // namespace
 
 CertificateRenewal::CertificateRenewal(Settings settings, const IdentityStore& store,
@@ -114,8 +109,8 @@ void CertificateRenewal::begin() {
 void CertificateRenewal::on_certificate(const std::string& payload) {
   if (step_ != Step::requesting) return;
   const auto answer = parse_answer(payload);
-  const std::string pem = answer ? text_of(*answer, "certificatePem") : "";
-  ownership_token_ = answer ? text_of(*answer, "certificateOwnershipToken") : "";
+  const std::string pem = answer ? answer_text(*answer, "certificatePem") : "";
+  ownership_token_ = answer ? answer_text(*answer, "certificateOwnershipToken") : "";
   if (pem.empty() || ownership_token_.empty()) {
     fail("malformed answer on " + create_topic() + "/accepted: " + payload.substr(0, 200));
     return;
@@ -127,7 +122,7 @@ void CertificateRenewal::on_certificate(const std::string& payload) {
     return;
   }
   spdlog::info("renewal: certificate {} issued; registering it with template {}",
-               text_of(*answer, "certificateId"), settings_.template_name);
+               answer_text(*answer, "certificateId"), settings_.template_name);
   json::object parameters;
   for (const auto& [key, value] : settings_.parameters) parameters[key] = value;
   enter(Step::registering);
@@ -139,7 +134,7 @@ void CertificateRenewal::on_certificate(const std::string& payload) {
 void CertificateRenewal::on_registered(const std::string& payload) {
   if (step_ != Step::registering) return;
   const auto answer = parse_answer(payload);
-  if (!answer || text_of(*answer, "thingName").empty()) {
+  if (!answer || answer_text(*answer, "thingName").empty()) {
     fail("malformed answer on " + register_topic() + "/accepted: " + payload.substr(0, 200));
     return;
   }
@@ -148,12 +143,7 @@ void CertificateRenewal::on_registered(const std::string& payload) {
 
 void CertificateRenewal::on_rejected(Step request, const std::string& payload) {
   if (step_ != request) return;
-  std::string detail = payload.substr(0, 300);
-  if (const auto answer = parse_answer(payload)) {
-    const auto* status = answer->if_contains("statusCode");
-    detail = (status && status->is_number() ? std::to_string(status->to_number<int>()) : "?") +
-             " " + text_of(*answer, "errorCode") + ": " + text_of(*answer, "errorMessage");
-  }
+  const std::string detail = rejection_text(payload);
   fail((request == Step::requesting ? std::string("CreateCertificateFromCsr")
                                     : "RegisterThing (template " + settings_.template_name + ")") +
        " rejected: " + detail);

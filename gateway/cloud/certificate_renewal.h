@@ -10,6 +10,7 @@
 
 #include "gateway/cloud/device_key.h"
 #include "gateway/cloud/identity_store.h"
+#include "gateway/cloud/provisioning.h"
 #include "gateway/config/config.h"
 #include "gateway/model/clock.h"
 #include "gateway/uplink/transport.h"
@@ -69,10 +70,8 @@ class CertificateRenewal {
   void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
 
   RenewalStatus status() const;
-  std::string create_topic() const { return "$aws/certificates/create-from-csr/json"; }
-  std::string register_topic() const {
-    return "$aws/provisioning-templates/" + settings_.template_name + "/provision/json";
-  }
+  std::string create_topic() const { return kCreateFromCsrTopic; }
+  std::string register_topic() const { return register_thing_topic(settings_.template_name); }
 
  private:
   enum class Step { idle, requesting, registering, trying };

@@ -11,13 +11,6 @@ namespace {
 
 namespace json = boost::json;
 
-/// The string `key` of an answer, or nullopt.
-std::optional<std::string> text_of(const json::object& answer, std::string_view key) {
-  const auto* value = answer.if_contains(key);
-  if (!value || !value->is_string()) return std::nullopt;
-  return std::string(value->as_string());
-}
-
 }  // namespace
 
 ClaimProvisioning::ClaimProvisioning(Settings settings, const IdentityStore& store,
@@ -25,12 +18,11 @@ ClaimProvisioning::ClaimProvisioning(Settings settings, const IdentityStore& sto
     : settings_(std::move(settings)), store_(store), transport_(transport), clock_(clock) {}
 
 std::string ClaimProvisioning::create_topic() const {
-  return settings_.device_makes_key ? "$aws/certificates/create-from-csr/json"
-                                    : "$aws/certificates/create/json";
+  return settings_.device_makes_key ? kCreateFromCsrTopic : kCreateKeysTopic;
 }
 
 std::string ClaimProvisioning::register_topic() const {
-  return "$aws/provisioning-templates/" + settings_.template_name + "/provision/json";
+  return register_thing_topic(settings_.template_name);
 }
 
 void ClaimProvisioning::start() {
@@ -144,23 +136,24 @@ void ClaimProvisioning::on_result(std::uint64_t, const PublishResult& result) {
 void ClaimProvisioning::on_certificate(const std::string& payload) {
   if (step_ != Step::creating_certificate) return;
   const auto answer = parse_answer(payload);
-  const auto pem = answer ? text_of(*answer, "certificatePem") : std::nullopt;
-  const auto id = answer ? text_of(*answer, "certificateId") : std::nullopt;
-  const auto token = answer ? text_of(*answer, "certificateOwnershipToken") : std::nullopt;
-  const auto key = answer ? text_of(*answer, "privateKey") : std::nullopt;
-  if (!pem || !id || !token || (!settings_.device_makes_key && !key)) {
+  const json::object fields = answer.value_or(json::object{});
+  const std::string pem = answer_text(fields, "certificatePem");
+  const std::string id = answer_text(fields, "certificateId");
+  const std::string token = answer_text(fields, "certificateOwnershipToken");
+  const std::string key = answer_text(fields, "privateKey");
+  if (pem.empty() || id.empty() || token.empty() || (!settings_.device_makes_key && key.empty())) {
     fail("malformed answer on " + create_topic() + "/accepted: " + payload.substr(0, 200));
     changed();
     return;
   }
-  if (!settings_.device_makes_key) store_.save_key(*key);
-  pending_ = PendingCertificate{.certificate_id = *id,
-                                .certificate_pem = *pem,
-                                .ownership_token = *token,
+  if (!settings_.device_makes_key) store_.save_key(key);
+  pending_ = PendingCertificate{.certificate_id = id,
+                                .certificate_pem = pem,
+                                .ownership_token = token,
                                 .template_name = settings_.template_name,
                                 .issued_at_ms = clock_.wall_ms()};
   store_.save_pending(*pending_);
-  spdlog::info("provisioning: certificate {} issued; registering the thing", *id);
+  spdlog::info("provisioning: certificate {} issued; registering the thing", id);
   send_registration();
   changed();
 }
@@ -168,13 +161,13 @@ void ClaimProvisioning::on_certificate(const std::string& payload) {
 void ClaimProvisioning::on_registered(const std::string& payload) {
   if (step_ != Step::registering_thing || !pending_) return;
   const auto answer = parse_answer(payload);
-  const auto thing = answer ? text_of(*answer, "thingName") : std::nullopt;
-  if (!thing || thing->empty()) {
+  const std::string thing = answer ? answer_text(*answer, "thingName") : std::string();
+  if (thing.empty()) {
     fail("malformed answer on " + register_topic() + "/accepted: " + payload.substr(0, 200));
     changed();
     return;
   }
-  DeviceIdentity identity{.thing_name = *thing,
+  DeviceIdentity identity{.thing_name = thing,
                           .endpoint = settings_.endpoint,
                           .provisioned_by = "claim",
                           .provisioned_at_ms = clock_.wall_ms(),
@@ -189,13 +182,7 @@ void ClaimProvisioning::on_registered(const std::string& payload) {
 
 void ClaimProvisioning::on_rejected(Step request, const std::string& payload) {
   if (step_ != request) return;
-  std::string detail = payload.substr(0, 300);
-  if (const auto answer = parse_answer(payload)) {
-    const auto* status = answer->if_contains("statusCode");
-    detail = (status && status->is_number() ? std::to_string(status->to_number<int>()) : "?") +
-             " " + text_of(*answer, "errorCode").value_or("?") + ": " +
-             text_of(*answer, "errorMessage").value_or("");
-  }
+  const std::string detail = rejection_text(payload);
   if (step_ == Step::registering_thing) {
     // The token may have expired or been used: the next attempt starts from a new certificate.
     store_.clear_pending();

@@ -60,13 +60,6 @@ std::optional<Answer> parse_answer_topic(std::string_view topic) {
   return answer;
 }
 
-std::string text_of(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (!value) return {};
-  if (value->is_string()) return std::string(value->as_string());
-  return json::serialize(*value);  // DPS error codes are numbers
-}
-
 }  // namespace
 
 DpsProvisioning::DpsProvisioning(Settings settings, const IdentityStore& store,
@@ -153,7 +146,7 @@ void DpsProvisioning::on_answer(const InboundMessage& message) {
       std::chrono::seconds(1), kMaxRetryAfter);
   const auto body = parse_answer(message.payload);
   if (answer->status == 202) {
-    const std::string operation = body ? text_of(*body, "operationId") : "";
+    const std::string operation = body ? answer_text(*body, "operationId") : "";
     if (operation.empty()) {
       fail("malformed answer from DPS (202 without operationId): " +
            message.payload.substr(0, 200));
@@ -173,7 +166,7 @@ void DpsProvisioning::on_answer(const InboundMessage& message) {
   } else {
     fail("DPS " + std::string(operation_id_.empty() ? "registration" : "operation status") +
          " rejected: " + std::to_string(answer->status) + " " +
-         (body ? text_of(*body, "errorCode") + ": " + text_of(*body, "message")
+         (body ? answer_text(*body, "errorCode") + ": " + answer_text(*body, "message")
                : message.payload.substr(0, 200)));
   }
   changed();
@@ -183,16 +176,17 @@ void DpsProvisioning::on_assigned(const std::string& payload) {
   const auto body = parse_answer(payload);
   const auto* state_value = body ? body->if_contains("registrationState") : nullptr;
   const auto* state = state_value && state_value->is_object() ? &state_value->as_object() : nullptr;
-  const std::string status = body ? text_of(*body, "status") : "";
+  const std::string status = body ? answer_text(*body, "status") : "";
   if (status == "assigning") return wait(kDefaultRetryAfter);
   if (status != "assigned" || !state) {
     fail("DPS did not assign the device: status \"" + status + "\"" +
-         (state ? ", " + text_of(*state, "errorCode") + ": " + text_of(*state, "errorMessage")
-                : std::string()));
+         (state
+              ? ", " + answer_text(*state, "errorCode") + ": " + answer_text(*state, "errorMessage")
+              : std::string()));
     return;
   }
-  DeviceIdentity identity{.thing_name = text_of(*state, "deviceId"),
-                          .endpoint = text_of(*state, "assignedHub"),
+  DeviceIdentity identity{.thing_name = answer_text(*state, "deviceId"),
+                          .endpoint = answer_text(*state, "assignedHub"),
                           .provisioned_by = "dps",
                           .provisioned_at_ms = clock_.wall_ms(),
                           .credential = settings_.symmetric_key.empty() ? "x509" : "sas",

@@ -44,6 +44,26 @@ std::optional<boost::json::object> parse_answer(std::string_view payload) {
   return std::move(value.as_object());
 }
 
+std::string answer_text(const boost::json::object& answer, std::string_view key) {
+  const auto* value = answer.if_contains(key);
+  if (!value) return {};
+  if (value->is_string()) return std::string(value->as_string());
+  return boost::json::serialize(*value);
+}
+
+std::string rejection_text(std::string_view payload) {
+  const auto answer = parse_answer(payload);
+  if (!answer) return std::string(payload.substr(0, 300));
+  const std::string status = answer_text(*answer, "statusCode");
+  const std::string code = answer_text(*answer, "errorCode");
+  return (status.empty() ? "?" : status) + " " + (code.empty() ? "?" : code) + ": " +
+         answer_text(*answer, "errorMessage");
+}
+
+std::string register_thing_topic(const std::string& template_name) {
+  return "$aws/provisioning-templates/" + template_name + "/provision/json";
+}
+
 std::string seconds_text(std::chrono::milliseconds duration) {
   return format_number(static_cast<double>(duration.count()) / 1000.0) + " s";
 }

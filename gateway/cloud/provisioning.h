@@ -56,6 +56,18 @@ class ProvisioningError : public std::runtime_error {
 
 /// A provisioning answer's JSON object, or nullopt for anything else.
 std::optional<boost::json::object> parse_answer(std::string_view payload);
+/// The member `key` of an answer as text: a string as it is, a number as its JSON (DPS error
+/// codes), empty when there is none.
+std::string answer_text(const boost::json::object& answer, std::string_view key);
+/// A rejection of the AWS fleet-provisioning API ({"statusCode", "errorCode", "errorMessage"})
+/// as "400 InvalidCsr: the CSR is not valid"; the payload's start when it is not one.
+std::string rejection_text(std::string_view payload);
+
+/// The AWS fleet-provisioning API's request topics (json payloads); answers come on
+/// "<topic>/accepted" and "<topic>/rejected".
+inline constexpr const char* kCreateFromCsrTopic = "$aws/certificates/create-from-csr/json";
+inline constexpr const char* kCreateKeysTopic = "$aws/certificates/create/json";
+std::string register_thing_topic(const std::string& template_name);
 
 /// "30 s", "1.5 s": a duration in the words of provisioning's messages.
 std::string seconds_text(std::chrono::milliseconds duration);

@@ -31,20 +31,13 @@ constexpr const char* kCsrTopic = "$aws/certificates/create-from-csr/json";
 constexpr const char* kRegisterTopic = "$aws/provisioning-templates/edgegw-fleet/provision/json";
 constexpr const char* kThing = "edgegw-SN-0042";
 
+/// The claim may only provision, a thing only its own topics, as the policies in deploy/aws.
 MosquittoOptions broker_with_policies(const std::string& acl_file) {
-  // The claim may only provision; a thing only its own topics (by client id, as
-  // ${iot:Connection.Thing.ThingName} on AWS); the cloud answers on $aws.
-  std::ofstream(acl_file) << "user cloud\ntopic readwrite $aws/#\n"
-                          << "user claim\n"
-                          << "topic readwrite $aws/certificates/create-from-csr/#\n"
-                          << "topic readwrite $aws/certificates/create/#\n"
-                          << "topic readwrite $aws/provisioning-templates/+/provision/#\n"
-                          << "user test-subscriber\ntopic read edgegw/#\n"
-                          << "pattern readwrite edgegw/%c/#\n";
-  MosquittoOptions options;
-  options.use_identity_as_username = true;
-  options.extra_config = "acl_file " + acl_file;
-  return options;
+  return aws_broker_options(acl_file,
+                            "user claim\n"
+                            "topic readwrite $aws/certificates/create-from-csr/#\n"
+                            "topic readwrite $aws/certificates/create/#\n"
+                            "topic readwrite $aws/provisioning-templates/+/provision/#");
 }
 
 class ProvisioningE2E : public ::testing::Test {

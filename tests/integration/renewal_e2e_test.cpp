@@ -29,20 +29,13 @@ namespace http = boost::beast::http;
 constexpr const char* kThing = "edgegw-SN-0042";
 constexpr std::int64_t kDayMs = 86'400'000;
 
+/// The thing (its certificate's CN, the serial, is the user) may renew its certificate, as
+/// deploy/aws/thing-policy.json allows.
 MosquittoOptions broker_with_policies(const std::string& acl_file) {
-  // The device certificate's CN (the serial) is the user; its own topics go by client id, as
-  // ${iot:Connection.Thing.ThingName} on AWS.
-  std::ofstream(acl_file)
-      << "user cloud\ntopic readwrite $aws/#\n"
-      << "user SN-0042\n"
-      << "topic readwrite $aws/certificates/create-from-csr/#\n"
-      << "topic readwrite $aws/provisioning-templates/edgegw-fleet/provision/#\n"
-      << "user test-subscriber\ntopic read edgegw/#\n"
-      << "pattern readwrite edgegw/%c/#\n";
-  MosquittoOptions options;
-  options.use_identity_as_username = true;
-  options.extra_config = "acl_file " + acl_file;
-  return options;
+  return aws_broker_options(acl_file,
+                            "user SN-0042\n"
+                            "topic readwrite $aws/certificates/create-from-csr/#\n"
+                            "topic readwrite $aws/provisioning-templates/edgegw-fleet/provision/#");
 }
 
 class RenewalE2E : public ::testing::Test {

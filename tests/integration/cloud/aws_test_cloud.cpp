@@ -85,6 +85,16 @@ std::string random_token() {
 
 }  // namespace
 
+MosquittoOptions aws_broker_options(const std::string& acl_file, const std::string& grants) {
+  std::ofstream(acl_file) << "user cloud\ntopic readwrite $aws/#\n"
+                          << "user test-subscriber\ntopic read edgegw/#\n"
+                          << grants << "\npattern readwrite edgegw/%c/#\n";
+  MosquittoOptions options;
+  options.use_identity_as_username = true;
+  options.extra_config = "acl_file " + acl_file;
+  return options;
+}
+
 AwsTestCloud::AwsTestCloud(MosquittoBroker& broker, std::map<std::string, std::string> templates)
     : broker_(broker), templates_(std::move(templates)) {
   client_ = make_test_client(broker, "aws-test-cloud");

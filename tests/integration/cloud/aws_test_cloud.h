@@ -20,6 +20,12 @@
 
 namespace edgegw {
 
+/// Options for a mosquitto that plays AWS IoT's policies: the certificate's CN is the user, and
+/// the ACL written to `acl_file` lets the test cloud ("cloud") use $aws, the test subscriber read
+/// edgegw/#, every client its own edgegw/<client id>/# (as ${iot:Connection.Thing.ThingName}
+/// does on AWS), and whatever `grants` adds (acl_file lines, e.g. "user claim\ntopic ...").
+MosquittoOptions aws_broker_options(const std::string& acl_file, const std::string& grants);
+
 /// The AWS IoT side of the device topic contracts, for tests, on a real mosquitto: fleet
 /// provisioning by claim ("Device provisioning MQTT API": CreateCertificateFromCsr,
 /// CreateKeysAndCertificate, RegisterThing). It is an MQTT client of the broker, as the
