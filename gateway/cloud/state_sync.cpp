@@ -83,6 +83,7 @@ void StateSync::connection_changed(bool up) {
   connected_ = up;
   synced_ = false;
   document_deadline_.reset();
+  document_wait_ = options_.timeout;
   {
     std::lock_guard lock(status_mutex_);
     status_.synced = false;
@@ -95,7 +96,7 @@ void StateSync::connection_changed(bool up) {
 void StateSync::request_document() {
   const std::string id = std::to_string(next_request_++);
   get_request_id_ = id;
-  document_deadline_ = clock_.monotonic() + options_.timeout;
+  document_deadline_ = clock_.monotonic() + document_wait_;
   if (options_.dialect == StateDialect::aws_shadow) {
     get_request_id_ = options_.thing_name + "-" + id;
     publish_(shadow_prefix() + "/get",
@@ -110,12 +111,15 @@ std::chrono::steady_clock::time_point StateSync::poll() {
   if (!connected_) return now + options_.report_interval;
   if (!synced_) {
     if (document_deadline_ && now >= *document_deadline_) {
+      // Each unanswered request waits twice as long for the next, up to report_interval: a
+      // broker without a shadow service is not asked every few seconds for ever.
       spdlog::warn("state: no answer to the request for the {} within {}; asking again",
                    options_.dialect == StateDialect::aws_shadow ? "shadow" : "twin",
-                   seconds_text(options_.timeout));
+                   seconds_text(document_wait_));
+      document_wait_ = std::min(document_wait_ * 2, options_.report_interval);
       request_document();
     }
-    return document_deadline_.value_or(now + options_.timeout);
+    return document_deadline_.value_or(now + document_wait_);
   }
   if (now >= report_due_) send_report();
   return report_due_;

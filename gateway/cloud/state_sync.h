@@ -110,7 +110,8 @@ class StateSync {
   bool connected_ = false;
   bool synced_ = false;
   std::optional<std::chrono::steady_clock::time_point> document_deadline_;
-  std::string get_request_id_;  ///< the $rid or clientToken of the GET in flight
+  std::chrono::milliseconds document_wait_{};  ///< for the answer to the next request
+  std::string get_request_id_;                 ///< the $rid or clientToken of the GET in flight
   std::string report_request_id_;
   std::uint64_t next_request_ = 1;
   std::int64_t applied_version_ = 0;

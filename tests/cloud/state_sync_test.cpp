@@ -207,6 +207,13 @@ TEST_F(StateSyncTest, ADocumentThatDoesNotComeIsAskedForAgainAndARefusedReportIs
   sync().poll();
   ASSERT_EQ(sent_.size(), 2u);
   EXPECT_EQ(sent_[1].first, std::string(kShadow) + "/get");
+  // Unanswered again: the next wait is twice as long.
+  clock_.advance(59s);
+  sync().poll();
+  EXPECT_EQ(sent_.size(), 2u);
+  clock_.advance(1s);
+  sync().poll();
+  ASSERT_EQ(sent_.size(), 3u);
   transport_.deliver(std::string(kShadow) + "/get/rejected", R"({"code": 404})");
   sync().poll();
   ASSERT_EQ(reports(), 1u);
