@@ -449,6 +449,8 @@ void BufferStore::limit_growth(Growth growth) {
 }
 
 void BufferStore::make_room() {
+  // Capped while the reserve was given up, on a filesystem that has room again.
+  if (reserve_in_use_ && take_back_reserve()) return;
   // SQLITE_FULL also comes from max_page_count or an I/O hiccup; the reserve is for a
   // filesystem that has really run out.
   if (reserve_.held() && reserve_.filesystem_free_bytes() < reserve_.bytes()) {
@@ -477,8 +479,6 @@ void BufferStore::tend_reserve() {
   const auto now = clock_.monotonic();
   if (now < next_reserve_attempt_) return;
   next_reserve_attempt_ = now + kReserveRetryInterval;
-  // The reserve, and as much again to write in: taken back any sooner, the next commits would
-  // find the disk full and give it up again.
   const std::int64_t wanted = 2 * reserve_.bytes();
   if (free_bytes < wanted && incremental_vacuum_ && reserve_in_use_) {
     const std::int64_t pages = std::min(freelist_count(), (wanted - free_bytes) / page_size_ + 1);
@@ -493,13 +493,23 @@ void BufferStore::tend_reserve() {
       }
     }
   }
-  if (reserve_.filesystem_free_bytes() < wanted || !reserve_.take()) return;
+  take_back_reserve();
+}
+
+bool BufferStore::take_back_reserve() {
+  // The reserve, and as much again to write in: taken back any sooner, the next commits would
+  // find the disk full and give it up again.
+  if (reserve_.held() || reserve_.bytes() == 0 ||
+      reserve_.filesystem_free_bytes() < 2 * reserve_.bytes() || !reserve_.take()) {
+    return false;
+  }
   if (std::exchange(reserve_in_use_, false)) {
     set_max_page_count(options_.max_page_count_for_tests > 0 ? options_.max_page_count_for_tests
                                                              : kSqliteMaxPageCount);
   }
   spdlog::info("storage: the filesystem has room again; holding the {}-byte reserve again",
                reserve_.bytes());
+  return true;
 }
 
 void BufferStore::report_full(spdlog::level::level_enum level, const std::string& message) {

@@ -104,8 +104,13 @@ class BufferStore {
   std::int64_t page_count();
   std::int64_t freelist_count();
   /// A write found the disk full: gives up the reserve and checkpoints, so the WAL is written
-  /// from its start again instead of growing.
+  /// from its start again instead of growing; or, when the filesystem has room again (someone
+  /// freed it), takes the reserve back at once, so the write is not refused until the next
+  /// tend_reserve() attempt.
   void make_room();
+  /// Takes the reserve back and lifts the cap on growth, if the filesystem has room for the
+  /// reserve and as much again to write in. True if it did.
+  bool take_back_reserve();
   void checkpoint();
   /// Logs `message` about the full disk at most once per interval, with how often it recurred.
   void report_full(spdlog::level::level_enum level, const std::string& message);
