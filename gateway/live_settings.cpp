@@ -366,8 +366,7 @@ std::vector<std::string> LiveSettings::reload(const GatewayConfig& file) {
   for (const auto& [path, reason] : outcome.rejected) restart.push_back(path + ": " + reason);
   // What else differs: the file before, with the new live keys, against the file now.
   copy_live_keys(file, before);
-  const json::object patch = merge_patch(json::parse(config_to_json(before)).as_object(),
-                                         json::parse(config_to_json(file)).as_object());
+  const json::object patch = merge_patch(config_document(before), config_document(file));
   flatten(patch, "", restart);
   return restart;
 }
@@ -485,10 +484,9 @@ json::object LiveSettings::in_force() const {
 }
 
 std::string LiveSettings::config_json() const {
-  const GatewayConfig config = this->config();
-  json::value document = json::parse(config_to_json(config));
-  document.as_object()["live"] =
-      json::object{{"changes", changes()}, {"config_version", config_version()}};
+  std::lock_guard lock(mutex_);
+  json::object document = config_document(config_);
+  document["live"] = json::object{{"changes", changes_}, {"config_version", config_version_}};
   return json::serialize(document);
 }
 

@@ -188,7 +188,7 @@ void CertificateRenewal::on_tried(bool connected, const std::string& reason) {
 void CertificateRenewal::enter(Step step) {
   step_ = step;
   deadline_ = clock_.monotonic() + settings_.timeout;
-  publish_status();
+  record_state();
   if (on_change_) on_change_();
 }
 
@@ -203,7 +203,7 @@ void CertificateRenewal::fail(const std::string& error, bool discard_next) {
   status_.last_error = error;
 }
 
-void CertificateRenewal::publish_status() {
+void CertificateRenewal::record_state() {
   static constexpr const char* kNames[] = {"idle", "requesting", "registering", "trying"};
   std::lock_guard lock(status_mutex_);
   status_.state = kNames[static_cast<int>(step_)];

@@ -89,7 +89,8 @@ class CertificateRenewal {
   /// Back to idle until retry_after; the renewed pair is forgotten unless `discard_next` is
   /// false (it connected, and the transport presents it).
   void fail(const std::string& error, bool discard_next = true);
-  void publish_status();
+  /// The step, in the words of status().state.
+  void record_state();
 
   Settings settings_;
   const IdentityStore& store_;

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/cloud/iothub_topic.h"
+
 namespace edgegw::cloud {
 namespace {
 
@@ -54,11 +56,7 @@ Request parse_azure_method(const InboundMessage& message) {
   topic.remove_prefix(kMethodPrefix.size());
   const auto end = topic.find('/');
   request.command = std::string(topic.substr(0, end));
-  const auto rid = topic.find("$rid=");
-  if (rid != std::string_view::npos) {
-    const auto value = topic.substr(rid + 5);
-    request.id = std::string(value.substr(0, value.find('&')));
-  }
+  request.id = topic_parameter(topic, "$rid");
   if (request.id.empty() || request.id.size() > kMaxIdBytes) {
     request.id.clear();
     request.problem = "the method call has no $rid";

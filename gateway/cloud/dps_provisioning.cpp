@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "gateway/cloud/device_key.h"
+#include "gateway/cloud/iothub_topic.h"
 #include "gateway/cloud/provisioning_options.h"
 #include "gateway/durable_file.h"
 #include "gateway/uplink/azure_sas.h"
@@ -30,32 +31,15 @@ struct Answer {
 };
 
 std::optional<Answer> parse_answer_topic(std::string_view topic) {
-  if (!topic.starts_with(kAnswers)) return std::nullopt;
-  topic.remove_prefix(kAnswers.size());
-  Answer answer;
-  const auto slash = topic.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  const auto status = topic.substr(0, slash);
-  if (std::from_chars(status.data(), status.data() + status.size(), answer.status).ec !=
+  const auto status = answer_status(topic, kAnswers);
+  if (!status) return std::nullopt;
+  Answer answer{
+      .status = *status, .request_id = topic_parameter(topic, "$rid"), .retry_after_s = {}};
+  const std::string retry_after = topic_parameter(topic, "retry-after");
+  int seconds = 0;
+  if (std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds).ec ==
       std::errc{}) {
-    return std::nullopt;
-  }
-  const auto query_at = topic.find('?');
-  std::string_view query = query_at == std::string_view::npos ? "" : topic.substr(query_at + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
-    const auto key = pair.substr(0, eq);
-    const auto value = pair.substr(eq + 1);
-    if (key == "$rid") answer.request_id = std::string(value);
-    int seconds = 0;
-    if (key == "retry-after" &&
-        std::from_chars(value.data(), value.data() + value.size(), seconds).ec == std::errc{}) {
-      answer.retry_after_s = seconds;
-    }
+    answer.retry_after_s = seconds;
   }
   return answer;
 }

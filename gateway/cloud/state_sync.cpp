@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/cloud/iothub_topic.h"
 #include "gateway/cloud/provisioning.h"
 
 namespace edgegw::cloud {
@@ -13,24 +14,6 @@ namespace json = boost::json;
 
 constexpr std::string_view kTwinResponse = "$iothub/twin/res/";
 constexpr std::string_view kTwinDesired = "$iothub/twin/PATCH/properties/desired/";
-
-/// The value of `name` in the query part of an IoT Hub topic ("...?$rid=7&$version=3").
-std::string topic_parameter(std::string_view topic, std::string_view name) {
-  const auto query = topic.find('?');
-  if (query == std::string_view::npos) return {};
-  std::string_view rest = topic.substr(query + 1);
-  while (!rest.empty()) {
-    const auto end = rest.find('&');
-    const std::string_view pair = rest.substr(0, end);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    if (end == std::string_view::npos) break;
-    rest = rest.substr(end + 1);
-  }
-  return {};
-}
 
 std::int64_t int_of(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
@@ -188,19 +171,13 @@ void StateSync::send_report() {
     version = status_.desired_version;
   }
   full["config_version"] = version;
-  if (rejected.empty()) {
-    full["rejected"] = nullptr;
-  } else {
+  // Without refusals there is no member: the patch deletes one the cloud still holds.
+  if (!rejected.empty()) {
     json::object reasons;
     for (const auto& [path, reason] : rejected) reasons[path] = reason;
     full["rejected"] = std::move(reasons);
   }
-  // A null member is "not there" in both documents.
-  json::object patch = merge_patch(reported_in_cloud_, full);
-  for (auto it = patch.begin(); it != patch.end();) {
-    const auto* before = reported_in_cloud_.if_contains(it->key());
-    it = (it->value().is_null() && (!before || before->is_null())) ? patch.erase(it) : it + 1;
-  }
+  const json::object patch = merge_patch(reported_in_cloud_, full);
   const auto now = clock_.monotonic();
   report_due_ = now + options_.report_interval;
   if (patch.empty()) return;
@@ -230,9 +207,6 @@ void StateSync::send_report() {
   publish_(topic, payload);
   // The cloud merges the patch into what it holds; a refusal sends the whole document again.
   reported_in_cloud_ = std::move(full);
-  for (auto it = reported_in_cloud_.begin(); it != reported_in_cloud_.end();) {
-    it = it->value().is_null() ? reported_in_cloud_.erase(it) : it + 1;
-  }
   last_report_at_ = now;
   std::lock_guard lock(status_mutex_);
   ++status_.reports_sent;
@@ -287,8 +261,7 @@ void StateSync::on_aws_update_rejected(const std::string& payload) {
 }
 
 void StateSync::on_twin_response(const InboundMessage& message) {
-  const std::string_view rest = std::string_view(message.topic).substr(kTwinResponse.size());
-  const int status = std::atoi(std::string(rest.substr(0, rest.find('/'))).c_str());
+  const int status = answer_status(message.topic, kTwinResponse).value_or(0);
   const std::string rid = topic_parameter(message.topic, "$rid");
   if (rid == get_request_id_ && !synced_) {
     if (status != 200) {

@@ -685,6 +685,10 @@ GatewayConfig load_config_file(const std::string& path, ConfigPurpose purpose) {
 }
 
 std::string config_to_json(const GatewayConfig& config) {
+  return boost::json::serialize(config_document(config));
+}
+
+boost::json::object config_document(const GatewayConfig& config) {
   boost::json::object doc;
   for (const auto& section : sections()) {
     boost::json::value value = section.to_json(config);
@@ -702,7 +706,7 @@ std::string config_to_json(const GatewayConfig& config) {
     }
     (*parent)[path] = std::move(value);
   }
-  return boost::json::serialize(doc);
+  return doc;
 }
 
 std::vector<std::string> config_section_paths() {

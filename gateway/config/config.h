@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -76,6 +77,8 @@ GatewayConfig load_config_text(std::string_view text, const std::string& origin)
 /// The effective configuration as JSON, section by section, from the same option tables.
 /// Secrets never appear: the config holds only the paths of the files that contain them.
 std::string config_to_json(const GatewayConfig& config);
+/// The same document, not yet serialized.
+boost::json::object config_document(const GatewayConfig& config);
 
 /// Every key of every section and adapter type as Markdown (docs/config.md is this output).
 std::string render_config_reference();

@@ -70,6 +70,24 @@ bool allows(const json::value& policy, const std::string& action, const std::str
   return false;
 }
 
+/// Whether `policy` lets `thing` send each request of the provisioning API and receive its
+/// answers, and make every subscription `transport` was asked for.
+void expect_provisioning_exchange_allowed(const json::value& policy,
+                                          const std::vector<std::string>& requests,
+                                          const FakeTransport& transport,
+                                          const std::string& thing = "") {
+  for (const auto& request : requests) {
+    EXPECT_TRUE(allows(policy, "iot:Publish", "topic/" + request, thing)) << request;
+    for (const auto* answer : {"/accepted", "/rejected"}) {
+      EXPECT_TRUE(allows(policy, "iot:Receive", "topic/" + request + answer, thing)) << request;
+    }
+  }
+  for (const auto& subscription : transport.subscriptions()) {
+    EXPECT_TRUE(allows(policy, "iot:Subscribe", "topicfilter/" + subscription.filter, thing))
+        << subscription.filter;
+  }
+}
+
 TEST(AwsPolicies, TheClaimMayProvisionAndNothingElse) {
   const auto policy = read_json("claim-policy.json");
   for (const bool device_makes_key : {true, false}) {
@@ -82,16 +100,8 @@ TEST(AwsPolicies, TheClaimMayProvisionAndNothingElse) {
     settings.device_makes_key = device_makes_key;
     cloud::ClaimProvisioning attempt(settings, store, transport, clock);
     attempt.start();
-    for (const auto& request : {attempt.create_topic(), attempt.register_topic()}) {
-      EXPECT_TRUE(allows(policy, "iot:Publish", "topic/" + request)) << request;
-      for (const auto* answer : {"/accepted", "/rejected"}) {
-        EXPECT_TRUE(allows(policy, "iot:Receive", "topic/" + request + answer)) << request;
-      }
-    }
-    for (const auto& subscription : transport.subscriptions()) {
-      EXPECT_TRUE(allows(policy, "iot:Subscribe", "topicfilter/" + subscription.filter))
-          << subscription.filter;
-    }
+    expect_provisioning_exchange_allowed(policy, {attempt.create_topic(), attempt.register_topic()},
+                                         transport);
   }
   EXPECT_TRUE(allows(policy, "iot:Connect", "client/SN-0042"));
   EXPECT_FALSE(allows(policy, "iot:Publish", "topic/edgegw/edgegw-SN-0042/telemetry"));
@@ -134,16 +144,8 @@ TEST(AwsPolicies, AThingMayRenewItsCertificateThroughTheTemplate) {
   settings.template_name = "edgegw-fleet";
   cloud::CertificateRenewal renewal(settings, store, transport, {}, clock);
   renewal.subscribe();
-  for (const auto& request : {renewal.create_topic(), renewal.register_topic()}) {
-    EXPECT_TRUE(allows(policy, "iot:Publish", "topic/" + request, thing)) << request;
-    for (const auto* answer : {"/accepted", "/rejected"}) {
-      EXPECT_TRUE(allows(policy, "iot:Receive", "topic/" + request + answer, thing)) << request;
-    }
-  }
-  for (const auto& subscription : transport.subscriptions()) {
-    EXPECT_TRUE(allows(policy, "iot:Subscribe", "topicfilter/" + subscription.filter, thing))
-        << subscription.filter;
-  }
+  expect_provisioning_exchange_allowed(policy, {renewal.create_topic(), renewal.register_topic()},
+                                       transport, thing);
   // Not CreateKeysAndCertificate: a renewed key is made on the device too.
   EXPECT_FALSE(allows(policy, "iot:Publish", "topic/$aws/certificates/create/json", thing));
 }
