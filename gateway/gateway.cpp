@@ -71,7 +71,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
   renew_certificate();
   wire_live_settings();
   sync_state();
-  if (renewal_ || state_) {
+  take_jobs();
+  if (renewal_ || state_ || jobs_) {
     uplink_->set_connection_hook([this](bool up) { cloud_connection_changed(up); });
   }
   status_ = std::make_unique<StatusCollector>(config_, profile_, clock_,
@@ -82,7 +83,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
                                                             .adapters = adapters_,
                                                             .commands = commands_.get(),
                                                             .renewal = renewal_.get(),
-                                                            .state_sync = state_.get()});
+                                                            .state_sync = state_.get(),
+                                                            .jobs = jobs_.get()});
   local_api_ =
       std::make_unique<LocalApi>(*live_, *buffer_, *ingest_, *uplink_, adapters_, *status_, [this] {
         if (state_) {
@@ -215,6 +217,40 @@ void Gateway::sync_state() {
   state_->on_change([this] { boost::asio::post(io_, [this] { poll_state(); }); });
 }
 
+void Gateway::take_jobs() {
+  if (!config_.uplink.directory.empty() || !config_.jobs.enabled || profile_.provider != "aws") {
+    return;
+  }
+  std::optional<SignatureKey> key;
+  if (!config_.jobs.public_key_file.empty()) {
+    try {
+      key = SignatureKey::load(config_.jobs.public_key_file);
+    } catch (const std::exception& error) {
+      throw ConfigError(std::string("jobs.public_key_file: ") + error.what() + "\n");
+    }
+  }
+  job_runner_ = std::make_unique<JobRunner>(config_, std::move(key), *live_);
+  jobs_ = std::make_unique<JobAgent>(
+      JobAgentOptions{.thing_name = profile_.client_id,
+                      .pending_file = std::filesystem::path(config_.jobs.dir) / "pending.json"},
+      [this](const Job& job, const JobAgent::Done& done) {
+        JobOutcome outcome = job_runner_->run(job);
+        if (outcome.restart && !restart_handler_) {
+          outcome = {.status = JobStatus::failed,
+                     .details = {{"reason", "this gateway cannot restart itself"}},
+                     .restart = false};
+        }
+        done(std::move(outcome));
+      },
+      [this] { restart_handler_(); },
+      [this](const std::string& topic, const std::string& payload) {
+        uplink_->publish_control(topic, payload);
+      },
+      clock_);
+  jobs_->subscribe(*transport_);
+  jobs_->on_change([this] { boost::asio::post(io_, [this] { poll_jobs(); }); });
+}
+
 boost::json::object Gateway::reported_state() const {
   namespace json = boost::json;
   json::object document = live_->in_force();
@@ -246,10 +282,18 @@ void Gateway::cloud_connection_changed(bool up) {
     state_->connection_changed(up);
     poll_state();
   }
+  if (jobs_) {
+    jobs_->connection_changed(up);
+    poll_jobs();
+  }
 }
 
 void Gateway::poll_state() {
   poll_until(state_timer_, [this] { return state_->poll(); });
+}
+
+void Gateway::poll_jobs() {
+  poll_until(jobs_timer_, [this] { return jobs_->poll(); });
 }
 
 void Gateway::poll_renewal() {
@@ -302,6 +346,7 @@ void Gateway::stop() {
     rule_tick_.cancel();
     renewal_timer_.cancel();
     state_timer_.cancel();
+    jobs_timer_.cancel();
   });
   buffer_->wait_for_queued_appends();
   uplink_->stop();

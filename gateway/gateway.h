@@ -21,6 +21,8 @@
 #include "gateway/cloud/state_sync.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
+#include "gateway/jobs/job_agent.h"
+#include "gateway/jobs/job_runner.h"
 #include "gateway/live_settings.h"
 #include "gateway/local_api.h"
 #include "gateway/model/clock.h"
@@ -65,6 +67,10 @@ class Gateway final {
   /// needs a restart, by path, which is not.
   std::vector<std::string> reload(const GatewayConfig& file) { return live_->reload(file); }
 
+  /// What a restart job does once its status is kept: the daemon stops this gateway and starts
+  /// again (main re-executes itself). Without one a restart job fails. Before start().
+  void set_restart_handler(std::function<void()> handler) { restart_handler_ = std::move(handler); }
+
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }
 
@@ -80,6 +86,8 @@ class Gateway final {
   void renew_certificate();
   /// Sets up the shadow (AWS) or twin (Azure) sync, when the config has it on.
   void sync_state();
+  /// Sets up AWS IoT Jobs, when the config has jobs on.
+  void take_jobs();
   /// Where live changes of the settings go.
   void wire_live_settings();
   /// The reported state: the live settings in force, armed, adapters, buffer, uplink.
@@ -90,6 +98,7 @@ class Gateway final {
   /// thread).
   void poll_renewal();
   void poll_state();
+  void poll_jobs();
   /// Calls `poll` now and again at the time it returns, on `timer` (io thread).
   void poll_until(boost::asio::steady_timer& timer,
                   std::function<std::chrono::steady_clock::time_point()> poll);
@@ -119,6 +128,10 @@ class Gateway final {
   boost::asio::steady_timer renewal_timer_{io_};
   std::unique_ptr<cloud::StateSync> state_;  // null when the sync is off
   boost::asio::steady_timer state_timer_{io_};
+  std::unique_ptr<JobRunner> job_runner_;  // with jobs_
+  std::unique_ptr<JobAgent> jobs_;         // null when jobs are off
+  boost::asio::steady_timer jobs_timer_{io_};
+  std::function<void()> restart_handler_;
   std::unique_ptr<StatusCollector> status_;
   std::unique_ptr<LocalApi> local_api_;
   std::unique_ptr<api::HttpServer> api_;

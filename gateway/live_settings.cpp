@@ -359,7 +359,19 @@ std::vector<std::string> LiveSettings::reload(const GatewayConfig& file) {
     before = file_config_;
     file_config_ = file;
   }
-  json::object edited = merge_patch(live_document(before), live_document(file));
+  const json::object live_before = live_document(before);
+  json::object edited = merge_patch(live_before, live_document(file));
+  // An adapter or rule the file adds starts only with a restart: the comparison below names it.
+  for (const char* list : {"adapters", "rules"}) {
+    auto* changed = edited.if_contains(list);
+    if (!changed || !changed->is_object()) continue;
+    const auto* known = live_before.if_contains(list);
+    auto& members = changed->as_object();
+    for (auto it = members.begin(); it != members.end();) {
+      it = known && known->as_object().contains(it->key()) ? std::next(it) : members.erase(it);
+    }
+    if (members.empty()) edited.erase(list);
+  }
   // A key the file no longer sets keeps the value in force.
   std::vector<std::string> restart;
   const SettingsOutcome outcome = apply(edited, 0, /*from_cloud=*/false);

@@ -2,9 +2,12 @@
 // libraries; the logic lives (and is tested) there.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <iterator>
@@ -18,6 +21,7 @@
 #include "gateway/cost_report.h"
 #include "gateway/durable_file.h"
 #include "gateway/gateway.h"
+#include "gateway/jobs/job_config.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "proto/bundle_decoder.h"
 #include "proto/bundle_packer.h"
@@ -28,10 +32,10 @@ using namespace edgegw;
 
 constexpr std::chrono::seconds kStatusInterval{5};
 
-enum class Signal { none, stop, reload };
+enum class Signal { none, stop, reload, restart };
 
-/// Waits up to `delay` for SIGINT or SIGTERM (stop) or SIGHUP (reload), blocked in every
-/// thread.
+/// Waits up to `delay` for SIGINT or SIGTERM (stop), SIGHUP (reload) or SIGUSR2 (restart: a
+/// restart job sends it to its own process), blocked in every thread.
 Signal wait_for_signal(const sigset_t& signals, std::chrono::milliseconds delay) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(delay);
   const timespec timeout{
@@ -43,10 +47,14 @@ Signal wait_for_signal(const sigset_t& signals, std::chrono::milliseconds delay)
     spdlog::info("signal {}: stopping", signal);
     return Signal::stop;
   }
+  if (signal == SIGUSR2) {
+    spdlog::info("signal {}: restarting", signal);
+    return Signal::restart;
+  }
   return signal == SIGHUP ? Signal::reload : Signal::none;
 }
 
-/// SIGHUP: reads the config file again. A file that does not load is refused whole and the
+/// SIGHUP: reads the config file in force again. A file that does not load is refused whole and the
 /// running config stays; otherwise what can change live is applied and the rest is named as
 /// needing a restart.
 void reload_config(Gateway& gateway, const std::string& config_path) {
@@ -68,8 +76,13 @@ void reload_config(Gateway& gateway, const std::string& config_path) {
                restart.empty() ? "" : "; some changes wait for a restart");
 }
 
-int run_daemon(const std::string& config_path) {
-  GatewayConfig config = load_config_file(config_path);
+/// Runs the gateway until SIGINT or SIGTERM. A restart (a restart job, a config job whose
+/// changes cannot apply live, SIGUSR2) stops it the same graceful way and executes this binary
+/// again with the same arguments, in the same process, so a supervisor sees no exit.
+int run_daemon(const std::string& file_path, char** argv) {
+  ConfigInForce in_force = load_config_in_force(file_path);
+  GatewayConfig config = std::move(in_force.config);
+  const std::string config_path = in_force.path;
   spdlog::set_level(spdlog::level::from_str(config.gateway.log_level));
   // Every line out at once: under systemd or a pipe stdout is block-buffered, and a crash
   // must not take the last lines with it.
@@ -83,6 +96,7 @@ int run_daemon(const std::string& config_path) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   SystemClock clock;
@@ -96,19 +110,27 @@ int run_daemon(const std::string& config_path) {
     // The thing's name, certificate and key now come from the stored identity.
     config = load_config_file(config_path);
   }
-  Gateway gateway(std::move(config), clock);
-  gateway.start();
-  spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
-  for (Signal signal; (signal = wait_for_signal(signals, kStatusInterval)) != Signal::stop;) {
-    if (signal == Signal::reload) {
-      reload_config(gateway, config_path);
-    } else {
-      spdlog::info("{}", gateway.status_line());
+  Signal signal = Signal::none;
+  {
+    Gateway gateway(std::move(config), clock);
+    gateway.set_restart_handler([] { kill(getpid(), SIGUSR2); });
+    gateway.start();
+    spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
+    while ((signal = wait_for_signal(signals, kStatusInterval)) != Signal::stop &&
+           signal != Signal::restart) {
+      if (signal == Signal::reload) {
+        reload_config(gateway, config_path);
+      } else {
+        spdlog::info("{}", gateway.status_line());
+      }
     }
-  }
-  gateway.stop();
-  spdlog::info("{}", gateway.status_line());
-  return 0;
+    gateway.stop();
+    spdlog::info("{}", gateway.status_line());
+  }  // the buffer is closed and every socket with it
+  if (signal != Signal::restart) return 0;
+  execv("/proc/self/exe", argv);
+  spdlog::error("restart: cannot execute /proc/self/exe: {}", std::strerror(errno));
+  return 1;
 }
 
 int check_config(const std::string& path) {
@@ -210,7 +232,10 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
   };
   auto* run = app.add_subcommand(
-      "run", "Run the gateway daemon until SIGINT or SIGTERM; SIGHUP reads the config file again.");
+      "run",
+      "Run the gateway daemon until SIGINT or SIGTERM; SIGHUP reads the config file again, "
+      "SIGUSR2 restarts it in place. A config delivered by an update-config job ([jobs] dir) "
+      "runs in place of the file.");
   require_config(run);
 
   std::string check_path;
@@ -278,7 +303,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (*run) return run_daemon(config_path);
+    if (*run) return run_daemon(config_path, argv);
     if (*check) return check_config(check_path);
     if (*keygen_command) return keygen(config_path, keygen_name);
     if (*provision_command) return provision(config_path, provision_attempts);

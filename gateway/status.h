@@ -11,6 +11,7 @@
 #include "gateway/cloud/certificate_renewal.h"
 #include "gateway/cloud/commands.h"
 #include "gateway/cloud/state_sync.h"
+#include "gateway/jobs/job_agent.h"
 #include "gateway/model/histogram.h"
 #include "gateway/uplink/transport.h"
 #include "storage/sqlite_buffer.h"
@@ -69,6 +70,7 @@ struct GatewayStatus {
   std::optional<CertificateStatus> certificate;  ///< none without a client certificate
   cloud::CommandStats commands;                  ///< the cloud's commands (all zero when off)
   std::optional<cloud::StateSyncStatus> shadow;  ///< the shadow or twin sync; none when off
+  std::optional<JobsStatus> jobs;                ///< remote jobs; none when off
   std::uint64_t inflight_bundles = 0;            ///< published, PUBACK not yet seen
   Histogram bundle_bytes;                        ///< payload sizes of acknowledged bundles
   Histogram bundle_latency_s;                    ///< publish to acknowledgement

@@ -44,6 +44,7 @@ GatewayStatus StatusCollector::collect() const {
   status.publishes_refused = uplink.publishes_refused;
   if (sources_.commands) status.commands = sources_.commands->stats();
   if (sources_.state_sync) status.shadow = sources_.state_sync->status();
+  if (sources_.jobs) status.jobs = sources_.jobs->status();
   status.last_refusal = uplink.last_refusal;
   status.subscriptions = uplink.subscriptions;
   status.certificate = certificate();

@@ -32,6 +32,7 @@ struct StatusSources {
   const cloud::CommandProcessor* commands = nullptr;
   const cloud::CertificateRenewal* renewal = nullptr;  ///< null while renewal is off
   const cloud::StateSync* state_sync = nullptr;        ///< null while the sync is off
+  const JobAgent* jobs = nullptr;                      ///< null while jobs are off
 };
 
 /// Builds the GatewayStatus snapshot (what /api/v1/status, /metrics, the status command and

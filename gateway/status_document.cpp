@@ -6,6 +6,15 @@ namespace edgegw {
 
 namespace json = boost::json;
 
+namespace {
+
+/// A message, or null where there is none.
+json::value text_or_null(const std::string& text) {
+  return text.empty() ? json::value(nullptr) : json::value(text);
+}
+
+}  // namespace
+
 boost::json::object status_document(const GatewayStatus& s) {
   json::object dropped;
   for (const auto& [reason, count] : s.buffer.dropped) dropped[reason] = count;
@@ -32,14 +41,12 @@ boost::json::object status_document(const GatewayStatus& s) {
                       {"connected", s.uplink_connected},
                       {"reconnects", s.uplink_reconnects},
                       {"inflight_bundles", s.inflight_bundles}};
-  uplink["last_error"] =
-      s.uplink_last_error.empty() ? json::value(nullptr) : json::value(s.uplink_last_error);
+  uplink["last_error"] = text_or_null(s.uplink_last_error);
   uplink["mqtt_version"] = s.mqtt_version == 5   ? json::value("5")
                            : s.mqtt_version == 4 ? json::value("3.1.1")
                                                  : json::value(nullptr);
   uplink["publishes_refused"] = s.publishes_refused;
-  uplink["last_refusal"] =
-      s.last_refusal.empty() ? json::value(nullptr) : json::value(s.last_refusal);
+  uplink["last_refusal"] = text_or_null(s.last_refusal);
   json::array subscriptions;
   for (const auto& subscription : s.subscriptions) {
     json::object entry{{"filter", subscription.filter}, {"state", to_string(subscription.state)}};
@@ -57,16 +64,15 @@ boost::json::object status_document(const GatewayStatus& s) {
       certificate["error"] = s.certificate->error;
     }
     if (const auto& renewal = s.certificate->renewal) {
-      certificate["renewal"] = json::object{
-          {"state", renewal->state},
-          {"renews_at_ms", renewal->renews_at_ms},
-          {"renewed", renewal->renewed},
-          {"failed", renewal->failed},
-          {"last_error",
-           renewal->last_error.empty() ? json::value(nullptr) : json::value(renewal->last_error)},
-          {"last_renewed_at_ms", renewal->last_renewed_at_ms == 0
-                                     ? json::value(nullptr)
-                                     : json::value(renewal->last_renewed_at_ms)}};
+      certificate["renewal"] =
+          json::object{{"state", renewal->state},
+                       {"renews_at_ms", renewal->renews_at_ms},
+                       {"renewed", renewal->renewed},
+                       {"failed", renewal->failed},
+                       {"last_error", text_or_null(renewal->last_error)},
+                       {"last_renewed_at_ms", renewal->last_renewed_at_ms == 0
+                                                  ? json::value(nullptr)
+                                                  : json::value(renewal->last_renewed_at_ms)}};
     } else {
       certificate["renewal"] = nullptr;
     }
@@ -78,15 +84,31 @@ boost::json::object status_document(const GatewayStatus& s) {
   if (s.shadow) {
     json::object rejected_settings;
     for (const auto& [path, reason] : s.shadow->rejected) rejected_settings[path] = reason;
-    shadow = json::object{
-        {"synced", s.shadow->synced},
-        {"desired_version", s.shadow->desired_version},
-        {"desired_received", s.shadow->desired_received},
-        {"reports_sent", s.shadow->reports_sent},
-        {"reports_refused", s.shadow->reports_refused},
-        {"rejected", std::move(rejected_settings)},
-        {"last_error",
-         s.shadow->last_error.empty() ? json::value(nullptr) : json::value(s.shadow->last_error)}};
+    shadow = json::object{{"synced", s.shadow->synced},
+                          {"desired_version", s.shadow->desired_version},
+                          {"desired_received", s.shadow->desired_received},
+                          {"reports_sent", s.shadow->reports_sent},
+                          {"reports_refused", s.shadow->reports_refused},
+                          {"rejected", std::move(rejected_settings)},
+                          {"last_error", text_or_null(s.shadow->last_error)}};
+  }
+  json::value jobs = nullptr;
+  if (s.jobs) {
+    json::object last_details;
+    for (const auto& [key, value] : s.jobs->last_details) last_details[key] = value;
+    json::object finished;
+    for (const auto& [status, count] : s.jobs->finished) finished[status] = count;
+    jobs = json::object{
+        {"step", s.jobs->step},
+        {"current", text_or_null(s.jobs->current)},
+        {"last", s.jobs->last_job.empty()
+                     ? json::value(nullptr)
+                     : json::value(json::object{{"job_id", s.jobs->last_job},
+                                                {"operation", text_or_null(s.jobs->last_operation)},
+                                                {"status", s.jobs->last_status},
+                                                {"details", std::move(last_details)}})},
+        {"finished", std::move(finished)},
+        {"last_error", text_or_null(s.jobs->last_error)}};
   }
   return json::object{
       {"version", s.version},
@@ -115,7 +137,8 @@ boost::json::object status_document(const GatewayStatus& s) {
       {"alarms", json::object{{"raised", s.alarms_raised}, {"published", s.alarms_published}}},
       {"adapters", std::move(adapters)},
       {"commands", std::move(commands)},
-      {"shadow", std::move(shadow)}};
+      {"shadow", std::move(shadow)},
+      {"jobs", std::move(jobs)}};
 }
 
 }  // namespace edgegw

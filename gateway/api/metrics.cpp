@@ -229,6 +229,15 @@ std::string render_metrics(const GatewayStatus& s,
     m.sample(s.certificate->renewal->renewed, {{"outcome", "renewed"}});
     m.sample(s.certificate->renewal->failed, {{"outcome", "failed"}});
   }
+  if (s.jobs) {
+    m.family("edgegw_jobs_total", "counter",
+             "Remote jobs finished, by the status reported to the cloud: SUCCEEDED, FAILED "
+             "(refused or went wrong; the reason is in the job's statusDetails), REJECTED.");
+    for (const char* status : {"SUCCEEDED", "FAILED", "REJECTED"}) {
+      const auto found = s.jobs->finished.find(status);
+      m.sample(found == s.jobs->finished.end() ? 0 : found->second, {{"status", status}});
+    }
+  }
   m.single("edgegw_publishes_refused_total", "counter",
            "Publishes the broker refused for good (MQTT 5 reason code 0x80 or above); the "
            "messages are kept and sent again after uplink.refused_retry_s.",

@@ -472,6 +472,11 @@ const std::vector<Section>& sections() {
           "The AWS classic shadow or Azure device twin: settings from the cloud, applied "
           "live, and the state reported back. Not for provider generic.",
           [](const GatewayConfig& c) { return c.uplink.provider != "generic"; }),
+      table_section(
+          "jobs", job_option_table(), [](auto& c) -> auto& { return c.jobs; },
+          "Remote jobs from AWS IoT Jobs: update-config (a config file signed with Ed25519), "
+          "restart, update-software. For provider aws. See docs/jobs.md.",
+          provider_is_aws),
       optional_section(
           "provisioning", provisioning_option_table(),
           [](auto& c) -> auto& { return c.provisioning; },

@@ -12,6 +12,7 @@
 #include "gateway/cloud/provisioning_options.h"
 #include "gateway/cloud/shadow_options.h"
 #include "gateway/ingest/ingest_options.h"
+#include "gateway/jobs/job_options.h"
 #include "gateway/model/option_table.h"
 #include "gateway/rules/rule_options.h"
 #include "gateway/uplink/bundle_options.h"
@@ -46,6 +47,7 @@ struct GatewayConfig {
   IngestOptions ingest;
   IdentityOptions identity;
   ShadowOptions shadow;
+  JobOptions jobs;
   /// [provisioning]: present means a device without an identity provisions itself.
   std::optional<ProvisioningOptions> provisioning;
   std::vector<SeriesOptions> series;

@@ -13,6 +13,7 @@
 #include "gateway/cloud/claim_provisioning.h"
 #include "gateway/cloud/state_sync.h"
 #include "gateway/config/config.h"
+#include "gateway/jobs/job_agent.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "tests/fakes/fake_transport.h"
 #include "tests/temp_dir.h"
@@ -172,6 +173,32 @@ TEST(AwsPolicies, AThingMayUseItsOwnShadowOnly) {
       allows(policy, "iot:Publish", "topic/$aws/things/someone-else/shadow/update", thing));
   EXPECT_FALSE(allows(policy, "iot:Subscribe",
                       "topicfilter/$aws/things/someone-else/shadow/update/delta", thing));
+}
+
+TEST(AwsPolicies, AThingMayTakeItsOwnJobsOnly) {
+  const auto policy = read_json("thing-policy.json");
+  const std::string thing = "edgegw-SN-0042";
+  FakeTransport transport;
+  ManualClock clock;
+  JobAgent agent({.thing_name = thing, .pending_file = {}, .timeout = std::chrono::seconds(30)}, {},
+                 {}, {}, clock);
+  agent.subscribe(transport);
+  for (const auto* request : {"/$next/get", "/job-42/update"}) {
+    EXPECT_TRUE(allows(policy, "iot:Publish", "topic/" + agent.topic_prefix() + request, thing))
+        << request;
+  }
+  for (const auto& subscription : transport.subscriptions()) {
+    EXPECT_TRUE(allows(policy, "iot:Subscribe", "topicfilter/" + subscription.filter, thing))
+        << subscription.filter;
+  }
+  for (const auto* answer : {"/notify-next", "/$next/get/accepted", "/job-42/update/rejected"}) {
+    EXPECT_TRUE(allows(policy, "iot:Receive", "topic/" + agent.topic_prefix() + answer, thing))
+        << answer;
+  }
+  EXPECT_FALSE(
+      allows(policy, "iot:Publish", "topic/$aws/things/someone-else/jobs/job-42/update", thing));
+  EXPECT_FALSE(allows(policy, "iot:Subscribe",
+                      "topicfilter/$aws/things/someone-else/jobs/notify-next", thing));
 }
 
 TEST(AwsPolicies, TheTemplatesAttachTheThingPolicyAndNameTheThing) {

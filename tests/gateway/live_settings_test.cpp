@@ -204,6 +204,17 @@ TEST_F(LiveSettingsTest, AReloadedFileAppliesItsLiveEditsAndNamesTheRestAsNeedin
   EXPECT_EQ(latencies_.size(), 1u);
 }
 
+TEST_F(LiveSettingsTest, ARuleOrAdapterTheFileAddsIsNamedAsNeedingARestartAndNotRetuned) {
+  const std::string text = std::string(kConfig) +
+                           "[[rules]]\nname = \"wind_high\"\nseries = \"crane.wind\"\nabove = 20\n"
+                           "[[adapters]]\ntype = \"simulator\"\nname = \"dock\"\n"
+                           "profile = \"crane\"\npoll_interval_ms = 300\n";
+  const auto restart = settings_.reload(load_config_text(text, "edgegw.toml"));
+  EXPECT_EQ(restart, (std::vector<std::string>{"adapters", "rules"}));
+  EXPECT_TRUE(retuned_.empty());
+  EXPECT_EQ(settings_.config().rules.size(), 1u) << "the new rule waits for the restart";
+}
+
 TEST(MergeJson, MergesObjectsMemberByMemberAndReplacesTheRest) {
   json::object target = object(R"({"a": {"b": 1, "c": 2}, "d": [1]})");
   merge_json(target, object(R"({"a": {"c": 3, "e": 4}, "d": [2], "f": null})"));

@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <boost/json.hpp>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -24,6 +25,11 @@ constexpr std::string_view kTemplatesPrefix = "$aws/provisioning-templates/";
 constexpr std::string_view kProvisionSuffix = "/provision/json";
 constexpr std::string_view kThingsPrefix = "$aws/things/";
 constexpr std::string_view kShadowPart = "/shadow/";
+constexpr std::string_view kJobsPart = "/jobs/";
+
+bool is_terminal(std::string_view status) {
+  return status != "QUEUED" && status != "IN_PROGRESS";
+}
 
 /// Merges `patch` into `target` as the shadow service does: objects member by member, null
 /// deletes, anything else replaces.
@@ -178,11 +184,20 @@ void AwsTestCloud::on_message(const std::string& topic, const std::string& paylo
       operation = topic.substr(at + kShadowPart.size());
     }
   }
-  const bool is_shadow_request = operation == "get" || operation == "update";
+  bool is_jobs_request = false;
+  if (thing.empty() && topic.starts_with(kThingsPrefix)) {
+    if (const auto at = topic.find(kJobsPart); at != std::string::npos) {
+      thing = topic.substr(kThingsPrefix.size(), at - kThingsPrefix.size());
+      operation = topic.substr(at + kJobsPart.size());
+      is_jobs_request = operation.ends_with("/get") || operation.ends_with("/update");
+    }
+  }
+  const bool is_shadow_request = !is_jobs_request && (operation == "get" || operation == "update");
   {
     std::lock_guard lock(mutex_);
     messages_.push_back({topic, payload, messages_.size()});
-    const bool request = is_shadow_request || topic == kCreateFromCsr || topic == kCreate ||
+    const bool request = is_shadow_request || is_jobs_request || topic == kCreateFromCsr ||
+                         topic == kCreate ||
                          (topic.starts_with(kTemplatesPrefix) && topic.ends_with(kProvisionSuffix));
     if (!request) return;
     ++requests_[topic];
@@ -192,6 +207,8 @@ void AwsTestCloud::on_message(const std::string& topic, const std::string& paylo
   }
   if (is_shadow_request) {
     shadow_request(thing, operation, payload);
+  } else if (is_jobs_request) {
+    jobs_request(thing, operation, payload);
   } else if (topic == kCreateFromCsr) {
     if (answer_certificates) create_from_csr(payload);
   } else if (topic == kCreate) {
@@ -294,6 +311,166 @@ bool AwsTestCloud::wait_for_shadow(const std::string& thing,
     const auto found = shadows_.find(thing);
     return found != shadows_.end() && condition(found->second);
   });
+}
+
+json::object AwsTestCloud::execution_json(const std::string& thing, const JobExecution& job) {
+  json::object execution{{"jobId", job.job_id},          {"thingName", thing},
+                         {"jobDocument", job.document},  {"status", job.status},
+                         {"versionNumber", job.version}, {"executionNumber", job.execution_number}};
+  if (!job.status_details.empty()) execution["statusDetails"] = job.status_details;
+  return execution;
+}
+
+const AwsTestCloud::JobExecution* AwsTestCloud::next_job(const std::string& thing) const {
+  const auto found = jobs_.find(thing);
+  if (found == jobs_.end()) return nullptr;
+  for (const auto& job : found->second) {
+    if (job.status == "IN_PROGRESS") return &job;
+  }
+  for (const auto& job : found->second) {
+    if (job.status == "QUEUED") return &job;
+  }
+  return nullptr;
+}
+
+void AwsTestCloud::notify_next_if_changed(const std::string& thing,
+                                          const std::string& next_before) {
+  json::object notification{{"timestamp", std::time(nullptr)}};
+  {
+    std::lock_guard lock(mutex_);
+    const JobExecution* next = next_job(thing);
+    if ((next ? next->job_id : std::string()) == next_before) return;
+    if (next) notification["execution"] = execution_json(thing, *next);
+  }
+  reply(std::string(kThingsPrefix) + thing + "/jobs/notify-next", json::serialize(notification));
+}
+
+void AwsTestCloud::create_job(const std::string& thing, const std::string& job_id,
+                              const json::object& document) {
+  std::string next_before;
+  {
+    std::lock_guard lock(mutex_);
+    if (const JobExecution* next = next_job(thing)) next_before = next->job_id;
+    auto& executions = jobs_[thing];
+    executions.push_back({.job_id = job_id,
+                          .document = document,
+                          .status = "QUEUED",
+                          .status_details = {},
+                          .version = 1,
+                          .execution_number = static_cast<std::int64_t>(executions.size()) + 1,
+                          .history = {}});
+  }
+  notify_next_if_changed(thing, next_before);
+}
+
+std::optional<AwsTestCloud::JobExecution> AwsTestCloud::job(const std::string& thing,
+                                                            const std::string& job_id) const {
+  std::lock_guard lock(mutex_);
+  const auto found = jobs_.find(thing);
+  if (found == jobs_.end()) return std::nullopt;
+  for (const auto& job : found->second) {
+    if (job.job_id == job_id) return job;
+  }
+  return std::nullopt;
+}
+
+bool AwsTestCloud::wait_for_job(const std::string& thing, const std::string& job_id,
+                                const std::string& status,
+                                std::chrono::milliseconds deadline) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, deadline, [&] {
+    const auto found = jobs_.find(thing);
+    if (found == jobs_.end()) return false;
+    for (const auto& job : found->second) {
+      if (job.job_id == job_id) return job.status == status;
+    }
+    return false;
+  });
+}
+
+void AwsTestCloud::jobs_request(const std::string& thing, const std::string& operation,
+                                const std::string& payload) {
+  const std::string prefix = std::string(kThingsPrefix) + thing + "/jobs/" + operation;
+  boost::system::error_code error;
+  const json::value request =
+      payload.empty() ? json::value(json::object{}) : json::parse(payload, error);
+  const json::object* body = !error && request.is_object() ? &request.as_object() : nullptr;
+  json::value token = nullptr;
+  if (body && body->contains("clientToken")) token = body->at("clientToken");
+  auto answer = [&](json::object document) {
+    document["timestamp"] = std::time(nullptr);
+    if (!token.is_null()) document["clientToken"] = token;
+    return json::serialize(document);
+  };
+  auto refuse = [&](const std::string& code, const std::string& message) {
+    reply(prefix + "/rejected", answer({{"code", code}, {"message", message}}));
+  };
+  if (!body) {
+    refuse("InvalidJson", "the request is not a JSON object");
+    return;
+  }
+  const std::string job_id = operation.substr(0, operation.find('/'));
+  if (operation.ends_with("/get")) {
+    json::object document;
+    {
+      std::lock_guard lock(mutex_);
+      const JobExecution* execution = nullptr;
+      if (job_id == "$next") {
+        execution = next_job(thing);
+      } else if (auto found = jobs_.find(thing); found != jobs_.end()) {
+        for (const auto& job : found->second) {
+          if (job.job_id == job_id) execution = &job;
+        }
+      }
+      if (execution) document["execution"] = execution_json(thing, *execution);
+    }
+    reply(prefix + "/accepted", answer(std::move(document)));
+    return;
+  }
+  // UpdateJobExecution.
+  const auto* status = body->if_contains("status");
+  if (!status || !status->is_string()) {
+    refuse("InvalidRequest", "status must be specified on every update");
+    return;
+  }
+  const std::string new_status(status->as_string());
+  if (new_status != "IN_PROGRESS" && new_status != "SUCCEEDED" && new_status != "FAILED" &&
+      new_status != "REJECTED") {
+    refuse("InvalidRequest", "a device sets IN_PROGRESS, SUCCEEDED, FAILED or REJECTED");
+    return;
+  }
+  std::string next_before;
+  json::object state;
+  {
+    std::lock_guard lock(mutex_);
+    if (const JobExecution* next = next_job(thing)) next_before = next->job_id;
+    JobExecution* execution = nullptr;
+    if (auto found = jobs_.find(thing); found != jobs_.end()) {
+      for (auto& job : found->second) {
+        if (job.job_id == job_id) execution = &job;
+      }
+    }
+    if (!execution) {
+      refuse("ResourceNotFound", "no execution of job " + job_id + " for " + thing);
+      return;
+    }
+    if (is_terminal(execution->status)) {
+      refuse("TerminalStateReached", "job " + job_id + " is " + execution->status);
+      return;
+    }
+    execution->status = new_status;
+    if (const auto* details = body->if_contains("statusDetails"); details && details->is_object()) {
+      execution->status_details = details->as_object();
+    }
+    ++execution->version;
+    execution->history.push_back(new_status);
+    state = {{"status", execution->status},
+             {"statusDetails", execution->status_details},
+             {"versionNumber", execution->version}};
+    changed_.notify_all();
+  }
+  reply(prefix + "/accepted", answer({{"executionState", std::move(state)}}));
+  notify_next_if_changed(thing, next_before);
 }
 
 void AwsTestCloud::create_from_csr(const std::string& payload) {

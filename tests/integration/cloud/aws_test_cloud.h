@@ -34,7 +34,8 @@ MosquittoOptions aws_broker_options(const std::string& acl_file, const std::stri
 /// sign-csr.sh), so an issued certificate really connects. Every message on $aws/# is kept,
 /// so a test can check what the device sent. It also keeps each thing's classic shadow ("Device
 /// Shadow MQTT topics": get, update, update/delta, with version and clientToken), where the test
-/// plays the fleet operator with set_desired().
+/// plays the fleet operator with set_desired(), and each thing's job executions ("Jobs device
+/// MQTT API": $next/get, <jobId>/update, notify-next), where the test creates jobs.
 class AwsTestCloud {
  public:
   /// Templates it knows; RegisterThing names a thing "<template's prefix><SerialNumber>".
@@ -81,6 +82,25 @@ class AwsTestCloud {
                        const std::function<bool(const Shadow&)>& condition,
                        std::chrono::milliseconds deadline = std::chrono::seconds(30)) const;
 
+  /// One thing's execution of a job, as the Jobs service holds it.
+  struct JobExecution {
+    std::string job_id;
+    boost::json::object document;
+    std::string status = "QUEUED";
+    boost::json::object status_details;
+    std::int64_t version = 1;
+    std::int64_t execution_number = 1;
+    std::vector<std::string> history;  ///< every status the device set, in order
+  };
+  /// CreateJob targeting `thing`: queued behind its other jobs; notify-next goes out when it is
+  /// the thing's next job.
+  void create_job(const std::string& thing, const std::string& job_id,
+                  const boost::json::object& document);
+  std::optional<JobExecution> job(const std::string& thing, const std::string& job_id) const;
+  /// Waits until the execution's status is `status`.
+  bool wait_for_job(const std::string& thing, const std::string& job_id, const std::string& status,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(30)) const;
+
  private:
   struct Token {
     std::string certificate_id;
@@ -103,6 +123,14 @@ class AwsTestCloud {
                       const std::string& payload);
   /// Publishes the delta of `shadow` (desired members that reported does not match), if any.
   void publish_delta(const std::string& thing, const Shadow& shadow);
+  /// A device's request on "$aws/things/<thing>/jobs/<operation>".
+  void jobs_request(const std::string& thing, const std::string& operation,
+                    const std::string& payload);
+  /// The thing's next job (the first IN_PROGRESS, else the first QUEUED), under the lock.
+  const JobExecution* next_job(const std::string& thing) const;
+  /// Publishes notify-next when the thing's next job is not the one it was.
+  void notify_next_if_changed(const std::string& thing, const std::string& next_before);
+  static boost::json::object execution_json(const std::string& thing, const JobExecution& job);
 
   MosquittoBroker& broker_;
   std::map<std::string, std::string> templates_;
@@ -119,6 +147,7 @@ class AwsTestCloud {
   std::map<std::string, std::string> things_;  ///< thing -> certificate id
   std::size_t serial_ = 0;
   std::map<std::string, Shadow> shadows_;
+  std::map<std::string, std::vector<JobExecution>> jobs_;  ///< by thing, in creation order
   // Last, so it is destroyed first: its callbacks use everything above.
   std::unique_ptr<mqtt::async_client> client_;
 };

@@ -1,0 +1,52 @@
+#include "gateway/jobs/job_runner.h"
+
+#include <filesystem>
+
+#include "gateway/jobs/job_config.h"
+
+namespace edgegw {
+namespace {
+
+JobOutcome rejected(std::string reason) {
+  return {.status = JobStatus::rejected,
+          .details = {{"reason", short_detail(std::move(reason))}},
+          .restart = false};
+}
+
+}  // namespace
+
+bool running_in_container() {
+  std::error_code ignored;
+  return std::filesystem::exists("/.dockerenv", ignored) ||
+         std::filesystem::exists("/run/.containerenv", ignored);
+}
+
+JobRunner::JobRunner(GatewayConfig in_force, std::optional<SignatureKey> key, LiveSettings& live)
+    : in_force_(std::move(in_force)), key_(std::move(key)), live_(live) {}
+
+JobOutcome JobRunner::run(const Job& job) {
+  const auto* operation = job.document.if_contains("operation");
+  const std::string name =
+      operation && operation->is_string() ? std::string(operation->as_string()) : std::string();
+  if (name == "update-config") {
+    return run_config_job(job, key_ ? &*key_ : nullptr, in_force_, live_);
+  }
+  if (name == "restart") {
+    return {.status = JobStatus::succeeded,
+            .details = {{"restarted", "by job " + job.id}},
+            .restart = true};
+  }
+  if (name == "update-software") {
+    if (running_in_container()) {
+      return rejected(
+          "this gateway runs in a container: the container runtime owns its software; deploy a "
+          "new image instead");
+    }
+    return rejected("this build of edgegw (" EDGEGW_VERSION ") does not install software updates");
+  }
+  return rejected((name.empty() ? std::string("the job document has no \"operation\"")
+                                : "unknown operation \"" + name + "\"") +
+                  "; known: " + kOperations);
+}
+
+}  // namespace edgegw

@@ -1,0 +1,226 @@
+// AWS IoT Jobs end to end: a gateway over mutual TLS to a real mosquitto, and the test cloud
+// holding each thing's job executions as the Jobs device MQTT API documents them ($next/get,
+// <jobId>/update, notify-next). The test plays the fleet operator: it signs config documents
+// with its own Ed25519 key through the openssl command line (not through the gateway's code),
+// creates jobs and reads the statuses the gateway reports.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <regex>
+
+#include "gateway/gateway.h"
+#include "gateway/jobs/job_config.h"
+#include "gateway/jobs/job_runner.h"
+#include "tests/http_client.h"
+#include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/integration/cloud/aws_test_cloud.h"
+#include "tests/integration/edgegw_process.h"
+#include "tests/read_file.h"
+#include "tests/run_command.h"
+#include "tests/temp_dir.h"
+#include "tests/wait_for.h"
+
+namespace edgegw {
+namespace {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+constexpr const char* kThing = "gw-jobs";
+
+/// An Ed25519 key pair made by openssl in `dir`: key.pem (private) and public.pem.
+struct SigningKey {
+  explicit SigningKey(const TempDir& dir, const std::string& name)
+      : private_file(dir.file(name + ".pem")), public_file(dir.file(name + ".pub.pem")) {
+    const auto made = run_command("openssl genpkey -algorithm ed25519 -out '" + private_file +
+                                  "' 2>&1 && openssl pkey -in '" + private_file +
+                                  "' -pubout -out '" + public_file + "' 2>&1");
+    if (made.exit_code != 0) throw std::runtime_error("openssl: " + made.output);
+  }
+  /// base64 of the Ed25519 signature of `text`.
+  std::string sign(const std::string& text, const TempDir& dir) const {
+    const std::string message = dir.file("message");
+    std::ofstream(message, std::ios::binary) << text;
+    const auto signed_text = run_command("openssl pkeyutl -sign -rawin -inkey '" + private_file +
+                                         "' -in '" + message + "' | base64 -w0");
+    if (signed_text.exit_code != 0) throw std::runtime_error("openssl pkeyutl failed");
+    return signed_text.output;
+  }
+  std::string private_file;
+  std::string public_file;
+};
+
+class JobsE2E : public ::testing::Test {
+ protected:
+  /// The config file's text: the gateway on the test broker as an AWS thing, jobs on.
+  std::string config_text(int max_latency_s, const std::string& extra = "") const {
+    std::string uplink = broker_.uplink_toml();
+    uplink = std::regex_replace(uplink, std::regex("provider = \"generic\""), "provider = \"aws\"");
+    std::ostringstream text;
+    text << "gateway_id = \"" << kThing << "\"\n"
+         << "[storage]\npath = \"" << dir_.file("buffer.db") << "\"\n"
+         << "[api]\nlisten = \"127.0.0.1:0\"\n"
+         << "[bundle]\nmax_latency_s = " << max_latency_s << "\n"
+         << "[shadow]\nenabled = false\n"
+         << "[jobs]\ndir = \"" << dir_.file("jobs") << "\"\npublic_key_file = \""
+         << key_.public_file << "\"\n"
+         << uplink << extra << "[[adapters]]\ntype = \"simulator\"\n"
+         << "name = \"crane\"\nprofile = \"crane\"\n";
+    return text.str();
+  }
+  std::string write_config(int max_latency_s) const {
+    std::ofstream(config_file_) << config_text(max_latency_s);
+    return config_file_;
+  }
+  json::object config_job(const std::string& text, const SigningKey& key) const {
+    return {{"operation", "update-config"}, {"config", text}, {"signature", key.sign(text, dir_)}};
+  }
+  json::value config_in_force(const Gateway& gateway) {
+    return json::parse(
+        http_request(const_cast<Gateway&>(gateway).api_port(), http::verb::get, "/api/v1/config")
+            .body);
+  }
+  std::string detail(const std::string& job, const std::string& key) const {
+    const auto execution = cloud_.job(kThing, job);
+    if (!execution) return "(no such job)";
+    const auto* value = execution->status_details.if_contains(key);
+    return value && value->is_string() ? std::string(value->as_string()) : "(no " + key + ")";
+  }
+
+  TempDir dir_;
+  MosquittoBroker broker_;
+  AwsTestCloud cloud_{broker_};
+  SigningKey key_{dir_, "operator"};
+  std::string config_file_ = dir_.file("edgegw.toml");
+  SystemClock clock_;
+};
+
+TEST_F(JobsE2E, ASignedConfigIsAppliedLiveReportedSucceededAndKeptAsTheConfigInForce) {
+  Gateway gateway(load_config_in_force(write_config(60)).config, clock_);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().uplink_connected; })) << broker_.log();
+
+  cloud_.create_job(kThing, "config-1", config_job(config_text(7), key_));
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "config-1", "SUCCEEDED")) << broker_.log();
+  EXPECT_EQ(cloud_.job(kThing, "config-1")->history,
+            (std::vector<std::string>{"IN_PROGRESS", "SUCCEEDED"}));
+  EXPECT_EQ(detail("config-1", "applied"), "live");
+  EXPECT_EQ(config_in_force(gateway).at("bundle").at("max_latency_s").as_int64(), 7);
+  // Kept: the next start runs it in place of the file.
+  const auto delivered = load_config_in_force(config_file_);
+  EXPECT_EQ(delivered.path, dir_.file("jobs") + "/config.toml");
+  EXPECT_EQ(delivered.config.bundle.max_latency_s, 7);
+  // The gateway counts the job once the cloud has accepted its status.
+  ASSERT_TRUE(wait_for([&] {
+    const auto status =
+        json::parse(http_request(gateway.api_port(), http::verb::get, "/api/v1/status").body);
+    const auto& last = status.at("jobs").at("last");
+    return last.is_object() && last.at("status") == "SUCCEEDED";
+  }));
+  const auto metrics = http_request(gateway.api_port(), http::verb::get, "/metrics").body;
+  EXPECT_NE(metrics.find("edgegw_jobs_total{status=\"SUCCEEDED\"} 1"), std::string::npos)
+      << metrics;
+  gateway.stop();
+}
+
+TEST_F(JobsE2E, ABadSignatureOrAnInvalidConfigFailsTheJobAndTheOldConfigStaysInForce) {
+  Gateway gateway(load_config_in_force(write_config(60)).config, clock_);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().uplink_connected; })) << broker_.log();
+
+  // Signed by someone else.
+  const SigningKey stranger(dir_, "stranger");
+  cloud_.create_job(kThing, "forged", config_job(config_text(7), stranger));
+  // Signed for one text, sent with another.
+  json::object swapped = config_job(config_text(7), key_);
+  swapped["config"] = config_text(9);
+  cloud_.create_job(kThing, "swapped", swapped);
+  // Signed, but not a config the gateway can run.
+  cloud_.create_job(kThing, "invalid", config_job(config_text(0), key_));
+  for (const char* job : {"forged", "swapped", "invalid"}) {
+    ASSERT_TRUE(cloud_.wait_for_job(kThing, job, "FAILED")) << job << "\n" << broker_.log();
+  }
+  EXPECT_EQ(detail("forged", "reason"),
+            "the signature does not verify under [jobs] public_key_file");
+  EXPECT_EQ(detail("swapped", "reason"),
+            "the signature does not verify under [jobs] public_key_file");
+  // The refusal names the key and the line, as a config file's does.
+  EXPECT_NE(detail("invalid", "reason").find("max_latency_s"), std::string::npos)
+      << detail("invalid", "reason");
+  EXPECT_EQ(config_in_force(gateway).at("bundle").at("max_latency_s").as_int64(), 60);
+  EXPECT_EQ(load_config_in_force(config_file_).path, config_file_);
+  gateway.stop();
+}
+
+TEST_F(JobsE2E, AnUnknownOperationAndASoftwareUpdateWithoutSupportAreRejected) {
+  Gateway gateway(load_config_in_force(write_config(60)).config, clock_);
+  gateway.start();
+  cloud_.create_job(kThing, "mystery", json::object{{"operation", "make-coffee"}});
+  cloud_.create_job(kThing, "software", json::object{{"operation", "update-software"}});
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "mystery", "REJECTED")) << broker_.log();
+  EXPECT_EQ(detail("mystery", "reason"),
+            "unknown operation \"make-coffee\"; known: update-config, restart, update-software");
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "software", "REJECTED")) << broker_.log();
+  EXPECT_NE(detail("software", "reason")
+                .find(running_in_container() ? "container runtime" : "software updates"),
+            std::string::npos)
+      << detail("software", "reason");
+  gateway.stop();
+}
+
+TEST_F(JobsE2E, AConfigThatNeedsARestartIsReportedByTheGatewayAfterTheRestart) {
+  bool restart_asked = false;
+  {
+    Gateway gateway(load_config_in_force(write_config(60)).config, clock_);
+    gateway.set_restart_handler([&] { restart_asked = true; });
+    gateway.start();
+    ASSERT_TRUE(wait_for([&] { return gateway.status().uplink_connected; })) << broker_.log();
+    // A new rule cannot start live: it takes a restart.
+    cloud_.create_job(kThing, "config-rule",
+                      config_job(config_text(60,
+                                             "[[rules]]\nname = \"wind_high\"\nseries = "
+                                             "\"crane.wind\"\nabove = 20\n"),
+                                 key_));
+    ASSERT_TRUE(wait_for([&] { return restart_asked; })) << broker_.log();
+    // Not finished yet: the gateway that runs the new config says how it went.
+    EXPECT_EQ(cloud_.job(kThing, "config-rule")->status, "IN_PROGRESS");
+    gateway.stop();
+  }
+  const auto in_force = load_config_in_force(config_file_);
+  ASSERT_EQ(in_force.config.rules.size(), 1U);
+  Gateway again(in_force.config, clock_);
+  again.start();
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "config-rule", "SUCCEEDED")) << broker_.log();
+  EXPECT_EQ(detail("config-rule", "applied"), "after a restart");
+  EXPECT_NE(detail("config-rule", "restart_for").find("rules"), std::string::npos)
+      << detail("config-rule", "restart_for");
+  // Forgotten once the cloud has accepted the status.
+  EXPECT_TRUE(
+      wait_for([&] { return !std::filesystem::exists(dir_.file("jobs") + "/pending.json"); }));
+  again.stop();
+}
+
+TEST_F(JobsE2E, ARestartJobRestartsTheDaemonInPlaceAndTheNewProcessReportsSucceeded) {
+  write_config(60);
+  const std::string log = dir_.file("edgegw.log");
+  Daemon daemon(config_file_, log);
+  ASSERT_TRUE(wait_for([&] { return read_file(log).find("running") != std::string::npos; }))
+      << read_file(log);
+  cloud_.create_job(kThing, "restart-1", json::object{{"operation", "restart"}});
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "restart-1", "SUCCEEDED")) << read_file(log);
+  // The same process (the supervisor sees no exit), started twice.
+  const std::string text = read_file(log);
+  std::size_t starts = 0;
+  for (auto at = text.find(" running;"); at != std::string::npos;
+       at = text.find(" running;", at + 1))
+    ++starts;
+  EXPECT_EQ(starts, 2U) << text;
+  EXPECT_NE(text.find("restarting"), std::string::npos);
+  EXPECT_EQ(cloud_.job(kThing, "restart-1")->history,
+            (std::vector<std::string>{"IN_PROGRESS", "SUCCEEDED"}));
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+}  // namespace
+}  // namespace edgegw
