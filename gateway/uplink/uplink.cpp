@@ -60,7 +60,7 @@ Uplink::Uplink(SqliteBuffer& buffer, BundlePacker& packer, Transport& transport,
       bundler_(packer, options_.max_latency) {}
 
 Uplink::~Uplink() {
-  stop();
+  stop(std::chrono::milliseconds(0));  // graceful stops call stop() first
 }
 
 void Uplink::start() {
@@ -107,10 +107,14 @@ void Uplink::connect() {
            }});
 }
 
-void Uplink::stop() {
+void Uplink::stop(std::chrono::milliseconds drain) {
   {
     std::lock_guard lock(mutex_);
-    running_ = false;
+    if (thread_.joinable()) {
+      drain_until_ = clock_.monotonic() + drain;
+    } else {
+      running_ = false;
+    }
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -171,9 +175,9 @@ bool Uplink::publish_control_messages() {
       wake_at(now + wait);
       break;
     }
-    if (!transport_.publish(message.topic, message.payload, kControlTokenBit | ++next_control_)) {
-      break;
-    }
+    const std::uint64_t token = kControlTokenBit | ++next_control_;
+    if (!transport_.publish(message.topic, message.payload, token)) break;
+    control_inflight_.insert(token);
     shaper_.take(message.payload.size(), now);
     if (on_published_) {
       on_published_({.topic = message.topic,
@@ -252,10 +256,12 @@ void Uplink::handle(TransportEvent event) {
       local_.last_error = event.reason;
       connected_ = false;
       requeue_outstanding();
+      control_inflight_.clear();  // at most once: the cloud side asks again
       return;
     case TransportEvent::ended:
       break;
   }
+  if (control_inflight_.erase(event.token) > 0) return;
   auto it = outstanding_.find(event.token);
   if (it == outstanding_.end()) return;  // ended after the connection it belonged to ended
   Outstanding entry = std::move(it->second);
@@ -612,8 +618,16 @@ std::chrono::nanoseconds Uplink::step() {
     progressed = publish_control_messages();
     progressed = publish_alarms() || progressed;
   }
-  prepare_bundles();
-  if (connected_) progressed = publish_bundles() || progressed;
+  bool draining = false;
+  {
+    std::lock_guard lock(mutex_);
+    draining = drain_until_.has_value();
+  }
+  // Stopping: what is out is waited for, nothing new goes (it is safe in the buffer).
+  if (!draining) {
+    prepare_bundles();
+    if (connected_) progressed = publish_bundles() || progressed;
+  }
 
   std::chrono::nanoseconds wait = kIdleWait;
   if (progressed) {
@@ -633,19 +647,39 @@ bool Uplink::idle() const {
   return storage_work_ == 0 && events_.empty();
 }
 
+bool Uplink::drained() const {
+  // Nothing can be acknowledged without a connection: waiting longer would not help.
+  if (!connected_) return true;
+  std::lock_guard lock(mutex_);  // control_ is filled from other threads
+  return outstanding_.empty() && control_inflight_.empty() && control_.empty() &&
+         !alarm_read_pending_ && !alarms_read_ && !alarms_dirty_;
+}
+
 void Uplink::run() {
+  bool draining = false;
   for (;;) {
     auto wait = step();
+    if (!draining) {
+      std::lock_guard lock(mutex_);
+      draining = drain_until_.has_value();
+    }
+    if (draining && drained()) break;
     std::unique_lock lock(mutex_);
-    if (!running_) return;
+    if (draining) {
+      const auto now = clock_.monotonic();
+      if (now >= *drain_until_) break;
+      wait = std::min<std::chrono::nanoseconds>(wait, *drain_until_ - now);
+    }
     if (wait > 0ns) {
-      clock_.wait_until(lock, wake_, clock_.monotonic() + wait, [this] {
-        return !running_ || !events_.empty() || flush_ || alarm_raised_ || control_added_ ||
-               new_max_latency_;
+      clock_.wait_until(lock, wake_, clock_.monotonic() + wait, [this, draining] {
+        return (drain_until_ && !draining) || !events_.empty() || flush_ || alarm_raised_ ||
+               control_added_ || new_max_latency_;
       });
-      if (!running_) return;
     }
   }
+  std::lock_guard lock(mutex_);
+  running_ = false;
+  drain_until_.reset();
 }
 
 void Uplink::log_stuck(const std::string& message) {

@@ -119,8 +119,12 @@ class Uplink {
   /// the transport; events queue up until step() handles them. For tests that drive step() by
   /// hand.
   void connect();
-  /// Stops the thread, then the transport. Whatever is in flight stays recorded for next time.
-  void stop();
+  /// Stops gracefully: no new bundle is closed or published, and for up to `drain` the thread
+  /// waits for the broker to acknowledge what is already out (bundles, alarms, control messages
+  /// such as a job's last status) and sends the alarms and control messages still queued; then
+  /// it stops, then the transport. Whatever is still in flight stays recorded for next time.
+  void stop(std::chrono::milliseconds drain = kStopDrain);
+  static constexpr std::chrono::milliseconds kStopDrain{3000};
   /// Closes the open bundle now, however full it is.
   void request_flush();
   /// Changes max_latency while running (the open bundle included). Callable from any thread.
@@ -223,6 +227,8 @@ class Uplink {
   void delete_acked();
   bool publish_alarms();
   bool publish_control_messages();
+  /// Stopping may end: nothing waits for the broker, or nothing could reach it.
+  bool drained() const;
   /// Reads a backlog when behind, closes what is due and sends the closed bundles to be
   /// recorded in flight.
   void prepare_bundles();
@@ -305,6 +311,10 @@ class Uplink {
   bool control_added_ = false;      // wakes the thread; control_ may wait out the shaper
   std::uint64_t next_control_ = 0;  // touched only by the thread running step()
   bool running_ = false;
+  /// Set by stop(): the thread drains until then, then returns.
+  std::optional<std::chrono::steady_clock::time_point> drain_until_;
+  /// Control messages published, acknowledgement not seen (touched only by the step() thread).
+  std::set<std::uint64_t> control_inflight_;
   bool transport_started_ = false;
   std::size_t storage_work_ = 0;  // posted to the storage thread, result not back yet
   Stats stats_;

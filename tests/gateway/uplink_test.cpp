@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "gateway/model/clock.h"
 #include "proto/bundle_decoder.h"
@@ -493,6 +495,48 @@ TEST_F(UplinkTest, ItsThreadSleepsOutTheRateShapersDelayToTheMillisecond) {
   EXPECT_EQ(transport_->publish_count(), 2u);
   clock_.advance(1ms);
   ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 3; }));
+}
+
+// Stopping gracefully (SIGTERM, a restart job): what is out is waited for, nothing new goes.
+TEST_F(UplinkTest, StoppingWaitsForWhatIsOutAndSendsTheLastControlMessagesButNoNewBundle) {
+  close();
+  open(default_options(), /*threaded=*/true);
+  transport_->up();
+  append(10);
+  uplink_->request_flush();
+  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 1; }));
+  append(10);  // committed while stopping: kept in the buffer, not published
+  std::thread stopping([&] { uplink_->stop(); });
+  uplink_->publish_control("t/jobs/update", R"({"status":"SUCCEEDED"})");
+  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 2; }))
+      << "a job's last status still goes";
+  EXPECT_EQ(transport_->published()[1].topic, "t/jobs/update");
+  transport_->ack_all();
+  stopping.join();  // returns once both are acknowledged, with no time passing on the clock
+  EXPECT_EQ(transport_->publish_count(), 2u);
+  EXPECT_TRUE(buffer_->inflight().empty()) << "the acknowledged bundle is deleted";
+  EXPECT_EQ(buffer_->stats().readings, 10) << "the readings behind it wait for the next start";
+}
+
+TEST_F(UplinkTest, StoppingGivesUpWaitingAfterTheDrainTimeAndKeepsWhatIsInFlight) {
+  close();
+  open(default_options(), /*threaded=*/true);
+  transport_->up();
+  append(10);
+  uplink_->request_flush();
+  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 1; }));
+  std::atomic<bool> stopped = false;
+  std::thread stopping([&] {
+    uplink_->stop(2s);
+    stopped = true;
+  });
+  const auto deadline = clock_.monotonic() + 2s;
+  ASSERT_TRUE(wait_for([&] { return clock_.next_deadline() == deadline; }))
+      << "asleep until the drain time is up";
+  EXPECT_FALSE(stopped);
+  clock_.advance(2s);
+  stopping.join();
+  EXPECT_EQ(buffer_->inflight().size(), 1u) << "unacknowledged: resent at the next start";
 }
 
 TEST_F(UplinkTest, AMaxLatencyChangedWhileRunningHoldsForTheOpenBundle) {
