@@ -141,11 +141,19 @@ void Gateway::listen_for_commands() {
       cloud::CommandActions{
           .status = [this] { return boost::json::value(status_document(status())); },
           .set_armed = [this](bool armed) { ingest_->set_armed(armed); },
-          .flush = [this] { uplink_->request_flush(); }},
+          .flush = [this] { uplink_->request_flush(); },
+          // On Azure jobs arrive as direct methods (take_jobs builds the runner).
+          .run_job = jobs_enabled() && profile_.provider == "azure"
+                         ? std::function<JobOutcome(const Job&)>(
+                               [this](const Job& job) { return run_job(job); })
+                         : nullptr},
       clock_);
   transport_->subscribe(profile_.command_filter, [this](const InboundMessage& message) {
-    if (auto reply = commands_->handle(message))
-      uplink_->publish_control(reply->topic, reply->payload);
+    auto reply = commands_->handle(message);
+    if (!reply) return;
+    uplink_->publish_control(reply->topic, reply->payload);
+    // The answer is queued first: the graceful stop sends it before the restart.
+    if (reply->restart_after) restart_handler_();
   });
 }
 
@@ -217,10 +225,23 @@ void Gateway::sync_state() {
   state_->on_change([this] { boost::asio::post(io_, [this] { poll_state(); }); });
 }
 
-void Gateway::take_jobs() {
-  if (!config_.uplink.directory.empty() || !config_.jobs.enabled || profile_.provider != "aws") {
-    return;
+bool Gateway::jobs_enabled() const {
+  return config_.uplink.directory.empty() && config_.jobs.enabled &&
+         (profile_.provider == "aws" || profile_.provider == "azure");
+}
+
+JobOutcome Gateway::run_job(const Job& job) {
+  JobOutcome outcome = job_runner_->run(job);
+  if (outcome.restart && !restart_handler_) {
+    outcome = {.status = JobStatus::failed,
+               .details = {{"reason", "this gateway cannot restart itself"}},
+               .restart = false};
   }
+  return outcome;
+}
+
+void Gateway::take_jobs() {
+  if (!jobs_enabled()) return;
   std::optional<SignatureKey> key;
   if (!config_.jobs.public_key_file.empty()) {
     try {
@@ -230,18 +251,11 @@ void Gateway::take_jobs() {
     }
   }
   job_runner_ = std::make_unique<JobRunner>(config_, std::move(key), *live_);
+  if (profile_.provider != "aws") return;  // Azure: direct methods (listen_for_commands)
   jobs_ = std::make_unique<JobAgent>(
       JobAgentOptions{.thing_name = profile_.client_id,
                       .pending_file = std::filesystem::path(config_.jobs.dir) / "pending.json"},
-      [this](const Job& job, const JobAgent::Done& done) {
-        JobOutcome outcome = job_runner_->run(job);
-        if (outcome.restart && !restart_handler_) {
-          outcome = {.status = JobStatus::failed,
-                     .details = {{"reason", "this gateway cannot restart itself"}},
-                     .restart = false};
-        }
-        done(std::move(outcome));
-      },
+      [this](const Job& job, const JobAgent::Done& done) { done(run_job(job)); },
       [this] { restart_handler_(); },
       [this](const std::string& topic, const std::string& payload) {
         uplink_->publish_control(topic, payload);

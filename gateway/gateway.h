@@ -86,8 +86,12 @@ class Gateway final {
   void renew_certificate();
   /// Sets up the shadow (AWS) or twin (Azure) sync, when the config has it on.
   void sync_state();
-  /// Sets up AWS IoT Jobs, when the config has jobs on.
+  /// Sets up remote jobs, when the config has them on: AWS IoT Jobs, or on Azure the runner the
+  /// direct methods use.
   void take_jobs();
+  bool jobs_enabled() const;
+  /// Runs a job from either (io thread).
+  JobOutcome run_job(const Job& job);
   /// Where live changes of the settings go.
   void wire_live_settings();
   /// The reported state: the live settings in force, armed, adapters, buffer, uplink.

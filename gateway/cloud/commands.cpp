@@ -20,6 +20,7 @@ struct Request {
   std::string command;
   std::string id;
   std::string problem;
+  json::value args;  ///< the arguments (azure: the method's payload), null if none
 };
 
 Request parse_topic_json(const InboundMessage& message) {
@@ -62,11 +63,15 @@ Request parse_azure_method(const InboundMessage& message) {
     request.problem = "the method call has no $rid";
     return request;
   }
-  // The method's payload is the arguments: JSON, possibly null; none of ours takes any.
+  // The method's payload is the arguments: JSON, possibly null.
   json::error_code ec;
-  if (!message.payload.empty()) json::parse(message.payload, ec);
+  if (!message.payload.empty()) request.args = json::parse(message.payload, ec);
   if (ec) request.problem = "the method payload is not JSON: " + ec.message();
   return request;
+}
+
+bool is_job_method(std::string_view method) {
+  return method == "update-config" || method == "restart" || method == "update-software";
 }
 
 }  // namespace
@@ -104,6 +109,30 @@ void CommandProcessor::forget_expired(std::chrono::steady_clock::time_point now)
   }
 }
 
+CommandProcessor::Outcome CommandProcessor::run_job(const std::string& method,
+                                                    const std::string& rid,
+                                                    const json::value& args) {
+  if (!args.is_object() && !args.is_null()) {
+    return {.status = 400, .result = nullptr, .error = "the payload must be the job document"};
+  }
+  Job job{.id = "method-" + rid, .document = args.is_object() ? args.as_object() : json::object{}};
+  job.document["operation"] = method;
+  const JobOutcome outcome = actions_.run_job(job);
+  json::object details;
+  for (const auto& [key, value] : outcome.details) details[key] = value;
+  // As AWS IoT Jobs would report it; a restart answers before it happens, so only its start.
+  const std::string status =
+      outcome.restart ? "IN_PROGRESS" : std::string(job_status_name(outcome.status));
+  const auto reason = outcome.details.find("reason");
+  return {.status = outcome.restart                          ? 202
+                    : outcome.status == JobStatus::succeeded ? 200
+                    : outcome.status == JobStatus::failed    ? 400
+                                                             : 403,
+          .result = json::object{{"status", status}, {"details", std::move(details)}},
+          .error = reason == outcome.details.end() ? status : reason->second,
+          .restart_after = outcome.restart};
+}
+
 CommandProcessor::Outcome CommandProcessor::run(const std::string& command) {
   try {
     if (command == "ping") {
@@ -129,17 +158,21 @@ CommandProcessor::Outcome CommandProcessor::run(const std::string& command) {
   }
   return {.status = 404,
           .result = nullptr,
-          .error = "unknown command \"" + command + "\"; known: " + kCommands};
+          .error = "unknown command \"" + command + "\"; known: " + kCommands +
+                   (runs_jobs() ? std::string(", ") + kJobMethods : std::string())};
 }
 
 CommandReply CommandProcessor::answer(const std::string& id, const std::string& command,
                                       const Outcome& outcome) {
   const json::value& result = outcome.result;
   if (options_.dialect == CommandDialect::azure_methods) {
+    // The body is the result; a refusal's is {"error"}, beside the result where it has one (a
+    // job's status and details).
+    json::value body = result.is_object() || outcome.status == 200 ? result : json::object{};
+    if (outcome.status >= 300) body.as_object()["error"] = outcome.error;
     return {.topic = "$iothub/methods/res/" + std::to_string(outcome.status) + "/?$rid=" + id,
-            .payload = outcome.status == 200
-                           ? json::serialize(result)
-                           : json::serialize(json::object{{"error", outcome.error}})};
+            .payload = json::serialize(body),
+            .restart_after = outcome.restart_after};
   }
   json::object doc{
       {"id", id}, {"command", command}, {"status", outcome.status}, {"result", result}};
@@ -173,11 +206,18 @@ std::optional<CommandReply> CommandProcessor::handle(const InboundMessage& messa
     ++stats_.duplicates;
     return seen->second.reply;
   }
-  const Outcome outcome = request.problem.empty()
-                              ? run(request.command)
-                              : Outcome{.status = 400, .result = nullptr, .error = request.problem};
+  Outcome outcome;
+  if (!request.problem.empty()) {
+    outcome = {.status = 400, .result = nullptr, .error = request.problem};
+  } else if (runs_jobs() && is_job_method(request.command)) {
+    outcome = run_job(request.command, request.id, request.args);
+  } else {
+    outcome = run(request.command);
+  }
   CommandReply reply = answer(request.id, request.command, outcome);
-  seen_.emplace(key, Remembered{.reply = reply, .at = now});
+  CommandReply remembered = reply;
+  remembered.restart_after = false;  // answered again, not run again
+  seen_.emplace(key, Remembered{.reply = std::move(remembered), .at = now});
   seen_order_.push_back(key);
   forget_expired(now);
   {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/jobs/job.h"
 #include "gateway/model/clock.h"
 #include "gateway/model/log_throttle.h"
 #include "gateway/uplink/transport.h"
@@ -32,6 +33,9 @@ struct CommandActions {
   std::function<boost::json::value()> status;  ///< the /api/v1/status document
   std::function<void(bool armed)> set_armed;
   std::function<void()> flush;
+  /// azure_methods only: runs a job that arrived as a direct method (update-config, restart,
+  /// update-software; JobRunner::run). Null: those methods are unknown.
+  std::function<JobOutcome(const Job&)> run_job;
 };
 
 struct CommandOptions {
@@ -55,6 +59,8 @@ struct CommandStats {
 struct CommandReply {
   std::string topic;
   std::string payload;
+  /// The job it ran takes effect in a new process: restart once the answer is queued.
+  bool restart_after = false;
 };
 
 /// The cloud's commands: ping, status, arm, disarm, flush. Turns one request message into its
@@ -69,12 +75,15 @@ class CommandProcessor {
 
   /// The names of the commands, for messages and the README.
   static constexpr const char* kCommands = "ping, status, arm, disarm, flush";
+  /// Direct methods that run as jobs (azure_methods with run_job), the job document as payload.
+  static constexpr const char* kJobMethods = "update-config, restart, update-software";
 
  private:
   struct Outcome {
     int status = 200;
-    boost::json::value result;  ///< for 200
+    boost::json::value result;  ///< for 200, and for a job's answer whatever the status
     std::string error;          ///< otherwise
+    bool restart_after = false;
   };
   struct Remembered {
     CommandReply reply;
@@ -82,6 +91,12 @@ class CommandProcessor {
   };
 
   Outcome run(const std::string& command);
+  bool runs_jobs() const {
+    return options_.dialect == CommandDialect::azure_methods && actions_.run_job != nullptr;
+  }
+  /// A direct method that is a job: its payload is the job document.
+  Outcome run_job(const std::string& method, const std::string& rid,
+                  const boost::json::value& args);
   CommandReply answer(const std::string& id, const std::string& command, const Outcome& outcome);
   void drop(const std::string& why, const std::string& topic);
   void forget_expired(std::chrono::steady_clock::time_point now);

@@ -474,9 +474,10 @@ const std::vector<Section>& sections() {
           [](const GatewayConfig& c) { return c.uplink.provider != "generic"; }),
       table_section(
           "jobs", job_option_table(), [](auto& c) -> auto& { return c.jobs; },
-          "Remote jobs from AWS IoT Jobs: update-config (a config file signed with Ed25519), "
-          "restart, update-software. For provider aws. See docs/jobs.md.",
-          provider_is_aws),
+          "Remote jobs: AWS IoT Jobs, or on Azure direct methods of the same names. "
+          "update-config (a config file signed with Ed25519), restart, update-software. "
+          "Not for provider generic. See docs/jobs.md.",
+          [](const GatewayConfig& c) { return c.uplink.provider != "generic"; }),
       optional_section(
           "provisioning", provisioning_option_table(),
           [](auto& c) -> auto& { return c.provisioning; },

@@ -6,8 +6,9 @@ const OptionTable<JobOptions>& job_option_table() {
   static const OptionTable<JobOptions> table = {
       {.key = "enabled",
        .member = &JobOptions::enabled,
-       .description = "Take remote jobs from AWS IoT Jobs (provider aws): update-config, "
-                      "restart, update-software. See docs/jobs.md."},
+       .description = "Take remote jobs: AWS IoT Jobs (provider aws), direct methods of the same "
+                      "names (provider azure): update-config, restart, update-software. See "
+                      "docs/jobs.md."},
       {.key = "dir",
        .member = &JobOptions::dir,
        .description =

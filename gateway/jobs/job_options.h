@@ -7,7 +7,8 @@
 
 namespace edgegw {
 
-/// [jobs]: remote jobs from the cloud (AWS IoT Jobs): update-config, restart, update-software.
+/// [jobs]: remote jobs from the cloud (AWS IoT Jobs; on Azure direct methods of the same names):
+/// update-config, restart, update-software.
 struct JobOptions {
   bool enabled = true;
   /// Where the job state lives: the config the last update-config job delivered (config.toml,

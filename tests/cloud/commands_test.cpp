@@ -147,6 +147,54 @@ TEST(Commands, AzureDirectMethodsAreAnsweredOnTheirRequestId) {
   EXPECT_EQ(processor.stats().dropped, 1u);
 }
 
+TEST(Commands, OnAzureAJobArrivesAsADirectMethodWithTheJobDocumentAsPayload) {
+  ManualClock clock;
+  FakeGateway gateway;
+  CommandProcessor processor = processor_for(CommandDialect::azure_methods, gateway, clock);
+  auto reply = processor.handle({.topic = "$iothub/methods/POST/update-config/?$rid=7",
+                                 .payload = R"({"config": "x = 1", "signature": "c2ln"})"});
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->topic, "$iothub/methods/res/200/?$rid=7");
+  EXPECT_EQ(json::parse(reply->payload),
+            json::parse(R"({"status": "SUCCEEDED", "details": {"applied": "live"}})"));
+  ASSERT_EQ(gateway.jobs.size(), 1u);
+  EXPECT_EQ(gateway.jobs[0].document.at("operation"), "update-config");
+  EXPECT_EQ(gateway.jobs[0].document.at("config"), "x = 1");
+  EXPECT_FALSE(reply->restart_after);
+
+  // Refused: the status code says so, the body keeps the job's status and why.
+  gateway.job_outcome = {.status = JobStatus::failed,
+                         .details = {{"reason", "the signature does not verify"}},
+                         .restart = false};
+  reply =
+      processor.handle({.topic = "$iothub/methods/POST/update-config/?$rid=8", .payload = "{}"});
+  EXPECT_EQ(reply->topic, "$iothub/methods/res/400/?$rid=8");
+  EXPECT_EQ(json::parse(reply->payload).at("error"), "the signature does not verify");
+  EXPECT_EQ(json::parse(reply->payload).at("status"), "FAILED");
+
+  // A restart answers 202 before it happens, and once only.
+  gateway.job_outcome = {.status = JobStatus::succeeded, .details = {}, .restart = true};
+  reply = processor.handle({.topic = "$iothub/methods/POST/restart/?$rid=9", .payload = "null"});
+  EXPECT_EQ(reply->topic, "$iothub/methods/res/202/?$rid=9");
+  EXPECT_EQ(json::parse(reply->payload).at("status"), "IN_PROGRESS");
+  EXPECT_TRUE(reply->restart_after);
+  reply = processor.handle({.topic = "$iothub/methods/POST/restart/?$rid=9", .payload = "null"});
+  EXPECT_FALSE(reply->restart_after) << "a duplicate is answered again, not run again";
+  EXPECT_EQ(gateway.jobs.size(), 3u);
+
+  reply = processor.handle({.topic = "$iothub/methods/POST/restart/?$rid=10", .payload = "[1]"});
+  EXPECT_EQ(reply->topic, "$iothub/methods/res/400/?$rid=10");
+}
+
+TEST(Commands, TopicCommandsDoNotRunJobs) {
+  ManualClock clock;
+  FakeGateway gateway;
+  CommandProcessor processor = processor_for(CommandDialect::topic_json, gateway, clock);
+  const auto reply = processor.handle({.topic = "c/restart", .payload = R"({"id":"1"})"});
+  EXPECT_EQ(json::parse(reply->payload).at("status"), 404);
+  EXPECT_TRUE(gateway.jobs.empty());
+}
+
 TEST(Commands, AnAzureRequestIdSeenOnAnEarlierConnectionIsANewRequest) {
   ManualClock clock;
   FakeGateway gateway;

@@ -13,6 +13,9 @@ struct FakeGateway {
   int arm_calls = 0;
   int flushes = 0;
   bool status_throws = false;
+  std::vector<Job> jobs;  ///< run, in order
+  JobOutcome job_outcome{
+      .status = JobStatus::succeeded, .details = {{"applied", "live"}}, .restart = false};
 
   CommandActions actions() {
     return {.status = [this]() -> boost::json::value {
@@ -24,7 +27,12 @@ struct FakeGateway {
                   armed = on;
                   ++arm_calls;
                 },
-            .flush = [this] { ++flushes; }};
+            .flush = [this] { ++flushes; },
+            .run_job =
+                [this](const Job& job) {
+                  jobs.push_back(job);
+                  return job_outcome;
+                }};
   }
 };
 

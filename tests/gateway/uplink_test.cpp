@@ -88,6 +88,17 @@ class UplinkTest : public ::testing::Test {
     return transport_->published().size() - before;
   }
 
+  /// A threaded uplink, connected, with one bundle of 10 readings published and not yet
+  /// acknowledged.
+  void run_with_one_bundle_out() {
+    close();
+    open(default_options(), /*threaded=*/true);
+    transport_->up();
+    append(10);
+    uplink_->request_flush();
+    ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 1; }));
+  }
+
   static constexpr std::chrono::milliseconds kLatency{60'000};
   std::int64_t max_age_s_ = 0;
   TempDir dir_;
@@ -499,12 +510,7 @@ TEST_F(UplinkTest, ItsThreadSleepsOutTheRateShapersDelayToTheMillisecond) {
 
 // Stopping gracefully (SIGTERM, a restart job): what is out is waited for, nothing new goes.
 TEST_F(UplinkTest, StoppingWaitsForWhatIsOutAndSendsTheLastControlMessagesButNoNewBundle) {
-  close();
-  open(default_options(), /*threaded=*/true);
-  transport_->up();
-  append(10);
-  uplink_->request_flush();
-  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 1; }));
+  ASSERT_NO_FATAL_FAILURE(run_with_one_bundle_out());
   append(10);  // committed while stopping: kept in the buffer, not published
   std::thread stopping([&] { uplink_->stop(); });
   uplink_->publish_control("t/jobs/update", R"({"status":"SUCCEEDED"})");
@@ -519,12 +525,7 @@ TEST_F(UplinkTest, StoppingWaitsForWhatIsOutAndSendsTheLastControlMessagesButNoN
 }
 
 TEST_F(UplinkTest, StoppingGivesUpWaitingAfterTheDrainTimeAndKeepsWhatIsInFlight) {
-  close();
-  open(default_options(), /*threaded=*/true);
-  transport_->up();
-  append(10);
-  uplink_->request_flush();
-  ASSERT_TRUE(wait_for([&] { return transport_->publish_count() == 1; }));
+  ASSERT_NO_FATAL_FAILURE(run_with_one_bundle_out());
   std::atomic<bool> stopped = false;
   std::thread stopping([&] {
     uplink_->stop(2s);

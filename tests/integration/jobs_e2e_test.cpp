@@ -5,6 +5,7 @@
 // creates jobs and reads the statuses the gateway reports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <regex>
@@ -14,6 +15,7 @@
 #include "gateway/jobs/job_runner.h"
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
+#include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/cloud/aws_test_cloud.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/read_file.h"
@@ -53,10 +55,20 @@ struct SigningKey {
 
 class JobsE2E : public ::testing::Test {
  protected:
-  /// The config file's text: the gateway on the test broker as an AWS thing, jobs on.
+  /// The config file's text: the gateway on the test broker as an AWS thing (or an Azure
+  /// device, the broker playing the hub), jobs on.
   std::string config_text(int max_latency_s, const std::string& extra = "") const {
     std::string uplink = broker_.uplink_toml();
-    uplink = std::regex_replace(uplink, std::regex("provider = \"generic\""), "provider = \"aws\"");
+    if (azure_) {
+      // Not 127.0.0.1: an Azure host left at the default means <hub>.azure-devices.net.
+      uplink =
+          std::regex_replace(uplink, std::regex("provider = \"generic\""), "provider = \"azure\"");
+      uplink = std::regex_replace(uplink, std::regex("host = \"[^\"]*\""), "host = \"localhost\"");
+      uplink += "[uplink.azure]\nhub = \"local-hub\"\n";
+    } else {
+      uplink =
+          std::regex_replace(uplink, std::regex("provider = \"generic\""), "provider = \"aws\"");
+    }
     std::ostringstream text;
     text << "gateway_id = \"" << kThing << "\"\n"
          << "[storage]\npath = \"" << dir_.file("buffer.db") << "\"\n"
@@ -88,6 +100,7 @@ class JobsE2E : public ::testing::Test {
     return value && value->is_string() ? std::string(value->as_string()) : "(no " + key + ")";
   }
 
+  bool azure_ = false;
   TempDir dir_;
   MosquittoBroker broker_;
   AwsTestCloud cloud_{broker_};
@@ -220,6 +233,39 @@ TEST_F(JobsE2E, ARestartJobRestartsTheDaemonInPlaceAndTheNewProcessReportsSuccee
   EXPECT_EQ(cloud_.job(kThing, "restart-1")->history,
             (std::vector<std::string>{"IN_PROGRESS", "SUCCEEDED"}));
   EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(JobsE2E, OnAzureASignedConfigArrivesAsADirectMethodAndTheAnswerSaysHowItWent) {
+  azure_ = true;
+  MqttTestSubscriber operator_client(broker_, "$iothub/methods/res/#");
+  Gateway gateway(load_config_in_force(write_config(60)).config, clock_);
+  gateway.start();
+  ASSERT_TRUE(wait_for([&] { return gateway.status().uplink_connected; })) << broker_.log();
+  // The subscription is in place once the status shows it granted.
+  ASSERT_TRUE(wait_for([&] {
+    const auto subscriptions = gateway.status().subscriptions;
+    return !subscriptions.empty() &&
+           std::all_of(subscriptions.begin(), subscriptions.end(), [](const auto& subscription) {
+             return subscription.state == SubscriptionState::State::granted;
+           });
+  }));
+  const json::object job = config_job(config_text(9), key_);
+  ASSERT_TRUE(
+      operator_client.publish("$iothub/methods/POST/update-config/?$rid=1", json::serialize(job)));
+  const SigningKey stranger(dir_, "stranger");
+  ASSERT_TRUE(operator_client.publish("$iothub/methods/POST/update-config/?$rid=2",
+                                      json::serialize(config_job(config_text(5), stranger))));
+  ASSERT_TRUE(operator_client.wait_for_count(2)) << broker_.log();
+  std::map<std::string, ReceivedMessage> answers;
+  for (const auto& message : operator_client.messages()) answers[message.topic] = message;
+  ASSERT_TRUE(answers.contains("$iothub/methods/res/200/?$rid=1"));
+  EXPECT_EQ(json::parse(answers["$iothub/methods/res/200/?$rid=1"].payload).at("status"),
+            "SUCCEEDED");
+  ASSERT_TRUE(answers.contains("$iothub/methods/res/400/?$rid=2"));
+  EXPECT_EQ(json::parse(answers["$iothub/methods/res/400/?$rid=2"].payload).at("error"),
+            "the signature does not verify under [jobs] public_key_file");
+  EXPECT_EQ(config_in_force(gateway).at("bundle").at("max_latency_s").as_int64(), 9);
+  gateway.stop();
 }
 
 }  // namespace

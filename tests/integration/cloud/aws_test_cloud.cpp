@@ -27,6 +27,22 @@ constexpr std::string_view kThingsPrefix = "$aws/things/";
 constexpr std::string_view kShadowPart = "/shadow/";
 constexpr std::string_view kJobsPart = "/jobs/";
 
+/// A device's request to a shadow or Jobs topic: its JSON object (none when the payload is not
+/// one; an empty payload is an empty object) and the clientToken to echo in the answer.
+struct DeviceRequest {
+  explicit DeviceRequest(const std::string& payload) {
+    boost::system::error_code error;
+    parsed = payload.empty() ? json::value(json::object{}) : json::parse(payload, error);
+    if (error) parsed = nullptr;
+    if (const auto* object = body(); object && object->contains("clientToken")) {
+      token = object->at("clientToken");
+    }
+  }
+  const json::object* body() const { return parsed.is_object() ? &parsed.as_object() : nullptr; }
+  json::value parsed;
+  json::value token = nullptr;
+};
+
 bool is_terminal(std::string_view status) {
   return status != "QUEUED" && status != "IN_PROGRESS";
 }
@@ -223,12 +239,9 @@ void AwsTestCloud::on_message(const std::string& topic, const std::string& paylo
 void AwsTestCloud::shadow_request(const std::string& thing, const std::string& operation,
                                   const std::string& payload) {
   const std::string prefix = std::string(kThingsPrefix) + thing + "/shadow/" + operation;
-  boost::system::error_code error;
-  const json::value request =
-      payload.empty() ? json::value(json::object{}) : json::parse(payload, error);
-  const json::object* body = !error && request.is_object() ? &request.as_object() : nullptr;
-  json::value token = nullptr;
-  if (body && body->contains("clientToken")) token = body->at("clientToken");
+  const DeviceRequest request(payload);
+  const json::object* body = request.body();
+  const json::value& token = request.token;
   auto answer = [&](json::object document) {
     if (!token.is_null()) document["clientToken"] = token;
     return json::serialize(document);
@@ -391,12 +404,9 @@ bool AwsTestCloud::wait_for_job(const std::string& thing, const std::string& job
 void AwsTestCloud::jobs_request(const std::string& thing, const std::string& operation,
                                 const std::string& payload) {
   const std::string prefix = std::string(kThingsPrefix) + thing + "/jobs/" + operation;
-  boost::system::error_code error;
-  const json::value request =
-      payload.empty() ? json::value(json::object{}) : json::parse(payload, error);
-  const json::object* body = !error && request.is_object() ? &request.as_object() : nullptr;
-  json::value token = nullptr;
-  if (body && body->contains("clientToken")) token = body->at("clientToken");
+  const DeviceRequest request(payload);
+  const json::object* body = request.body();
+  const json::value& token = request.token;
   auto answer = [&](json::object document) {
     document["timestamp"] = std::time(nullptr);
     if (!token.is_null()) document["clientToken"] = token;
