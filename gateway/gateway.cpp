@@ -233,9 +233,7 @@ bool Gateway::jobs_enabled() const {
 JobOutcome Gateway::run_job(const Job& job) {
   JobOutcome outcome = job_runner_->run(job);
   if (outcome.restart && !restart_handler_) {
-    outcome = {.status = JobStatus::failed,
-               .details = {{"reason", "this gateway cannot restart itself"}},
-               .restart = false};
+    outcome = job_refusal(JobStatus::failed, "this gateway cannot restart itself");
   }
   return outcome;
 }

@@ -94,19 +94,18 @@ boost::json::object status_document(const GatewayStatus& s) {
   }
   json::value jobs = nullptr;
   if (s.jobs) {
-    json::object last_details;
-    for (const auto& [key, value] : s.jobs->last_details) last_details[key] = value;
     json::object finished;
     for (const auto& [status, count] : s.jobs->finished) finished[status] = count;
     jobs = json::object{
         {"step", s.jobs->step},
         {"current", text_or_null(s.jobs->current)},
-        {"last", s.jobs->last_job.empty()
-                     ? json::value(nullptr)
-                     : json::value(json::object{{"job_id", s.jobs->last_job},
-                                                {"operation", text_or_null(s.jobs->last_operation)},
-                                                {"status", s.jobs->last_status},
-                                                {"details", std::move(last_details)}})},
+        {"last",
+         s.jobs->last_job.empty()
+             ? json::value(nullptr)
+             : json::value(json::object{{"job_id", s.jobs->last_job},
+                                        {"operation", text_or_null(s.jobs->last_operation)},
+                                        {"status", s.jobs->last_status},
+                                        {"details", status_details_json(s.jobs->last_details)}})},
         {"finished", std::move(finished)},
         {"last_error", text_or_null(s.jobs->last_error)}};
   }

@@ -118,19 +118,18 @@ CommandProcessor::Outcome CommandProcessor::run_job(const std::string& method,
   Job job{.id = "method-" + rid, .document = args.is_object() ? args.as_object() : json::object{}};
   job.document["operation"] = method;
   const JobOutcome outcome = actions_.run_job(job);
-  json::object details;
-  for (const auto& [key, value] : outcome.details) details[key] = value;
   // As AWS IoT Jobs would report it; a restart answers before it happens, so only its start.
   const std::string status =
       outcome.restart ? "IN_PROGRESS" : std::string(job_status_name(outcome.status));
   const auto reason = outcome.details.find("reason");
-  return {.status = outcome.restart                          ? 202
-                    : outcome.status == JobStatus::succeeded ? 200
-                    : outcome.status == JobStatus::failed    ? 400
-                                                             : 403,
-          .result = json::object{{"status", status}, {"details", std::move(details)}},
-          .error = reason == outcome.details.end() ? status : reason->second,
-          .restart_after = outcome.restart};
+  return {
+      .status = outcome.restart                          ? 202
+                : outcome.status == JobStatus::succeeded ? 200
+                : outcome.status == JobStatus::failed    ? 400
+                                                         : 403,
+      .result = json::object{{"status", status}, {"details", status_details_json(outcome.details)}},
+      .error = reason == outcome.details.end() ? status : reason->second,
+      .restart_after = outcome.restart};
 }
 
 CommandProcessor::Outcome CommandProcessor::run(const std::string& command) {

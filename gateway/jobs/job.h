@@ -23,6 +23,9 @@ std::string short_detail(std::string text);
 struct Job {
   std::string id;
   boost::json::object document;
+
+  /// The document's "operation", or empty when it has none.
+  std::string operation() const;
 };
 
 /// What running a job came to.
@@ -34,5 +37,11 @@ struct JobOutcome {
   /// it has restarted.
   bool restart = false;
 };
+
+/// A job that ended `status` for `reason` (details {"reason": short_detail(reason)}).
+JobOutcome job_refusal(JobStatus status, std::string reason);
+
+/// `details` as the JSON object statusDetails (and a direct method's answer) carry.
+boost::json::object status_details_json(const std::map<std::string, std::string>& details);
 
 }  // namespace edgegw

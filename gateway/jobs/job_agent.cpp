@@ -23,12 +23,6 @@ std::string string_member(const json::object& object, std::string_view key) {
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
-json::object details_json(const std::map<std::string, std::string>& details) {
-  json::object out;
-  for (const auto& [key, value] : details) out[key] = value;
-  return out;
-}
-
 std::optional<JobStatus> parse_job_status(std::string_view name) {
   for (auto status : {JobStatus::succeeded, JobStatus::failed, JobStatus::rejected}) {
     if (job_status_name(status) == name) return status;
@@ -37,25 +31,6 @@ std::optional<JobStatus> parse_job_status(std::string_view name) {
 }
 
 }  // namespace
-
-std::string_view job_status_name(JobStatus status) {
-  switch (status) {
-    case JobStatus::succeeded:
-      return "SUCCEEDED";
-    case JobStatus::failed:
-      return "FAILED";
-    case JobStatus::rejected:
-      return "REJECTED";
-  }
-  return "FAILED";
-}
-
-std::string short_detail(std::string text) {
-  constexpr std::size_t kMax = 1000;
-  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
 
 JobAgent::JobAgent(JobAgentOptions options, Run run, Restart restart, Publish publish,
                    const Clock& clock)
@@ -141,7 +116,7 @@ void JobAgent::send_update(const std::string& status,
   request_token_ = options_.thing_name + "-" + std::to_string(next_token_++);
   deadline_ = clock_.monotonic() + options_.timeout;
   json::object request{{"status", status}, {"clientToken", request_token_}};
-  if (!details.empty()) request["statusDetails"] = details_json(details);
+  if (!details.empty()) request["statusDetails"] = status_details_json(details);
   publish_(topic_prefix() + "/" + current_->job.id + "/update", json::serialize(request));
 }
 
@@ -185,7 +160,7 @@ void JobAgent::begin(const json::object& execution) {
   if (const auto* document = execution.if_contains("jobDocument");
       document && document->is_object()) {
     current.job.document = document->as_object();
-    current.operation = string_member(current.job.document, "operation");
+    current.operation = current.job.operation();
   }
   current_ = std::move(current);
   current_is_pending_ = false;
@@ -225,11 +200,9 @@ void JobAgent::finished(JobOutcome outcome) {
       // Without the record the new process would run the job again: report it now instead.
       spdlog::error("jobs: job {} cannot be kept over the restart ({}); it fails", current_->job.id,
                     error.what());
-      current_->outcome = {.status = JobStatus::failed,
-                           .details = {{"reason", std::string("cannot record the job before "
-                                                              "restarting: ") +
-                                                      error.what()}},
-                           .restart = false};
+      current_->outcome =
+          job_refusal(JobStatus::failed,
+                      std::string("cannot record the job before restarting: ") + error.what());
     }
   }
   if (current_->outcome.restart) {
@@ -338,12 +311,13 @@ void JobAgent::load_pending() {
 
 void JobAgent::write_pending(const JobOutcome& outcome) const {
   std::filesystem::create_directories(options_.pending_file.parent_path());
-  write_file_durably(options_.pending_file,
-                     json::serialize(json::object{{"job_id", current_->job.id},
-                                                  {"operation", current_->operation},
-                                                  {"status", job_status_name(outcome.status)},
-                                                  {"details", details_json(outcome.details)}}),
-                     0600);
+  write_file_durably(
+      options_.pending_file,
+      json::serialize(json::object{{"job_id", current_->job.id},
+                                   {"operation", current_->operation},
+                                   {"status", job_status_name(outcome.status)},
+                                   {"details", status_details_json(outcome.details)}}),
+      0600);
 }
 
 void JobAgent::clear_pending() const {

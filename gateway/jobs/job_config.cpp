@@ -10,12 +10,6 @@ namespace {
 
 namespace json = boost::json;
 
-JobOutcome failed(std::string reason) {
-  return {.status = JobStatus::failed,
-          .details = {{"reason", short_detail(std::move(reason))}},
-          .restart = false};
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
@@ -52,26 +46,26 @@ ConfigInForce load_config_in_force(const std::string& file_path, ConfigPurpose p
 JobOutcome run_config_job(const Job& job, const SignatureKey* key, const GatewayConfig& in_force,
                           LiveSettings& live) {
   if (!key) {
-    return {.status = JobStatus::rejected,
-            .details = {{"reason",
-                         "this gateway has no [jobs] public_key_file to verify config documents "
-                         "with"}},
-            .restart = false};
+    return job_refusal(
+        JobStatus::rejected,
+        "this gateway has no [jobs] public_key_file to verify config documents with");
   }
   const auto* text = job.document.if_contains("config");
   const auto* signature = job.document.if_contains("signature");
   if (!text || !text->is_string() || !signature || !signature->is_string()) {
-    return failed(
+    return job_refusal(
+        JobStatus::failed,
         "the job document needs \"config\" (the TOML file) and \"signature\" (base64 Ed25519)");
   }
   std::string signature_bytes;
   try {
     signature_bytes = base64_decode(signature->as_string());
   } catch (const std::invalid_argument&) {
-    return failed("\"signature\" is not base64");
+    return job_refusal(JobStatus::failed, "\"signature\" is not base64");
   }
   if (!key->verifies(text->as_string(), signature_bytes)) {
-    return failed("the signature does not verify under [jobs] public_key_file");
+    return job_refusal(JobStatus::failed,
+                       "the signature does not verify under [jobs] public_key_file");
   }
 
   // Validated as the file it will be: written beside the delivered config, loaded with the
@@ -87,16 +81,18 @@ JobOutcome run_config_job(const Job& job, const SignatureKey* key, const Gateway
   } catch (const std::exception& problem) {
     std::error_code ignored;
     std::filesystem::remove(candidate, ignored);
-    return failed(std::string("the config is refused: ") + problem.what());
+    return job_refusal(JobStatus::failed, std::string("the config is refused: ") + problem.what());
   }
   if (config.jobs.dir != in_force.jobs.dir) {
     std::filesystem::remove(candidate);
-    return failed("jobs.dir cannot be changed by a job (it holds the job's own state)");
+    return job_refusal(JobStatus::failed,
+                       "jobs.dir cannot be changed by a job (it holds the job's own state)");
   }
   try {
     rename_durably(candidate, delivered);
   } catch (const std::exception& problem) {
-    return failed(std::string("the config cannot be kept: ") + problem.what());
+    return job_refusal(JobStatus::failed,
+                       std::string("the config cannot be kept: ") + problem.what());
   }
   const std::vector<std::string> restart = live.reload(config);
   spdlog::info("jobs: job {} delivered a new config{}", job.id,

@@ -5,16 +5,6 @@
 #include "gateway/jobs/job_config.h"
 
 namespace edgegw {
-namespace {
-
-JobOutcome rejected(std::string reason) {
-  return {.status = JobStatus::rejected,
-          .details = {{"reason", short_detail(std::move(reason))}},
-          .restart = false};
-}
-
-}  // namespace
-
 bool running_in_container() {
   std::error_code ignored;
   return std::filesystem::exists("/.dockerenv", ignored) ||
@@ -25,9 +15,7 @@ JobRunner::JobRunner(GatewayConfig in_force, std::optional<SignatureKey> key, Li
     : in_force_(std::move(in_force)), key_(std::move(key)), live_(live) {}
 
 JobOutcome JobRunner::run(const Job& job) {
-  const auto* operation = job.document.if_contains("operation");
-  const std::string name =
-      operation && operation->is_string() ? std::string(operation->as_string()) : std::string();
+  const std::string name = job.operation();
   if (name == "update-config") {
     return run_config_job(job, key_ ? &*key_ : nullptr, in_force_, live_);
   }
@@ -38,15 +26,18 @@ JobOutcome JobRunner::run(const Job& job) {
   }
   if (name == "update-software") {
     if (running_in_container()) {
-      return rejected(
+      return job_refusal(
+          JobStatus::rejected,
           "this gateway runs in a container: the container runtime owns its software; deploy a "
           "new image instead");
     }
-    return rejected("this build of edgegw (" EDGEGW_VERSION ") does not install software updates");
+    return job_refusal(JobStatus::rejected, "this build of edgegw (" EDGEGW_VERSION
+                                            ") does not install software updates");
   }
-  return rejected((name.empty() ? std::string("the job document has no \"operation\"")
-                                : "unknown operation \"" + name + "\"") +
-                  "; known: " + kOperations);
+  return job_refusal(JobStatus::rejected,
+                     (name.empty() ? std::string("the job document has no \"operation\"")
+                                   : "unknown operation \"" + name + "\"") +
+                         "; known: " + kOperations);
 }
 
 }  // namespace edgegw
