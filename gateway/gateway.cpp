@@ -9,6 +9,7 @@
 #include "adapters/registry.h"
 #include "gateway/api/api_routes.h"
 #include "gateway/api/auth.h"
+#include "gateway/api/resource_handlers.h"
 #include "gateway/ingest/series_registration.h"
 #include "gateway/model/thread_name.h"
 #include "gateway/process_stats.h"
@@ -230,8 +231,17 @@ bool Gateway::jobs_enabled() const {
          (profile_.provider == "aws" || profile_.provider == "azure");
 }
 
+bool Gateway::ready() const {
+  return api::handle_readyz(status(), config_.uplink.directory.empty()).status == 200;
+}
+
 JobOutcome Gateway::run_job(const Job& job) {
-  JobOutcome outcome = job_runner_->run(job);
+  if (profile_.provider == "azure" && job.operation() == "update-software") {
+    // A direct method is answered within its call; a download does not fit in one.
+    return job_refusal(JobStatus::rejected,
+                       "update-software comes as an AWS IoT job; on Azure it is not supported yet");
+  }
+  JobOutcome outcome = job_runner_->run(job, jobs_cancelled_);
   if (outcome.restart && !restart_handler_) {
     outcome = job_refusal(JobStatus::failed, "this gateway cannot restart itself");
   }
@@ -253,7 +263,14 @@ void Gateway::take_jobs() {
   jobs_ = std::make_unique<JobAgent>(
       JobAgentOptions{.thing_name = profile_.client_id,
                       .pending_file = std::filesystem::path(config_.jobs.dir) / "pending.json"},
-      [this](const Job& job, const JobAgent::Done& done) { done(run_job(job)); },
+      [this](const Job& job, JobAgent::Done done) {
+        if (job_worker_.joinable()) job_worker_.join();  // it has posted its outcome already
+        job_worker_ = std::thread([this, job, done = std::move(done)] {
+          name_this_thread("job");
+          auto outcome = std::make_shared<JobOutcome>(run_job(job));
+          boost::asio::post(io_, [done, outcome] { done(std::move(*outcome)); });
+        });
+      },
       [this] { restart_handler_(); },
       [this](const std::string& topic, const std::string& payload) {
         uplink_->publish_control(topic, payload);
@@ -353,6 +370,8 @@ void Gateway::stop() {
   started_ = false;
   for (auto& adapter : adapters_) adapter->stop();
   api_->stop();
+  jobs_cancelled_ = true;  // a download stops within a fraction of a second
+  if (job_worker_.joinable()) job_worker_.join();
   // The rule tick's timer belongs to the io_context thread; cancelled there, not from here.
   boost::asio::post(io_, [this] {
     rule_tick_.cancel();

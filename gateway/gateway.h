@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -71,6 +72,9 @@ class Gateway final {
   /// again (main re-executes itself). Without one a restart job fails. Before start().
   void set_restart_handler(std::function<void()> handler) { restart_handler_ = std::move(handler); }
 
+  /// What /readyz says: the buffer writable and, with an MQTT uplink, connected.
+  bool ready() const;
+
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }
 
@@ -90,7 +94,7 @@ class Gateway final {
   /// direct methods use.
   void take_jobs();
   bool jobs_enabled() const;
-  /// Runs a job from either (io thread).
+  /// Runs a job from either; AWS jobs on job_worker_, as a download takes its time.
   JobOutcome run_job(const Job& job);
   /// Where live changes of the settings go.
   void wire_live_settings();
@@ -135,6 +139,8 @@ class Gateway final {
   std::unique_ptr<JobRunner> job_runner_;  // with jobs_
   std::unique_ptr<JobAgent> jobs_;         // null when jobs are off
   boost::asio::steady_timer jobs_timer_{io_};
+  std::thread job_worker_;  // the AWS job running, one at a time
+  std::atomic<bool> jobs_cancelled_{false};
   std::function<void()> restart_handler_;
   std::unique_ptr<StatusCollector> status_;
   std::unique_ptr<LocalApi> local_api_;

@@ -22,6 +22,7 @@
 #include "gateway/durable_file.h"
 #include "gateway/gateway.h"
 #include "gateway/jobs/job_config.h"
+#include "gateway/jobs/software_update.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "proto/bundle_decoder.h"
 #include "proto/bundle_packer.h"
@@ -31,6 +32,8 @@ namespace {
 using namespace edgegw;
 
 constexpr std::chrono::seconds kStatusInterval{5};
+/// How often a release on trial asks itself whether it is ready.
+constexpr std::chrono::milliseconds kTrialReadyPoll{250};
 
 enum class Signal { none, stop, reload, restart };
 
@@ -77,9 +80,13 @@ void reload_config(Gateway& gateway, const std::string& config_path) {
 }
 
 /// Runs the gateway until SIGINT or SIGTERM. A restart (a restart job, a config job whose
-/// changes cannot apply live, SIGUSR2) stops it the same graceful way and executes this binary
-/// again with the same arguments, in the same process, so a supervisor sees no exit.
+/// changes cannot apply live, SIGUSR2) stops it the same graceful way and executes the gateway
+/// again with the same arguments, in the same process, so a supervisor sees no exit; after an
+/// update-software job the new release first runs on trial (run_release_trial).
 int run_daemon(const std::string& file_path, char** argv) {
+  // Set when this process is a release on trial: it reports ready and runs no jobs.
+  std::optional<int> trial_ready = take_trial_ready_fd();
+  const bool on_trial = trial_ready.has_value();
   ConfigInForce in_force = load_config_in_force(file_path);
   GatewayConfig config = std::move(in_force.config);
   const std::string config_path = in_force.path;
@@ -110,26 +117,43 @@ int run_daemon(const std::string& file_path, char** argv) {
     // The thing's name, certificate and key now come from the stored identity.
     config = load_config_file(config_path);
   }
+  const JobOptions jobs = config.jobs;
+  if (on_trial) {
+    // The job stays the old release's to report, whichever way the trial goes.
+    config.jobs.enabled = false;
+    spdlog::info("on trial: this release reports ready to the one that started it; no jobs");
+  } else {
+    abandon_interrupted_trial(jobs);
+  }
   Signal signal = Signal::none;
   {
     Gateway gateway(std::move(config), clock);
     gateway.set_restart_handler([] { kill(getpid(), SIGUSR2); });
     gateway.start();
     spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
-    while ((signal = wait_for_signal(signals, kStatusInterval)) != Signal::stop &&
+    auto next_status_line = std::chrono::steady_clock::now() + kStatusInterval;
+    while ((signal = wait_for_signal(signals, trial_ready ? kTrialReadyPoll : kStatusInterval)) !=
+               Signal::stop &&
            signal != Signal::restart) {
-      if (signal == Signal::reload) {
-        reload_config(gateway, config_path);
-      } else {
+      if (signal == Signal::reload) reload_config(gateway, config_path);
+      if (trial_ready && gateway.ready()) {
+        report_trial_ready(*trial_ready);
+        trial_ready.reset();
+        spdlog::info("on trial: ready, reported");
+      }
+      if (std::chrono::steady_clock::now() >= next_status_line) {
         spdlog::info("{}", gateway.status_line());
+        next_status_line = std::chrono::steady_clock::now() + kStatusInterval;
       }
     }
     gateway.stop();
     spdlog::info("{}", gateway.status_line());
   }  // the buffer is closed and every socket with it
   if (signal != Signal::restart) return 0;
-  execv("/proc/self/exe", argv);
-  spdlog::error("restart: cannot execute /proc/self/exe: {}", std::strerror(errno));
+  if (!on_trial && !run_release_trial(jobs, argv, signals)) return 0;
+  const std::string executable = restart_executable(jobs);
+  execv(executable.c_str(), argv);
+  spdlog::error("restart: cannot execute {}: {}", executable, std::strerror(errno));
   return 1;
 }
 

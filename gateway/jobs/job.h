@@ -1,7 +1,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,14 @@ struct Job {
   std::string operation() const;
 };
 
+/// A release an update-software job has downloaded, verified and unpacked, waiting for its
+/// trial run (software_update.h): `version` under <install_dir>/releases, and the release
+/// `previous` that runs now.
+struct StagedRelease {
+  std::string version;
+  std::string previous;
+};
+
 /// What running a job came to.
 struct JobOutcome {
   JobStatus status = JobStatus::succeeded;
@@ -36,7 +46,27 @@ struct JobOutcome {
   /// The job takes effect in a new process: `status` is kept and reported by the gateway once
   /// it has restarted.
   bool restart = false;
+  /// With `restart`: the new process is to be this release, once it has proved itself ready.
+  std::optional<StagedRelease> release;
 };
+
+/// A job whose final status waits for a restart, as kept in <jobs dir>/pending.json:
+/// {"job_id", "operation", "status", "details", and "release": {"version", "previous"} while
+/// a staged release waits for its trial}.
+struct PendingJob {
+  std::string job_id;
+  std::string operation;
+  JobOutcome outcome;
+};
+
+/// "<jobs dir>/pending.json".
+std::filesystem::path pending_job_file(const std::string& jobs_dir);
+
+/// Writes the record durably (0600), making its directory. Throws std::runtime_error.
+void write_pending_job(const std::filesystem::path& file, const PendingJob& job);
+/// The record, or nothing when there is none. Throws std::runtime_error when it is there but
+/// cannot be read as one.
+std::optional<PendingJob> read_pending_job(const std::filesystem::path& file);
 
 /// A job that ended `status` for `reason` (details {"reason": short_detail(reason)}).
 JobOutcome job_refusal(JobStatus status, std::string reason);

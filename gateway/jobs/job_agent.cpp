@@ -4,8 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include "gateway/durable_file.h"
-
 namespace edgegw {
 namespace {
 
@@ -21,13 +19,6 @@ bool job_is_gone(std::string_view code) {
 std::string string_member(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
-std::optional<JobStatus> parse_job_status(std::string_view name) {
-  for (auto status : {JobStatus::succeeded, JobStatus::failed, JobStatus::rejected}) {
-    if (job_status_name(status) == name) return status;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -281,21 +272,14 @@ void JobAgent::changed() {
 }
 
 void JobAgent::load_pending() {
-  if (options_.pending_file.empty() || !std::filesystem::exists(options_.pending_file)) return;
+  if (options_.pending_file.empty()) return;
   try {
-    const json::object record = json::parse(read_text_file(options_.pending_file)).as_object();
-    const auto status = parse_job_status(string_member(record, "status"));
-    const std::string id = string_member(record, "job_id");
-    if (!status || id.empty()) throw std::runtime_error("no job_id or status");
-    Current current{.job = {.id = id, .document = {}},
-                    .operation = string_member(record, "operation"),
-                    .outcome = {.status = *status, .details = {}, .restart = false}};
-    if (const auto* details = record.if_contains("details"); details && details->is_object()) {
-      for (const auto& [key, value] : details->as_object()) {
-        if (value.is_string()) current.outcome.details[key] = value.as_string();
-      }
-    }
-    current_ = std::move(current);
+    auto pending = read_pending_job(options_.pending_file);
+    if (!pending) return;
+    const std::string id = pending->job_id;
+    current_ = Current{.job = {.id = id, .document = {}},
+                       .operation = std::move(pending->operation),
+                       .outcome = std::move(pending->outcome)};
     current_is_pending_ = true;
     set_step(Step::finishing);
     std::lock_guard lock(status_mutex_);
@@ -310,14 +294,9 @@ void JobAgent::load_pending() {
 }
 
 void JobAgent::write_pending(const JobOutcome& outcome) const {
-  std::filesystem::create_directories(options_.pending_file.parent_path());
-  write_file_durably(
+  write_pending_job(
       options_.pending_file,
-      json::serialize(json::object{{"job_id", current_->job.id},
-                                   {"operation", current_->operation},
-                                   {"status", job_status_name(outcome.status)},
-                                   {"details", status_details_json(outcome.details)}}),
-      0600);
+      {.job_id = current_->job.id, .operation = current_->operation, .outcome = outcome});
 }
 
 void JobAgent::clear_pending() const {

@@ -99,7 +99,8 @@ JobOutcome run_config_job(const Job& job, const SignatureKey* key, const Gateway
                restart.empty() ? ", applied live" : "; it takes a restart: " + join(restart));
   JobOutcome outcome{.status = JobStatus::succeeded,
                      .details = {{"applied", restart.empty() ? "live" : "after a restart"}},
-                     .restart = !restart.empty()};
+                     .restart = !restart.empty(),
+                     .release = std::nullopt};
   if (!restart.empty()) outcome.details["restart_for"] = short_detail(join(restart));
   return outcome;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -14,14 +15,16 @@ namespace edgegw {
 /// The operations a job can ask for, by the job document's "operation":
 ///   update-config    a signed config file (run_config_job)
 ///   restart          the gateway stops gracefully and starts again
-///   update-software  refused under a container runtime, which owns updates
+///   update-software  a signed release, downloaded and unpacked (stage_release), then tried
+///                    after the restart; refused under a container runtime, which owns updates
 /// Anything else is REJECTED with the list of operations. Thread-safe as LiveSettings is.
 class JobRunner {
  public:
   /// `in_force`: the config the gateway runs with; `key`: from [jobs] public_key_file.
   JobRunner(GatewayConfig in_force, std::optional<SignatureKey> key, LiveSettings& live);
 
-  JobOutcome run(const Job& job);
+  /// May take as long as a download: `cancelled` (the gateway stops) cuts it short.
+  JobOutcome run(const Job& job, const std::atomic<bool>& cancelled);
 
   static constexpr const char* kOperations = "update-config, restart, update-software";
 

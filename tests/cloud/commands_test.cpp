@@ -165,7 +165,8 @@ TEST(Commands, OnAzureAJobArrivesAsADirectMethodWithTheJobDocumentAsPayload) {
   // Refused: the status code says so, the body keeps the job's status and why.
   gateway.job_outcome = {.status = JobStatus::failed,
                          .details = {{"reason", "the signature does not verify"}},
-                         .restart = false};
+                         .restart = false,
+                         .release = {}};
   reply =
       processor.handle({.topic = "$iothub/methods/POST/update-config/?$rid=8", .payload = "{}"});
   EXPECT_EQ(reply->topic, "$iothub/methods/res/400/?$rid=8");
@@ -173,7 +174,8 @@ TEST(Commands, OnAzureAJobArrivesAsADirectMethodWithTheJobDocumentAsPayload) {
   EXPECT_EQ(json::parse(reply->payload).at("status"), "FAILED");
 
   // A restart answers 202 before it happens, and once only.
-  gateway.job_outcome = {.status = JobStatus::succeeded, .details = {}, .restart = true};
+  gateway.job_outcome = {
+      .status = JobStatus::succeeded, .details = {}, .restart = true, .release = {}};
   reply = processor.handle({.topic = "$iothub/methods/POST/restart/?$rid=9", .payload = "null"});
   EXPECT_EQ(reply->topic, "$iothub/methods/res/202/?$rid=9");
   EXPECT_EQ(json::parse(reply->payload).at("status"), "IN_PROGRESS");

@@ -14,8 +14,10 @@ struct FakeGateway {
   int flushes = 0;
   bool status_throws = false;
   std::vector<Job> jobs;  ///< run, in order
-  JobOutcome job_outcome{
-      .status = JobStatus::succeeded, .details = {{"applied", "live"}}, .restart = false};
+  JobOutcome job_outcome{.status = JobStatus::succeeded,
+                         .details = {{"applied", "live"}},
+                         .restart = false,
+                         .release = {}};
 
   CommandActions actions() {
     return {.status = [this]() -> boost::json::value {

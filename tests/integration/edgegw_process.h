@@ -48,13 +48,15 @@ inline CommandResult run_edgegw(const std::vector<std::string>& args,
 /// A daemon started in the background; killed at scope exit if the test did not stop it.
 class Daemon {
  public:
-  explicit Daemon(const std::filesystem::path& config, const std::filesystem::path& log) {
+  /// `binary`: another copy of edgegw, e.g. one installed as a release.
+  explicit Daemon(const std::filesystem::path& config, const std::filesystem::path& log,
+                  const std::string& binary = EDGEGW_BINARY) {
     pid_ = fork();
     if (pid_ == 0) {
       int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       dup2(out, 1);
       dup2(out, 2);
-      execl(EDGEGW_BINARY, EDGEGW_BINARY, "run", "--config", config.c_str(), nullptr);
+      execl(binary.c_str(), binary.c_str(), "run", "--config", config.c_str(), nullptr);
       _exit(127);
     }
   }
@@ -70,6 +72,7 @@ class Daemon {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  pid_t pid() const { return pid_; }
   /// Sends `signal` (SIGHUP: read the config again) and returns at once.
   void signal(int signal) { kill(pid_, signal); }
   /// SIGTERM, then the exit code.

@@ -13,14 +13,17 @@
 #include "gateway/gateway.h"
 #include "gateway/jobs/job_config.h"
 #include "gateway/jobs/job_runner.h"
+#include "gateway/jobs/software_update.h"
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/cloud/aws_test_cloud.h"
+#include "tests/integration/cloud/release_server.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/read_file.h"
 #include "tests/run_command.h"
 #include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 #include "tests/wait_for.h"
 
 namespace edgegw {
@@ -77,7 +80,7 @@ class JobsE2E : public ::testing::Test {
          << "[shadow]\nenabled = false\n"
          << "[jobs]\ndir = \"" << dir_.file("jobs") << "\"\npublic_key_file = \""
          << key_.public_file << "\"\n"
-         << uplink << extra << "[[adapters]]\ntype = \"simulator\"\n"
+         << jobs_extra_ << uplink << extra << "[[adapters]]\ntype = \"simulator\"\n"
          << "name = \"crane\"\nprofile = \"crane\"\n";
     return text.str();
   }
@@ -101,6 +104,7 @@ class JobsE2E : public ::testing::Test {
   }
 
   bool azure_ = false;
+  std::string jobs_extra_;  ///< more keys of [jobs]
   TempDir dir_;
   MosquittoBroker broker_;
   AwsTestCloud cloud_{broker_};
@@ -166,17 +170,24 @@ TEST_F(JobsE2E, ABadSignatureOrAnInvalidConfigFailsTheJobAndTheOldConfigStaysInF
   gateway.stop();
 }
 
-TEST_F(JobsE2E, AnUnknownOperationAndASoftwareUpdateWithoutSupportAreRejected) {
+TEST_F(JobsE2E, AnUnknownOperationAndASoftwareUpdateOutsideAReleaseInstallAreRejected) {
   Gateway gateway(load_config_in_force(write_config(60)).config, clock_);
   gateway.start();
   cloud_.create_job(kThing, "mystery", json::object{{"operation", "make-coffee"}});
-  cloud_.create_job(kThing, "software", json::object{{"operation", "update-software"}});
+  cloud_.create_job(kThing, "software",
+                    json::object{{"operation", "update-software"},
+                                 {"version", "2.0.0"},
+                                 {"url", "https://localhost/edgegw.tar.gz"},
+                                 {"size", 100},
+                                 {"sha256", std::string(64, '0')},
+                                 {"signature", key_.sign("x", dir_)}});
   ASSERT_TRUE(cloud_.wait_for_job(kThing, "mystery", "REJECTED")) << broker_.log();
   EXPECT_EQ(detail("mystery", "reason"),
             "unknown operation \"make-coffee\"; known: update-config, restart, update-software");
   ASSERT_TRUE(cloud_.wait_for_job(kThing, "software", "REJECTED")) << broker_.log();
+  // This gateway runs from the build tree, not from <install_dir>/releases.
   EXPECT_NE(detail("software", "reason")
-                .find(running_in_container() ? "container runtime" : "software updates"),
+                .find(running_in_container() ? "container runtime" : "not installed as releases"),
             std::string::npos)
       << detail("software", "reason");
   gateway.stop();
@@ -266,6 +277,165 @@ TEST_F(JobsE2E, OnAzureASignedConfigArrivesAsADirectMethodAndTheAnswerSaysHowItW
             "the signature does not verify under [jobs] public_key_file");
   EXPECT_EQ(config_in_force(gateway).at("bundle").at("max_latency_s").as_int64(), 9);
   gateway.stop();
+}
+
+/// update-software end to end: the daemon runs from a release install (install/releases/
+/// 1.0.0/bin/edgegw, `current` linking to it, the way systemd would start it), the artifact
+/// comes from a real HTTPS server, and the test signs and hashes it with openssl and
+/// sha256sum as an operator would.
+/// Download, unpack, trial: well within this on a loaded CI machine.
+constexpr auto kUpdateDeadline = std::chrono::seconds(120);
+
+class SoftwareUpdateE2E : public JobsE2E {
+ protected:
+  SoftwareUpdateE2E() {
+    // The build's binary without its debug sections: the same program, a tenth of the bytes.
+    std::filesystem::create_directories(layout_.binary("1.0.0").parent_path());
+    const auto stripped = run_command("strip --strip-debug -o '" +
+                                      layout_.binary("1.0.0").string() + "' '" EDGEGW_BINARY "'");
+    if (stripped.exit_code != 0) throw std::runtime_error("strip: " + stripped.output);
+    std::filesystem::create_symlink("releases/1.0.0", layout_.current_link());
+  }
+  void write_release_config(int ready_timeout_s) {
+    // "on": the test machine may itself be a container.
+    jobs_extra_ = "software_updates = \"on\"\ninstall_dir = \"" + layout_.root.string() +
+                  "\"\ndownload_ca_file = \"" + pki_.ca_file() +
+                  "\"\nready_timeout_s = " + std::to_string(ready_timeout_s) + "\n";
+    write_config(60);
+  }
+  /// A tar.gz holding bin/edgegw: `binary`'s bytes.
+  std::string artifact(const std::string& binary) const {
+    const std::string staging = dir_.file("artifact");
+    std::filesystem::remove_all(staging);
+    std::filesystem::create_directories(staging + "/bin");
+    std::filesystem::copy_file(binary, staging + "/bin/edgegw");
+    std::filesystem::permissions(staging + "/bin/edgegw", std::filesystem::perms::owner_all);
+    const auto made = run_command("tar -czf '" + dir_.file("artifact.tar.gz") + "' -C '" + staging +
+                                  "' bin 2>&1");
+    if (made.exit_code != 0) throw std::runtime_error("tar: " + made.output);
+    return read_file(dir_.file("artifact.tar.gz"));
+  }
+  /// The job for `bytes` as served under `name`, hashed and signed by the operator.
+  json::object update_job(const std::string& version, const std::string& name,
+                          const std::string& bytes) const {
+    std::ofstream(dir_.file("hashed"), std::ios::binary) << bytes;
+    const std::string sha256 =
+        run_command("sha256sum '" + dir_.file("hashed") + "' | cut -d' ' -f1").output;
+    return {{"operation", "update-software"}, {"version", version},
+            {"url", server_.url(name)},       {"size", bytes.size()},
+            {"sha256", sha256.substr(0, 64)}, {"signature", key_.sign(bytes, dir_)}};
+  }
+  std::string running_binary(const Daemon& daemon) const {
+    std::error_code error;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(daemon.pid()) + "/exe", error)
+        .string();
+  }
+  static std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  }
+
+  ReleaseLayout layout_{dir_.file("install")};
+  TestPki pki_{dir_.file("web-pki")};
+  // The first answer is cut after 1 MiB: the download has to resume.
+  ReleaseServer server_{pki_, {.cut_after = 1024 * 1024}};
+  std::string log_ = dir_.file("edgegw.log");
+};
+
+TEST_F(SoftwareUpdateE2E, AGoodReleaseIsTriedSwitchedToAndReportedSucceededByTheNewRelease) {
+  write_release_config(60);
+  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
+  ASSERT_TRUE(wait_for([&] { return count(read_file(log_), " running;") == 1; }))
+      << read_file(log_);
+  const std::string bytes = artifact(layout_.binary("1.0.0").string());
+  server_.put("edgegw-2.0.0.tar.gz", bytes);
+  cloud_.create_job(kThing, "update-1", update_job("2.0.0", "edgegw-2.0.0.tar.gz", bytes));
+
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "update-1", "SUCCEEDED", kUpdateDeadline))
+      << detail("update-1", "reason") << "\n"
+      << read_file(log_);
+  EXPECT_EQ(cloud_.job(kThing, "update-1")->history,
+            (std::vector<std::string>{"IN_PROGRESS", "SUCCEEDED"}));
+  EXPECT_EQ(detail("update-1", "version"), "2.0.0");
+  EXPECT_EQ(detail("update-1", "previous"), "1.0.0");
+  EXPECT_EQ(layout_.current_version(), "2.0.0");
+  // The same process, now the new release: the supervisor saw no exit.
+  EXPECT_EQ(running_binary(daemon), std::filesystem::canonical(layout_.binary("2.0.0")).string());
+  // The old release stays, to go back to by hand.
+  EXPECT_TRUE(std::filesystem::exists(layout_.binary("1.0.0")));
+  const std::string text = read_file(log_);
+  // Started three times: the old release, the new one on trial, the new one as current.
+  EXPECT_EQ(count(text, " running;"), 3U) << text;
+  EXPECT_NE(text.find("on trial: ready, reported"), std::string::npos);
+  // The cut download was resumed from where it stopped, not started over.
+  const auto ranges = server_.ranges();
+  ASSERT_EQ(ranges.size(), 2U);
+  EXPECT_TRUE(ranges[1].starts_with("bytes=")) << ranges[1];
+  // Forgotten once the cloud has accepted the status.
+  EXPECT_TRUE(
+      wait_for([&] { return !std::filesystem::exists(dir_.file("jobs") + "/pending.json"); }));
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(SoftwareUpdateE2E, AReleaseThatNeverBecomesReadyIsRolledBackAndReportedFailed) {
+  write_release_config(5);
+  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
+  ASSERT_TRUE(wait_for([&] { return count(read_file(log_), " running;") == 1; }))
+      << read_file(log_);
+  // Starts, and never answers ready.
+  std::ofstream(dir_.file("hangs.sh")) << "#!/bin/sh\necho release 2.0.0 hangs\nexec sleep 600\n";
+  const std::string bytes = artifact(dir_.file("hangs.sh"));
+  server_.put("edgegw-2.0.0.tar.gz", bytes);
+  cloud_.create_job(kThing, "update-2", update_job("2.0.0", "edgegw-2.0.0.tar.gz", bytes));
+
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "update-2", "FAILED", kUpdateDeadline))
+      << detail("update-2", "reason") << "\n"
+      << read_file(log_);
+  EXPECT_EQ(detail("update-2", "reason"),
+            "release 2.0.0 did not report ready within 5 s; rolled back, 1.0.0 runs");
+  EXPECT_EQ(layout_.current_version(), "1.0.0");
+  EXPECT_FALSE(std::filesystem::exists(layout_.release("2.0.0")));
+  EXPECT_EQ(running_binary(daemon), std::filesystem::canonical(layout_.binary("1.0.0")).string());
+  const std::string text = read_file(log_);
+  EXPECT_NE(text.find("release 2.0.0 hangs"), std::string::npos) << text;  // it did run
+  EXPECT_EQ(count(text, " running;"), 2U) << text;  // the old release, and again after
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(SoftwareUpdateE2E, ACorruptOrForgedDownloadIsRefusedBeforeAnythingIsSwitched) {
+  write_release_config(60);
+  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
+  ASSERT_TRUE(wait_for([&] { return count(read_file(log_), " running;") == 1; }))
+      << read_file(log_);
+  const std::string bytes = artifact(layout_.binary("1.0.0").string());
+  // One byte changed on the way.
+  std::string corrupt = bytes;
+  corrupt[corrupt.size() / 2] ^= 0x01;
+  server_.put("corrupt.tar.gz", corrupt);
+  cloud_.create_job(kThing, "corrupt", update_job("2.0.0", "corrupt.tar.gz", bytes));
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "corrupt", "FAILED", kUpdateDeadline))
+      << detail("corrupt", "reason") << "\n"
+      << read_file(log_);
+  EXPECT_NE(detail("corrupt", "reason").find("corrupt download: the SHA-256"), std::string::npos)
+      << detail("corrupt", "reason");
+  // Hashed right, signed by someone else.
+  json::object forged = update_job("2.0.0", "forged.tar.gz", bytes);
+  forged["signature"] = SigningKey(dir_, "stranger").sign(bytes, dir_);
+  server_.put("forged.tar.gz", bytes);
+  cloud_.create_job(kThing, "forged", forged);
+  ASSERT_TRUE(cloud_.wait_for_job(kThing, "forged", "FAILED", kUpdateDeadline))
+      << detail("forged", "reason") << "\n"
+      << read_file(log_);
+  EXPECT_EQ(detail("forged", "reason"),
+            "the artifact's signature does not verify under [jobs] public_key_file; nothing was "
+            "switched");
+
+  EXPECT_EQ(layout_.current_version(), "1.0.0");
+  EXPECT_FALSE(std::filesystem::exists(layout_.release("2.0.0")));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("jobs") + "/downloads"));
+  EXPECT_EQ(count(read_file(log_), " running;"), 1U);  // never restarted
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 }  // namespace

@@ -80,7 +80,8 @@ class JobAgentTest : public ::testing::Test {
   std::unique_ptr<FakeTransport> transport_;
   std::vector<std::pair<std::string, std::string>> sent_;
   std::vector<std::string> ran_;
-  JobOutcome outcome_{.status = JobStatus::succeeded, .details = {{"k", "v"}}, .restart = false};
+  JobOutcome outcome_{
+      .status = JobStatus::succeeded, .details = {{"k", "v"}}, .restart = false, .release = {}};
   bool hold_runs_ = false;
   JobAgent::Done held_;
   int restarts_ = 0;
@@ -177,7 +178,10 @@ TEST_F(JobAgentTest, AJobAlreadyInProgressAfterACrashRunsAgainWithoutAnotherInPr
 }
 
 TEST_F(JobAgentTest, AJobEndingInARestartIsKeptFirstAndTheNextProcessReportsIt) {
-  outcome_ = {.status = JobStatus::succeeded, .details = {{"restarted", "yes"}}, .restart = true};
+  outcome_ = {.status = JobStatus::succeeded,
+              .details = {{"restarted", "yes"}},
+              .restart = true,
+              .release = {}};
   connect();
   accept(next_topic(), execution("job-7"));
   accept(update_topic("job-7"));

@@ -170,11 +170,13 @@ TEST(JobRunner, AnUnknownOperationIsRejectedWithTheListOfKnownOnes) {
       "gateway_id = \"gw\"\n[storage]\npath = \"" + dir.file("b.db") + "\"\n", "edgegw.toml");
   LiveSettings live(config);
   JobRunner runner(config, std::nullopt, live);
-  const JobOutcome outcome = runner.run({.id = "j", .document = {{"operation", "make-coffee"}}});
+  const std::atomic<bool> running{false};
+  const JobOutcome outcome =
+      runner.run({.id = "j", .document = {{"operation", "make-coffee"}}}, running);
   EXPECT_EQ(outcome.status, JobStatus::rejected);
   EXPECT_EQ(outcome.details.at("reason"),
             "unknown operation \"make-coffee\"; known: update-config, restart, update-software");
-  EXPECT_TRUE(runner.run({.id = "r", .document = {{"operation", "restart"}}}).restart);
+  EXPECT_TRUE(runner.run({.id = "r", .document = {{"operation", "restart"}}}, running).restart);
 }
 
 }  // namespace
