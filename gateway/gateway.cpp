@@ -85,7 +85,8 @@ Gateway::Gateway(GatewayConfig config, Clock& clock, AdapterHardware hardware)
                                                             .commands = commands_.get(),
                                                             .renewal = renewal_.get(),
                                                             .state_sync = state_.get(),
-                                                            .jobs = jobs_.get()});
+                                                            .jobs = jobs_.get(),
+                                                            .method_jobs = method_jobs_.get()});
   local_api_ =
       std::make_unique<LocalApi>(*live_, *buffer_, *ingest_, *uplink_, adapters_, *status_, [this] {
         if (state_) {
@@ -146,7 +147,7 @@ void Gateway::listen_for_commands() {
           // On Azure jobs arrive as direct methods (take_jobs builds the runner).
           .run_job = jobs_enabled() && profile_.provider == "azure"
                          ? std::function<JobOutcome(const Job&)>(
-                               [this](const Job& job) { return run_job(job); })
+                               [this](const Job& job) { return run_method_job(job); })
                          : nullptr},
       clock_);
   transport_->subscribe(profile_.command_filter, [this](const InboundMessage& message) {
@@ -236,16 +237,78 @@ bool Gateway::ready() const {
 }
 
 JobOutcome Gateway::run_job(const Job& job) {
-  if (profile_.provider == "azure" && job.operation() == "update-software") {
-    // A direct method is answered within its call; a download does not fit in one.
-    return job_refusal(JobStatus::rejected,
-                       "update-software comes as an AWS IoT job; on Azure it is not supported yet");
-  }
   JobOutcome outcome = job_runner_->run(job, jobs_cancelled_);
   if (outcome.restart && !restart_handler_) {
     outcome = job_refusal(JobStatus::failed, "this gateway cannot restart itself");
   }
   return outcome;
+}
+
+JobOutcome Gateway::run_method_job(const Job& job) {
+  if (job.operation() != "update-software") {
+    JobOutcome outcome = run_job(job);
+    // A restart follows the answer (CommandReply::restart_after); the next process records it.
+    if (!outcome.restart || !keep_over_restart(job, outcome)) {
+      method_jobs_->finish(job.id, job.operation(), outcome);
+    }
+    return outcome;
+  }
+  // A direct method is answered within its call; a download does not fit in one.
+  if (!method_jobs_->start(job)) {
+    return job_refusal(JobStatus::rejected,
+                       "job " + method_jobs_->status().current + " is running; one job at a time");
+  }
+  if (job_worker_.joinable()) job_worker_.join();  // it has posted its outcome already
+  job_worker_ = std::thread([this, job] {
+    name_this_thread("job");
+    auto outcome = std::make_shared<JobOutcome>(run_job(job));
+    boost::asio::post(io_, [this, job, outcome] { method_job_finished(job, std::move(*outcome)); });
+  });
+  return {.status = JobStatus::in_progress,
+          .details = {{"running", "job " + job.id +
+                                      ": see jobs in /api/v1/status and the twin's "
+                                      "reported status.last_job"}},
+          .restart = false,
+          .release = std::nullopt};
+}
+
+bool Gateway::keep_over_restart(const Job& job, JobOutcome& outcome) {
+  try {
+    write_pending_job(pending_job_file(config_.jobs.dir),
+                      {.job_id = job.id, .operation = job.operation(), .outcome = outcome});
+    spdlog::info("jobs: job {} restarts the gateway; its end is on record after the restart",
+                 job.id);
+    return true;
+  } catch (const std::exception& error) {
+    outcome = job_refusal(JobStatus::failed,
+                          std::string("cannot record the job before restarting: ") + error.what());
+    return false;
+  }
+}
+
+void Gateway::method_job_finished(const Job& job, JobOutcome outcome) {
+  if (outcome.restart && keep_over_restart(job, outcome)) {
+    restart_handler_();
+    return;
+  }
+  spdlog::info("jobs: job {} ({}) {}", job.id, job.operation(), job_status_name(outcome.status));
+  method_jobs_->finish(job.id, job.operation(), outcome);
+  if (state_) state_->report_soon();
+}
+
+void Gateway::take_restarted_method_job() {
+  const auto file = pending_job_file(config_.jobs.dir);
+  try {
+    const auto pending = read_pending_job(file);
+    if (!pending) return;
+    spdlog::info("jobs: job {} ({}) {} across the restart", pending->job_id, pending->operation,
+                 job_status_name(pending->outcome.status));
+    method_jobs_->finish(pending->job_id, pending->operation, pending->outcome);
+  } catch (const std::exception& error) {
+    spdlog::error("jobs: {} cannot be read ({}); removed", file.string(), error.what());
+  }
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
 }
 
 void Gateway::take_jobs() {
@@ -259,10 +322,14 @@ void Gateway::take_jobs() {
     }
   }
   job_runner_ = std::make_unique<JobRunner>(config_, std::move(key), *live_);
-  if (profile_.provider != "aws") return;  // Azure: direct methods (listen_for_commands)
+  if (profile_.provider != "aws") {  // Azure: direct methods (listen_for_commands)
+    method_jobs_ = std::make_unique<MethodJobLedger>();
+    take_restarted_method_job();
+    return;
+  }
   jobs_ = std::make_unique<JobAgent>(
       JobAgentOptions{.thing_name = profile_.client_id,
-                      .pending_file = std::filesystem::path(config_.jobs.dir) / "pending.json"},
+                      .pending_file = pending_job_file(config_.jobs.dir)},
       [this](const Job& job, JobAgent::Done done) {
         if (job_worker_.joinable()) job_worker_.join();  // it has posted its outcome already
         job_worker_ = std::thread([this, job, done = std::move(done)] {
@@ -299,6 +366,17 @@ boost::json::object Gateway::reported_state() const {
        json::object{{"readings", s.buffer.readings}, {"oldest_age_s", s.oldest_age_ms() / 1000}}},
       {"bundles_acked", s.bundles_acked},
       {"last_acked_bundle_seq", s.last_acked_bundle_seq}};
+  if (method_jobs_) {
+    // IoT Hub keeps no record of a direct method's job: the twin carries how the last ended.
+    const JobsStatus jobs = method_jobs_->status();
+    if (!jobs.last_job.empty()) {
+      document["status"].as_object()["last_job"] =
+          json::object{{"job_id", jobs.last_job},
+                       {"operation", jobs.last_operation},
+                       {"status", jobs.last_status},
+                       {"details", status_details_json(jobs.last_details)}};
+    }
+  }
   return document;
 }
 

@@ -24,6 +24,7 @@
 #include "gateway/ingest/ingest.h"
 #include "gateway/jobs/job_agent.h"
 #include "gateway/jobs/job_runner.h"
+#include "gateway/jobs/method_job_ledger.h"
 #include "gateway/live_settings.h"
 #include "gateway/local_api.h"
 #include "gateway/model/clock.h"
@@ -96,6 +97,16 @@ class Gateway final {
   bool jobs_enabled() const;
   /// Runs a job from either; AWS jobs on job_worker_, as a download takes its time.
   JobOutcome run_job(const Job& job);
+  /// An Azure direct method's job (io thread): update-software goes on on job_worker_ after
+  /// the answer (IN_PROGRESS), the others run at once.
+  JobOutcome run_method_job(const Job& job);
+  /// A background method job ended (io thread): on record, or kept over the restart it asks.
+  void method_job_finished(const Job& job, JobOutcome outcome);
+  /// Writes pending.json for a method job that ends in a restart; false (and `outcome` FAILED
+  /// with the reason) when it cannot.
+  bool keep_over_restart(const Job& job, JobOutcome& outcome);
+  /// The method job a restart finished, from pending.json, goes on record.
+  void take_restarted_method_job();
   /// Where live changes of the settings go.
   void wire_live_settings();
   /// The reported state: the live settings in force, armed, adapters, buffer, uplink.
@@ -136,8 +147,9 @@ class Gateway final {
   boost::asio::steady_timer renewal_timer_{io_};
   std::unique_ptr<cloud::StateSync> state_;  // null when the sync is off
   boost::asio::steady_timer state_timer_{io_};
-  std::unique_ptr<JobRunner> job_runner_;  // with jobs_
-  std::unique_ptr<JobAgent> jobs_;         // null when jobs are off
+  std::unique_ptr<JobRunner> job_runner_;         // with jobs_
+  std::unique_ptr<JobAgent> jobs_;                // null when jobs are off or on Azure
+  std::unique_ptr<MethodJobLedger> method_jobs_;  // Azure, with job_runner_
   boost::asio::steady_timer jobs_timer_{io_};
   std::thread job_worker_;  // the AWS job running, one at a time
   std::atomic<bool> jobs_cancelled_{false};

@@ -45,6 +45,7 @@ GatewayStatus StatusCollector::collect() const {
   if (sources_.commands) status.commands = sources_.commands->stats();
   if (sources_.state_sync) status.shadow = sources_.state_sync->status();
   if (sources_.jobs) status.jobs = sources_.jobs->status();
+  if (sources_.method_jobs) status.jobs = sources_.method_jobs->status();
   status.last_refusal = uplink.last_refusal;
   status.subscriptions = uplink.subscriptions;
   status.certificate = certificate();

@@ -13,6 +13,7 @@
 #include "gateway/cloud/commands.h"
 #include "gateway/config/config.h"
 #include "gateway/ingest/ingest.h"
+#include "gateway/jobs/method_job_ledger.h"
 #include "gateway/model/clock.h"
 #include "gateway/status.h"
 #include "gateway/uplink/cloud_profile.h"
@@ -33,6 +34,7 @@ struct StatusSources {
   const cloud::CertificateRenewal* renewal = nullptr;  ///< null while renewal is off
   const cloud::StateSync* state_sync = nullptr;        ///< null while the sync is off
   const JobAgent* jobs = nullptr;                      ///< null while jobs are off
+  const MethodJobLedger* method_jobs = nullptr;        ///< Azure's jobs, in place of `jobs`
 };
 
 /// Builds the GatewayStatus snapshot (what /api/v1/status, /metrics, the status command and

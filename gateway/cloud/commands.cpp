@@ -118,12 +118,14 @@ CommandProcessor::Outcome CommandProcessor::run_job(const std::string& method,
   Job job{.id = "method-" + rid, .document = args.is_object() ? args.as_object() : json::object{}};
   job.document["operation"] = method;
   const JobOutcome outcome = actions_.run_job(job);
-  // As AWS IoT Jobs would report it; a restart answers before it happens, so only its start.
+  // As AWS IoT Jobs would report it; a restart answers before it happens, so only its start,
+  // and so does a job that goes on in the background.
+  const bool going_on = outcome.restart || outcome.status == JobStatus::in_progress;
   const std::string status =
-      outcome.restart ? "IN_PROGRESS" : std::string(job_status_name(outcome.status));
+      going_on ? "IN_PROGRESS" : std::string(job_status_name(outcome.status));
   const auto reason = outcome.details.find("reason");
   return {
-      .status = outcome.restart                          ? 202
+      .status = going_on                                 ? 202
                 : outcome.status == JobStatus::succeeded ? 200
                 : outcome.status == JobStatus::failed    ? 400
                                                          : 403,

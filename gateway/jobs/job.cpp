@@ -31,6 +31,8 @@ std::string_view job_status_name(JobStatus status) {
       return "FAILED";
     case JobStatus::rejected:
       return "REJECTED";
+    case JobStatus::in_progress:
+      return "IN_PROGRESS";
   }
   return "FAILED";
 }

@@ -11,9 +11,11 @@ namespace edgegw {
 
 /// A job's end as the device reports it (AWS IoT Jobs' terminal states the device sets).
 /// FAILED may be retried by the operator; REJECTED says the device will not run this job.
-enum class JobStatus { succeeded, failed, rejected };
+/// IN_PROGRESS is no end: a job started in the background (an Azure direct method's
+/// update-software) whose end comes later.
+enum class JobStatus { succeeded, failed, rejected, in_progress };
 
-/// "SUCCEEDED", "FAILED", "REJECTED": the names AWS IoT Jobs uses.
+/// "SUCCEEDED", "FAILED", "REJECTED", "IN_PROGRESS": the names AWS IoT Jobs uses.
 std::string_view job_status_name(JobStatus status);
 
 /// `text` fit for a statusDetails value: at most about 1000 characters (the first lines of a

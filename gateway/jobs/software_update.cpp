@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,7 +250,10 @@ pid_t spawn_trial(const fs::path& binary, char** argv, int ready_fd) {
   command.args.push_back(binary.string());
   for (char** arg = argv + 1; *arg; ++arg) command.args.emplace_back(*arg);
   for (char** variable = environ; *variable; ++variable) {
-    if (!std::string_view(*variable).starts_with(kTrialFdVariable)) {
+    const std::string_view entry(*variable);
+    // systemd hears from the main process only: the trial's readiness is the watcher's to tell.
+    if (!entry.starts_with(kTrialFdVariable) && !entry.starts_with("NOTIFY_SOCKET=") &&
+        !entry.starts_with("WATCHDOG_")) {
       command.environment.emplace_back(*variable);
     }
   }
@@ -532,6 +536,10 @@ std::optional<int> take_trial_ready_fd() {
   if (!value) return std::nullopt;
   const int fd = std::atoi(value);
   ::unsetenv(kTrialFdVariable);
+  // A trial does not outlive the release that watches it (killed, say, by SIGKILL): it would
+  // run on beside whatever starts next, on the same buffer.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) ::_exit(1);
   if (fd < 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return std::nullopt;
   return fd;
 }

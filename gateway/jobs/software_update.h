@@ -61,7 +61,8 @@ bool run_release_trial(const JobOptions& options, char** argv, const sigset_t& s
 void abandon_interrupted_trial(const JobOptions& options);
 
 /// In a trial run, the descriptor to report readiness on (EDGEGW_TRIAL_FD), taken out of the
-/// environment so that nothing this process starts inherits it.
+/// environment so that nothing this process starts inherits it. The process is then bound to
+/// die with its parent, the release that watches the trial.
 std::optional<int> take_trial_ready_fd();
 
 /// Writes "ready" and closes the descriptor.

@@ -186,6 +186,17 @@ TEST(Commands, OnAzureAJobArrivesAsADirectMethodWithTheJobDocumentAsPayload) {
 
   reply = processor.handle({.topic = "$iothub/methods/POST/restart/?$rid=10", .payload = "[1]"});
   EXPECT_EQ(reply->topic, "$iothub/methods/res/400/?$rid=10");
+
+  // A job that goes on in the background answers 202 and restarts nothing by itself.
+  gateway.job_outcome = {.status = JobStatus::in_progress,
+                         .details = {{"running", "job method-11"}},
+                         .restart = false,
+                         .release = {}};
+  reply =
+      processor.handle({.topic = "$iothub/methods/POST/update-software/?$rid=11", .payload = "{}"});
+  EXPECT_EQ(reply->topic, "$iothub/methods/res/202/?$rid=11");
+  EXPECT_EQ(json::parse(reply->payload).at("status"), "IN_PROGRESS");
+  EXPECT_FALSE(reply->restart_after);
 }
 
 TEST(Commands, TopicCommandsDoNotRunJobs) {

@@ -17,6 +17,7 @@
 #include "tests/http_client.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/integration/child_process.h"
 #include "tests/integration/cloud/aws_test_cloud.h"
 #include "tests/integration/cloud/release_server.h"
 #include "tests/integration/edgegw_process.h"
@@ -75,7 +76,7 @@ class JobsE2E : public ::testing::Test {
     std::ostringstream text;
     text << "gateway_id = \"" << kThing << "\"\n"
          << "[storage]\npath = \"" << dir_.file("buffer.db") << "\"\n"
-         << "[api]\nlisten = \"127.0.0.1:0\"\n"
+         << "[api]\nlisten = \"" << api_listen_ << "\"\n"
          << "[bundle]\nmax_latency_s = " << max_latency_s << "\n"
          << "[shadow]\nenabled = false\n"
          << "[jobs]\ndir = \"" << dir_.file("jobs") << "\"\npublic_key_file = \""
@@ -105,6 +106,7 @@ class JobsE2E : public ::testing::Test {
 
   bool azure_ = false;
   std::string jobs_extra_;  ///< more keys of [jobs]
+  std::string api_listen_ = "127.0.0.1:0";
   TempDir dir_;
   MosquittoBroker broker_;
   AwsTestCloud cloud_{broker_};
@@ -435,6 +437,59 @@ TEST_F(SoftwareUpdateE2E, ACorruptOrForgedDownloadIsRefusedBeforeAnythingIsSwitc
   EXPECT_FALSE(std::filesystem::exists(layout_.release("2.0.0")));
   EXPECT_TRUE(std::filesystem::is_empty(dir_.file("jobs") + "/downloads"));
   EXPECT_EQ(count(read_file(log_), " running;"), 1U);  // never restarted
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(SoftwareUpdateE2E, OnAzureTheMethodIsAnsweredAtOnceAndTheEndIsOnRecordAfterTheSwitch) {
+  azure_ = true;
+  const int api_port = testing::free_loopback_port();
+  api_listen_ = "127.0.0.1:" + std::to_string(api_port);
+  write_release_config(60);
+  MqttTestSubscriber operator_client(broker_, "$iothub/methods/res/#");
+  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
+  // Null while no gateway listens (starting, restarting, on trial).
+  auto status = [&] {
+    try {
+      const auto answer = http_request(api_port, http::verb::get, "/api/v1/status");
+      return answer.status == 200 ? json::parse(answer.body) : json::value();
+    } catch (const std::exception&) {
+      return json::value();
+    }
+  };
+  // The gateway listens for methods once its subscriptions are granted.
+  ASSERT_TRUE(wait_for([&] {
+    const auto s = status();
+    return s.is_object() &&
+           json::serialize(s.at("uplink").at("subscriptions")).find("granted") != std::string::npos;
+  })) << read_file(log_);
+  const std::string bytes = artifact(layout_.binary("1.0.0").string());
+  server_.put("edgegw-2.0.0.tar.gz", bytes);
+  ASSERT_TRUE(
+      operator_client.publish("$iothub/methods/POST/update-software/?$rid=41",
+                              json::serialize(update_job("2.0.0", "edgegw-2.0.0.tar.gz", bytes))));
+  // Answered before the download: a direct method's call does not last that long.
+  ASSERT_TRUE(operator_client.wait_for_count(1)) << read_file(log_);
+  const auto answer = operator_client.messages().front();
+  EXPECT_EQ(answer.topic, "$iothub/methods/res/202/?$rid=41");
+  EXPECT_EQ(json::parse(answer.payload).at("status"), "IN_PROGRESS");
+
+  // Switched, restarted into the new release, which has the job's end on record.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const auto s = status();
+        // The trial takes no jobs: its status has none.
+        return s.is_object() && s.at("jobs").is_object() && s.at("jobs").at("last").is_object() &&
+               s.at("jobs").at("last").at("status") == "SUCCEEDED";
+      },
+      kUpdateDeadline))
+      << read_file(log_);
+  const auto last = status().at("jobs").at("last");
+  EXPECT_EQ(last.at("job_id"), "method-41");
+  EXPECT_EQ(last.at("operation"), "update-software");
+  EXPECT_EQ(last.at("details").at("version"), "2.0.0");
+  EXPECT_EQ(layout_.current_version(), "2.0.0");
+  EXPECT_EQ(running_binary(daemon), std::filesystem::canonical(layout_.binary("2.0.0")).string());
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("jobs") + "/pending.json"));
   EXPECT_EQ(daemon.stop(), 0);
 }
 
