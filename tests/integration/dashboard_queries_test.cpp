@@ -167,7 +167,7 @@ TEST(DashboardQueries, EveryQueryOfTheDashboardReturnsDataFromARealPrometheus) {
   // The picker's label is the scrape target's.
   const json::value instances = prometheus.query("edgegw_uptime_seconds");
   ASSERT_TRUE(instances.is_array() && !instances.as_array().empty());
-  EXPECT_EQ(instances.as_array()[0].at("metric").at("instance"),
+  EXPECT_EQ(json::value_to<std::string>(instances.as_array()[0].at("metric").at("instance")),
             "127.0.0.1:" + std::to_string(gateway.api_port()));
   gateway.stop();
 }
