@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build demo test asan bench format tidy clean
+.PHONY: all deps configure build demo test asan bench install format tidy clean
 
 all: build
 
@@ -41,6 +41,11 @@ asan: deps
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# As a systemd service: the release layout under /opt/edgegw, the unit, a default config
+# (scripts/install.sh; DESTDIR=<dir> installs under <dir>). Run as root.
+install: build
+	bash scripts/install.sh $(BUILD)
 
 format:
 	@git ls-files '*.h' '*.cpp' | xargs clang-format -i

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <future>
 #include <iomanip>
 #include <sstream>
 
@@ -234,6 +235,13 @@ bool Gateway::jobs_enabled() const {
 
 bool Gateway::ready() const {
   return api::handle_readyz(status(), config_.uplink.directory.empty()).status == 200;
+}
+
+bool Gateway::event_loop_responds(std::chrono::milliseconds within) {
+  auto answered = std::make_shared<std::promise<void>>();
+  auto future = answered->get_future();
+  boost::asio::post(io_, [answered] { answered->set_value(); });
+  return future.wait_for(within) == std::future_status::ready;
 }
 
 JobOutcome Gateway::run_job(const Job& job) {

@@ -75,6 +75,9 @@ class Gateway final {
 
   /// What /readyz says: the buffer writable and, with an MQTT uplink, connected.
   bool ready() const;
+  /// Whether the event loop (the cloud connection's callbacks, the API) runs a task posted
+  /// to it within `within`: what the systemd watchdog vouches for.
+  bool event_loop_responds(std::chrono::milliseconds within);
 
   /// The port the API listens on (useful when the config asked for port 0).
   std::uint16_t api_port() const { return api_->port(); }

@@ -23,6 +23,7 @@
 #include "gateway/gateway.h"
 #include "gateway/jobs/job_config.h"
 #include "gateway/jobs/software_update.h"
+#include "gateway/service_notifier.h"
 #include "gateway/uplink/cloud_profile.h"
 #include "proto/bundle_decoder.h"
 #include "proto/bundle_packer.h"
@@ -125,26 +126,50 @@ int run_daemon(const std::string& file_path, char** argv) {
   } else {
     abandon_interrupted_trial(jobs);
   }
+  const ServiceNotifier systemd;
   Signal signal = Signal::none;
   {
     Gateway gateway(std::move(config), clock);
     gateway.set_restart_handler([] { kill(getpid(), SIGUSR2); });
     gateway.start();
     spdlog::info("edgegw {} running; Ctrl-C stops it", EDGEGW_VERSION);
-    auto next_status_line = std::chrono::steady_clock::now() + kStatusInterval;
-    while ((signal = wait_for_signal(signals, trial_ready ? kTrialReadyPoll : kStatusInterval)) !=
-               Signal::stop &&
-           signal != Signal::restart) {
-      if (signal == Signal::reload) reload_config(gateway, config_path);
+    systemd.ready("running");
+    using std::chrono::steady_clock;
+    auto next_status_line = steady_clock::now() + kStatusInterval;
+    auto next_watchdog = steady_clock::now();
+    auto wait = std::chrono::milliseconds(kStatusInterval);
+    if (trial_ready) wait = kTrialReadyPoll;
+    if (systemd.watchdog_interval()) wait = std::min(wait, *systemd.watchdog_interval());
+    while ((signal = wait_for_signal(signals, wait)) != Signal::stop && signal != Signal::restart) {
+      if (signal == Signal::reload) {
+        systemd.reloading("reloading the config");
+        reload_config(gateway, config_path);
+        systemd.ready("running");
+      }
       if (trial_ready && gateway.ready()) {
         report_trial_ready(*trial_ready);
         trial_ready.reset();
         spdlog::info("on trial: ready, reported");
       }
-      if (std::chrono::steady_clock::now() >= next_status_line) {
-        spdlog::info("{}", gateway.status_line());
-        next_status_line = std::chrono::steady_clock::now() + kStatusInterval;
+      const auto now = steady_clock::now();
+      if (systemd.watchdog_interval() && now >= next_watchdog) {
+        // A stuck event loop goes unpinged, and systemd restarts the gateway.
+        if (gateway.event_loop_responds(*systemd.watchdog_interval() / 2)) systemd.watchdog();
+        next_watchdog = now + *systemd.watchdog_interval();
       }
+      if (now >= next_status_line) {
+        const std::string line = gateway.status_line();
+        spdlog::info("{}", line);
+        systemd.status(line);
+        next_status_line = now + kStatusInterval;
+      }
+    }
+    // A restart executes again in this process: to systemd that is a reload, which the new
+    // start's READY=1 ends. STOPPING=1 would have it wait for an exit that never comes.
+    if (signal == Signal::restart) {
+      systemd.reloading("restarting");
+    } else {
+      systemd.stopping();
     }
     gateway.stop();
     spdlog::info("{}", gateway.status_line());

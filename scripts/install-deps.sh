@@ -16,7 +16,7 @@ demo_packages=(
   libsqlite3-dev libprotobuf-dev protobuf-compiler libtomlplusplus-dev
   libspdlog-dev libfmt-dev libcli11-dev libzstd-dev libssl-dev
   libboost1.81-dev libboost-json1.81-dev libpaho-mqttpp-dev libpaho-mqtt-dev
-  libmodbus-dev libgpiod-dev
+  libmodbus-dev libgpiod-dev libsystemd-dev
   # the demo's MQTT broker and client, and the cert scripts in deploy/certs
   mosquitto mosquitto-clients openssl
 )
@@ -30,6 +30,8 @@ test_only_packages=(
   # promtool, which checks the /metrics format in a test; wrk and curl for the API benchmark
   # and the HTTPS test
   prometheus wrk curl
+  # systemd-analyze, which checks deploy/systemd/edgegw.service as systemd would load it
+  systemd
   # the browser the dashboard test drives (tests/integration/browser): Debian's selenium and
   # chromedriver, which Debian keeps matched to its chromium
   chromium chromium-driver python3-selenium

@@ -357,7 +357,7 @@ JobOutcome stage_release(const Job& job, const JobOptions& options, const Signat
                                                 " is not a link into " +
                                                 layout.releases().string() +
                                                 ": this gateway is not installed as releases "
-                                                "(docs/jobs.md)");
+                                                "(make install, docs/jobs.md)");
   }
   std::error_code error;
   const fs::path running = fs::read_symlink("/proc/self/exe", error);

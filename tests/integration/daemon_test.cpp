@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -115,6 +118,79 @@ TEST_F(DaemonTest, SighupAppliesWhatCanChangeLiveAndRefusesABrokenFile) {
                 .body.find("\"max_latency_s\":7"),
             std::string::npos);
   EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
+}
+
+/// The service manager's end of sd_notify: a datagram socket at `path`, as systemd makes for a
+/// Type=notify unit and passes in NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      throw std::runtime_error("cannot bind " + path.string());
+    }
+    const timeval timeout{.tv_sec = 0, .tv_usec = 100'000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  /// Every message so far, in order (each may hold several NAME=value lines).
+  const std::vector<std::string>& messages() {
+    char buffer[4096];
+    ssize_t got = 0;
+    while ((got = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) {
+      messages_.emplace_back(buffer, static_cast<std::size_t>(got));
+    }
+    return messages_;
+  }
+  std::size_t count(const std::string& line) {
+    std::size_t n = 0;
+    for (const auto& message : messages()) {
+      n += ("\n" + message + "\n").find("\n" + line + "\n") != std::string::npos;
+    }
+    return n;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::vector<std::string> messages_;
+};
+
+TEST_F(DaemonTest, UnderSystemdItSaysReadyPingsTheWatchdogReloadsAndSaysWhenItStops) {
+  write_config("proto");
+  NotifySocket systemd(dir_.path() / "notify");
+  // What systemd sets for a Type=notify unit with WatchdogSec=1.
+  ::setenv("NOTIFY_SOCKET", (dir_.path() / "notify").c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "1000000", 1);
+  Daemon daemon(config_, log_);
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ASSERT_TRUE(wait_for([&] { return systemd.count("READY=1") == 1; })) << read_file(log_);
+  // Pinged at half the watchdog's time, while the event loop answers.
+  ASSERT_TRUE(wait_for([&] { return systemd.count("WATCHDOG=1") >= 3; })) << read_file(log_);
+  EXPECT_NE(read_file(log_).find("systemd: watchdog every 500 ms"), std::string::npos);
+
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_for([&] { return systemd.count("READY=1") == 2; })) << read_file(log_);
+  EXPECT_EQ(systemd.count("RELOADING=1"), 1U);
+  EXPECT_EQ(systemd.count("STOPPING=1"), 0U);
+
+  EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
+  EXPECT_EQ(systemd.count("STOPPING=1"), 1U);
+  // RELOADING=1 came between the two READY=1.
+  std::vector<std::string> states;
+  for (const auto& message : systemd.messages()) {
+    for (const char* state : {"READY=1", "RELOADING=1", "STOPPING=1"}) {
+      if (message.starts_with(state)) states.emplace_back(state);
+    }
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"READY=1", "RELOADING=1", "READY=1", "STOPPING=1"}));
 }
 
 TEST_F(DaemonTest, DecodeCommandPrintsABundleAsJson) {
