@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -21,6 +23,7 @@
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
 #include "tests/integration/broker/tcp_proxy.h"
+#include "tests/integration/child_process.h"
 #include "tests/integration/demo_rules.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/integration/local_gateway_config.h"
@@ -653,6 +656,96 @@ TEST(UplinkEndToEnd, KillingTheGatewayTenTimesWhileItDrainsABacklogLosesNothing)
         {j % 2 == 0 ? "backlog.a" : "backlog.b", start_ms + static_cast<std::int64_t>(j / 2) * 10});
     ASSERT_NE(it, received.readings.end()) << j;
     EXPECT_EQ(it->second, static_cast<double>(j) * 0.25);
+  }
+}
+
+/// The count of the last "accepted N" status line in `log`: what that run accepted in all.
+std::size_t last_accepted(const std::string& log) {
+  const std::regex accepted(R"(accepted (\d+), rejected)");
+  std::size_t count = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), accepted), end; it != end; ++it) {
+    count = std::stoul((*it)[1].str());
+  }
+  return count;
+}
+
+TEST(UplinkEndToEnd, ASigtermUnderLoadStopsWithinTenSecondsAndLosesNoAcceptedReading) {
+  MosquittoBroker broker;
+  MqttTestSubscriber subscriber(broker, "edgegw/#");
+  TempDir dir;
+  const int api_port = testing::free_loopback_port();
+  const auto config = dir.path() / "edgegw.toml";
+  auto write_config = [&](bool with_adapters) {
+    std::ofstream(config) << "gateway_id = \"gw-term\"\n[storage]\npath = \""
+                          << dir.file("buffer.db") << "\"\nsynchronous = \"normal\"\n"
+                          << "[bundle]\nmax_latency_s = 1\n[api]\nlisten = \"127.0.0.1:" << api_port
+                          << "\"\n"
+                          << broker.uplink_toml()
+                          << (with_adapters ? "[[adapters]]\ntype = \"simulator\"\nprofile = "
+                                              "\"crane\"\nrate_scale = 20\n[[adapters]]\ntype = "
+                                              "\"simulator\"\nprofile = \"chocolate\"\n"
+                                            : "");
+  };
+  write_config(true);
+  const auto log = dir.path() / "edgegw.log";
+  Daemon daemon(config, log);
+  ASSERT_TRUE(wait_for([&] {
+    try {
+      return http_request(api_port, boost::beast::http::verb::get, "/readyz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  })) << read_file(log);
+
+  // A local device posts as fast as it is answered, next to the simulators, until the end.
+  std::atomic<bool> posting{true};
+  std::map<std::int64_t, double> posted;  // ts_ms -> value, of the batches answered 200
+  std::thread poster([&] {
+    const std::int64_t base = SystemClock().wall_ms() - 60'000;
+    for (std::int64_t n = 0; posting; n += 50) {
+      std::string body = "{\"readings\":[";
+      for (std::int64_t i = n; i < n + 50; ++i) {
+        body += (i > n ? "," : "") + std::string("{\"series\":\"dock.posted\",\"ts_ms\":") +
+                std::to_string(base + i) + ",\"value\":" + std::to_string(i) + "}";
+      }
+      body += "]}";
+      try {
+        if (http_request(api_port, boost::beast::http::verb::post, "/api/v1/readings", body)
+                .status == 200) {
+          for (std::int64_t i = n; i < n + 50; ++i) posted[base + i] = static_cast<double>(i);
+        }
+      } catch (const std::exception&) {
+        std::this_thread::sleep_for(10ms);  // stopped: nothing listens
+      }
+    }
+  });
+  std::this_thread::sleep_for(3s);
+  const auto signalled = std::chrono::steady_clock::now();
+  const int exit_code = daemon.stop();
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  posting = false;
+  poster.join();
+  EXPECT_EQ(exit_code, 0) << read_file(log);
+  EXPECT_LT(took, 10s) << "SIGTERM took "
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                       << " ms";
+  const std::size_t accepted = last_accepted(read_file(log));
+  ASSERT_GT(posted.size(), 500U);
+  ASSERT_GT(accepted, posted.size());
+
+  // The next start, with nothing new coming in, sends what the stop left in the buffer.
+  write_config(false);
+  Daemon again(config, log);
+  ASSERT_TRUE(wait_for([&] { return collect(subscriber).readings.size() >= accepted; }, 60s))
+      << collect(subscriber).readings.size() << " of " << accepted;
+  EXPECT_EQ(again.stop(), 0);
+  const Received received = collect(subscriber);
+  EXPECT_EQ(received.readings.size(), accepted);
+  EXPECT_EQ(received.changed_duplicates, 0U);
+  for (const auto& [ts, value] : posted) {
+    const auto it = received.readings.find({"dock.posted", ts});
+    ASSERT_NE(it, received.readings.end()) << "posted reading at " << ts << " lost";
+    EXPECT_EQ(it->second, value);
   }
 }
 
