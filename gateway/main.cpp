@@ -175,7 +175,9 @@ int run_daemon(const std::string& file_path, char** argv) {
     spdlog::info("{}", gateway.status_line());
   }  // the buffer is closed and every socket with it
   if (signal != Signal::restart) return 0;
-  if (!on_trial && !run_release_trial(jobs, argv, signals)) return 0;
+  if (!on_trial && !run_release_trial(jobs, argv, signals, [&] { systemd.watchdog(); })) {
+    return 0;
+  }
   const std::string executable = restart_executable(jobs);
   execv(executable.c_str(), argv);
   spdlog::error("restart: cannot execute {}: {}", executable, std::strerror(errno));

@@ -131,31 +131,25 @@ bool file_signature_verifies(const fs::path& path, const SignatureKey& key,
   return good;
 }
 
-/// The argument vector and environment of a child, kept alive while it is spawned.
-struct ChildCommand {
-  std::vector<std::string> args;
-  std::vector<std::string> environment;
-
-  std::vector<char*> pointers(std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (auto& s : strings) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-  }
-};
+/// `strings` as exec wants them: pointers into them, then a null. They must outlive the result.
+std::vector<char*> exec_vector(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& text : strings) out.push_back(text.data());
+  out.push_back(nullptr);
+  return out;
+}
 
 /// Runs tar to unpack `archive` into `into`; returns its complaint when it fails.
 std::optional<std::string> unpack(const fs::path& archive, const fs::path& into) {
   const fs::path errors = into.parent_path() / (into.filename().string() + ".errors");
-  ChildCommand command{.args = {"tar", "--extract", "--file", archive.string(), "--directory",
-                                into.string(), "--no-same-owner"},
-                       .environment = {}};
+  std::vector<std::string> args{"tar",         "--extract",   "--file",         archive.string(),
+                                "--directory", into.string(), "--no-same-owner"};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errors.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  auto argv = command.pointers(command.args);
+  auto argv = exec_vector(args);
   pid_t pid = -1;
   const int spawned = posix_spawnp(&pid, "tar", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -167,6 +161,7 @@ std::optional<std::string> unpack(const fs::path& archive, const fs::path& into)
   try {
     complaint = read_text_file(errors);
   } catch (const std::exception&) {
+    // no complaint written: the exit status says what there is
   }
   std::error_code ignored;
   fs::remove(errors, ignored);
@@ -246,18 +241,18 @@ struct TrialRun {
 };
 
 pid_t spawn_trial(const fs::path& binary, char** argv, int ready_fd) {
-  ChildCommand command;
-  command.args.push_back(binary.string());
-  for (char** arg = argv + 1; *arg; ++arg) command.args.emplace_back(*arg);
+  std::vector<std::string> args{binary.string()};
+  for (char** arg = argv + 1; *arg; ++arg) args.emplace_back(*arg);
+  std::vector<std::string> environment;
   for (char** variable = environ; *variable; ++variable) {
     const std::string_view entry(*variable);
     // systemd hears from the main process only: the trial's readiness is the watcher's to tell.
     if (!entry.starts_with(kTrialFdVariable) && !entry.starts_with("NOTIFY_SOCKET=") &&
         !entry.starts_with("WATCHDOG_")) {
-      command.environment.emplace_back(*variable);
+      environment.emplace_back(*variable);
     }
   }
-  command.environment.push_back(std::string(kTrialFdVariable) + "=" + std::to_string(kTrialFd));
+  environment.push_back(std::string(kTrialFdVariable) + "=" + std::to_string(kTrialFd));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, ready_fd, kTrialFd);
@@ -268,11 +263,11 @@ pid_t spawn_trial(const fs::path& binary, char** argv, int ready_fd) {
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
-  auto args = command.pointers(command.args);
-  auto environment = command.pointers(command.environment);
+  auto argv_pointers = exec_vector(args);
+  auto environment_pointers = exec_vector(environment);
   pid_t pid = -1;
-  const int spawned =
-      posix_spawn(&pid, binary.c_str(), &actions, &attributes, args.data(), environment.data());
+  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, &attributes, argv_pointers.data(),
+                                  environment_pointers.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawned != 0) {
@@ -283,11 +278,12 @@ pid_t spawn_trial(const fs::path& binary, char** argv, int ready_fd) {
 
 /// Waits for the child to say ready, to exit, for the deadline or for a stop signal.
 TrialRun watch_trial(pid_t child, int ready_read, std::chrono::seconds timeout,
-                     const sigset_t& signals) {
+                     const sigset_t& signals, const std::function<void()>& keep_alive) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string said;
   bool pipe_open = true;
   while (std::chrono::steady_clock::now() < deadline) {
+    keep_alive();
     if (pipe_open) {
       pollfd ready{.fd = ready_read, .events = POLLIN, .revents = 0};
       if (::poll(&ready, 1, 200) > 0) {
@@ -310,10 +306,11 @@ TrialRun watch_trial(pid_t child, int ready_read, std::chrono::seconds timeout,
 }
 
 /// SIGTERM, and SIGKILL if it has not exited within the grace.
-void stop_child(pid_t child) {
+void stop_child(pid_t child, const std::function<void()>& keep_alive) {
   ::kill(child, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + kTrialStopGrace;
   while (std::chrono::steady_clock::now() < deadline) {
+    keep_alive();
     if (::waitpid(child, nullptr, WNOHANG) == child) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -457,7 +454,8 @@ std::string restart_executable(const JobOptions& options) {
   return "/proc/self/exe";
 }
 
-bool run_release_trial(const JobOptions& options, char** argv, const sigset_t& stop_signals) {
+bool run_release_trial(const JobOptions& options, char** argv, const sigset_t& stop_signals,
+                       const std::function<void()>& keep_alive) {
   auto pending = read_pending(options);
   if (!pending || !pending->outcome.release) return true;
   const StagedRelease release = *pending->outcome.release;
@@ -480,10 +478,10 @@ bool run_release_trial(const JobOptions& options, char** argv, const sigset_t& s
   ::close(pipe_ends[1]);
   spdlog::info("jobs: release {} on trial (pid {}): it has {} s to report ready", release.version,
                child, options.ready_timeout_s);
-  const TrialRun run =
-      watch_trial(child, pipe_ends[0], std::chrono::seconds(options.ready_timeout_s), stop_signals);
+  const TrialRun run = watch_trial(
+      child, pipe_ends[0], std::chrono::seconds(options.ready_timeout_s), stop_signals, keep_alive);
   ::close(pipe_ends[0]);
-  if (run.verdict != Verdict::exited) stop_child(child);
+  if (run.verdict != Verdict::exited) stop_child(child, keep_alive);
   switch (run.verdict) {
     case Verdict::ready:
       try {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -53,8 +54,11 @@ std::string restart_executable(const JobOptions& options);
 /// or is not ready within jobs.ready_timeout_s it is killed and removed, and pending.json says
 /// FAILED with the reason: the old release never stopped being `current`. A stop signal in
 /// `stop_signals` ends the trial the same way and makes this return false (exit, do not
-/// restart). Returns true otherwise, also when there was no trial to run.
-bool run_release_trial(const JobOptions& options, char** argv, const sigset_t& stop_signals);
+/// restart). Returns true otherwise, also when there was no trial to run. `keep_alive` is
+/// called a few times a second meanwhile (the systemd watchdog's ping: this process still
+/// watches).
+bool run_release_trial(const JobOptions& options, char** argv, const sigset_t& stop_signals,
+                       const std::function<void()>& keep_alive);
 
 /// At start: a trial the process did not live to finish (a power cut, SIGKILL) is reported
 /// FAILED and its release removed, so the job is not left waiting forever.

@@ -116,13 +116,7 @@ TEST(DashboardQueries, EveryQueryOfTheDashboardReturnsDataFromARealPrometheus) {
   MosquittoBroker broker;
   GatewayConfig config = broker.gateway_config("gw-dashboard");
   use_local_test_settings(config, dir);
-  config.adapters.push_back(
-      {.type = "simulator", .name = "crane", .values = {{"profile", std::string("crane")}}});
-  config.adapters.push_back(
-      {.type = "simulator",
-       .name = "chocolate",
-       .values = {{"profile", std::string("chocolate")}, {"theft_interval_s", 1.0}}});
-  config.rules = demo_rules();
+  add_demo_sites(config);  // the theft alarm comes from the demo's rules
   SystemClock clock;
   Gateway gateway(config, clock);
   gateway.start();

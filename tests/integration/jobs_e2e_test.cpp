@@ -332,6 +332,14 @@ class SoftwareUpdateE2E : public JobsE2E {
     return std::filesystem::read_symlink("/proc/" + std::to_string(daemon.pid()) + "/exe", error)
         .string();
   }
+  /// The daemon as systemd starts it: through the `current` link.
+  std::string installed_binary() const {
+    return (layout_.current_link() / "bin" / "edgegw").string();
+  }
+  /// Whether the daemon has logged its first start.
+  bool started() const {
+    return wait_for([&] { return count(read_file(log_), " running;") == 1; });
+  }
   static std::size_t count(const std::string& text, const std::string& what) {
     std::size_t n = 0;
     for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -347,9 +355,8 @@ class SoftwareUpdateE2E : public JobsE2E {
 
 TEST_F(SoftwareUpdateE2E, AGoodReleaseIsTriedSwitchedToAndReportedSucceededByTheNewRelease) {
   write_release_config(60);
-  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
-  ASSERT_TRUE(wait_for([&] { return count(read_file(log_), " running;") == 1; }))
-      << read_file(log_);
+  Daemon daemon(config_file_, log_, installed_binary());
+  ASSERT_TRUE(started()) << read_file(log_);
   const std::string bytes = artifact(layout_.binary("1.0.0").string());
   server_.put("edgegw-2.0.0.tar.gz", bytes);
   cloud_.create_job(kThing, "update-1", update_job("2.0.0", "edgegw-2.0.0.tar.gz", bytes));
@@ -382,9 +389,8 @@ TEST_F(SoftwareUpdateE2E, AGoodReleaseIsTriedSwitchedToAndReportedSucceededByThe
 
 TEST_F(SoftwareUpdateE2E, AReleaseThatNeverBecomesReadyIsRolledBackAndReportedFailed) {
   write_release_config(5);
-  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
-  ASSERT_TRUE(wait_for([&] { return count(read_file(log_), " running;") == 1; }))
-      << read_file(log_);
+  Daemon daemon(config_file_, log_, installed_binary());
+  ASSERT_TRUE(started()) << read_file(log_);
   // Starts, and never answers ready.
   std::ofstream(dir_.file("hangs.sh")) << "#!/bin/sh\necho release 2.0.0 hangs\nexec sleep 600\n";
   const std::string bytes = artifact(dir_.file("hangs.sh"));
@@ -407,9 +413,8 @@ TEST_F(SoftwareUpdateE2E, AReleaseThatNeverBecomesReadyIsRolledBackAndReportedFa
 
 TEST_F(SoftwareUpdateE2E, ACorruptOrForgedDownloadIsRefusedBeforeAnythingIsSwitched) {
   write_release_config(60);
-  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
-  ASSERT_TRUE(wait_for([&] { return count(read_file(log_), " running;") == 1; }))
-      << read_file(log_);
+  Daemon daemon(config_file_, log_, installed_binary());
+  ASSERT_TRUE(started()) << read_file(log_);
   const std::string bytes = artifact(layout_.binary("1.0.0").string());
   // One byte changed on the way.
   std::string corrupt = bytes;
@@ -446,7 +451,7 @@ TEST_F(SoftwareUpdateE2E, OnAzureTheMethodIsAnsweredAtOnceAndTheEndIsOnRecordAft
   api_listen_ = "127.0.0.1:" + std::to_string(api_port);
   write_release_config(60);
   MqttTestSubscriber operator_client(broker_, "$iothub/methods/res/#");
-  Daemon daemon(config_file_, log_, layout_.current_link().string() + "/bin/edgegw");
+  Daemon daemon(config_file_, log_, installed_binary());
   // Null while no gateway listens (starting, restarting, on trial).
   auto status = [&] {
     try {

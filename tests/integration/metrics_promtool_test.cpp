@@ -21,13 +21,7 @@ TEST(MetricsEndpoint, ALiveScrapePassesPromtool) {
   }
   TempDir dir;
   GatewayConfig config = directory_uplink_config(dir, "gw-metrics");
-  config.adapters.push_back(
-      {.type = "simulator", .name = "crane", .values = {{"profile", std::string("crane")}}});
-  config.adapters.push_back(
-      {.type = "simulator",
-       .name = "chocolate",
-       .values = {{"profile", std::string("chocolate")}, {"theft_interval_s", 1.0}}});
-  config.rules = demo_rules();  // the theft alarm comes from the demo's rules
+  add_demo_sites(config);  // the theft alarm comes from the demo's rules
   SystemClock clock;
   Gateway gateway(config, clock);
   gateway.start();

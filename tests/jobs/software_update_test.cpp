@@ -54,7 +54,7 @@ class SoftwareUpdate : public ::testing::Test {
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    return run_release_trial(options_, argv.data(), signals_);
+    return run_release_trial(options_, argv.data(), signals_, [this] { ++keep_alives_; });
   }
   PendingJob pending() const { return *read_pending_job(pending_job_file(options_.dir)); }
 
@@ -62,6 +62,7 @@ class SoftwareUpdate : public ::testing::Test {
   JobOptions options_;
   ReleaseLayout layout_{dir_.file("install")};
   sigset_t signals_{};
+  int keep_alives_ = 0;
 };
 
 TEST_F(SoftwareUpdate, AReleaseThatReportsReadyBecomesCurrentAndTheJobSucceeds) {
@@ -101,6 +102,8 @@ TEST_F(SoftwareUpdate, AReleaseThatNeverReportsReadyIsStoppedAtTheDeadlineAndRol
   EXPECT_FALSE(fs::exists(layout_.release("2.0")));
   EXPECT_EQ(pending().outcome.details.at("reason"),
             "release 2.0 did not report ready within 5 s; rolled back, 1.0 runs");
+  // The watcher kept telling systemd it is alive all along.
+  EXPECT_GE(keep_alives_, 20);
 }
 
 TEST_F(SoftwareUpdate, AStopSignalDuringTheTrialEndsItTheOldReleaseStaysAndTheGatewayExits) {
