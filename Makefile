@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build demo test asan bench install format tidy clean
+.PHONY: all deps configure build demo test asan fuzz bench install format tidy clean
 
 all: build
 
@@ -39,6 +39,15 @@ asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit -j $(JOBS)
 
+# The fuzzers (fuzz/), built with clang and libFuzzer into build-fuzz, each run for
+# FUZZ_SECONDS from its seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEGW_FUZZ=ON \
+		-DEDGEGW_BUILD_TESTS=OFF -DEDGEGW_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz --target fuzzers -j $(JOBS)
+	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	bash bench/run.sh $(BUILD)
 
@@ -59,4 +68,4 @@ tidy: configure
 	@git ls-files '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -32,6 +32,8 @@ test_only_packages=(
   prometheus wrk curl
   # systemd-analyze, which checks deploy/systemd/edgegw.service as systemd would load it
   systemd
+  # the fuzzers (make fuzz): clang with libFuzzer and the sanitizers' runtime
+  clang libclang-rt-14-dev
   # the browser the dashboard test drives (tests/integration/browser): Debian's selenium and
   # chromedriver, which Debian keeps matched to its chromium
   chromium chromium-driver python3-selenium
