@@ -12,8 +12,9 @@ mkdir -p "$build/fuzz-crashes"
 for fuzzer in "$build"/fuzz/fuzz_*; do
   name=${fuzzer##*/fuzz_}
   mkdir -p "$build/fuzz-corpus/$name"
+  inputs=("$build/fuzz-corpus/$name" "$here/corpus/$name")
+  [ -d "$here/regressions/$name" ] && inputs+=("$here/regressions/$name")
   echo "fuzz: $name for ${seconds}s"
   "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="$build/fuzz-crashes/$name-" \
-    "$build/fuzz-corpus/$name" "$here/corpus/$name" "$here/regressions/$name"
+    -artifact_prefix="$build/fuzz-crashes/$name-" "${inputs[@]}"
 done

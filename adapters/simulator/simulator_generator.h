@@ -64,7 +64,6 @@ class SimulatorGenerator {
   SimulationRandom noise_;
   std::int64_t start_ms_;
   std::int64_t heartbeat_ns_;
-  double jitter_ns_;
 };
 
 /// Several simulators merged in scheduled-time order, as one gateway with a chocolate box and a
