@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build demo test asan fuzz bench install format tidy clean
+.PHONY: all deps configure build gateway demo test asan fuzz bench install format tidy clean
 
 all: build
 
@@ -19,14 +19,16 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# A local mosquitto with mutual TLS and the gateway publishing simulated sensors to it.
-# Only what that takes, so a first run on a new machine is quick: the demo's packages, a
-# configuration without tests and benchmarks (no GoogleTest needed) and the edgegw target.
-demo:
+# The gateway alone, quick on a new machine or a Pi: the demo's packages, a configuration
+# without tests and benchmarks (no GoogleTest needed) and the edgegw target.
+gateway:
 	@bash scripts/install-deps.sh demo
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DEDGEGW_BUILD_TESTS=OFF -DEDGEGW_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(BUILD) --target edgegw -j $(JOBS)
+
+# A local mosquitto with mutual TLS and the gateway publishing simulated sensors to it.
+demo: gateway
 	bash scripts/demo.sh $(BUILD)
 
 test: build
@@ -53,12 +55,7 @@ bench: build
 
 # As a systemd service: the release layout under /opt/edgegw, the unit, a default config
 # (scripts/install.sh; DESTDIR=<dir> installs under <dir>). Run as root.
-# Like `make demo`, only the gateway's packages and the edgegw target: quick on a Pi.
-install:
-	@bash scripts/install-deps.sh demo
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DEDGEGW_BUILD_TESTS=OFF -DEDGEGW_BUILD_BENCH=OFF >/dev/null
-	@cmake --build $(BUILD) --target edgegw -j $(JOBS)
+install: gateway
 	bash scripts/install.sh $(BUILD)
 
 format:

@@ -31,8 +31,8 @@ RegisterPoint point_from(FuzzedDataProvider& in, std::size_t index) {
                                           ValueType::uint32, ValueType::float32, ValueType::int64,
                                           ValueType::uint64, ValueType::float64});
   const auto width = width_of(point.type);
-  point.address = in.ConsumeIntegralInRange<std::uint16_t>(
-      0, static_cast<std::uint16_t>(65536 - width));
+  point.address =
+      in.ConsumeIntegralInRange<std::uint16_t>(0, static_cast<std::uint16_t>(65536 - width));
   point.word_order = in.ConsumeBool() ? Order::big : Order::little;
   point.byte_order = in.ConsumeBool() ? Order::big : Order::little;
   point.scale = in.ConsumeFloatingPoint<double>();

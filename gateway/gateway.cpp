@@ -252,6 +252,15 @@ JobOutcome Gateway::run_job(const Job& job) {
   return outcome;
 }
 
+void Gateway::run_on_job_thread(const Job& job, std::function<void(JobOutcome)> then) {
+  if (job_worker_.joinable()) job_worker_.join();  // it has posted its outcome already
+  job_worker_ = std::thread([this, job, then = std::move(then)] {
+    name_this_thread("job");
+    auto outcome = std::make_shared<JobOutcome>(run_job(job));
+    boost::asio::post(io_, [then, outcome] { then(std::move(*outcome)); });
+  });
+}
+
 JobOutcome Gateway::run_method_job(const Job& job) {
   if (job.operation() != "update-software") {
     JobOutcome outcome = run_job(job);
@@ -266,12 +275,8 @@ JobOutcome Gateway::run_method_job(const Job& job) {
     return job_refusal(JobStatus::rejected,
                        "job " + method_jobs_->status().current + " is running; one job at a time");
   }
-  if (job_worker_.joinable()) job_worker_.join();  // it has posted its outcome already
-  job_worker_ = std::thread([this, job] {
-    name_this_thread("job");
-    auto outcome = std::make_shared<JobOutcome>(run_job(job));
-    boost::asio::post(io_, [this, job, outcome] { method_job_finished(job, std::move(*outcome)); });
-  });
+  run_on_job_thread(
+      job, [this, job](JobOutcome outcome) { method_job_finished(job, std::move(outcome)); });
   return {.status = JobStatus::in_progress,
           .details = {{"running", "job " + job.id +
                                       ": see jobs in /api/v1/status and the twin's "
@@ -338,14 +343,7 @@ void Gateway::take_jobs() {
   jobs_ = std::make_unique<JobAgent>(
       JobAgentOptions{.thing_name = profile_.client_id,
                       .pending_file = pending_job_file(config_.jobs.dir)},
-      [this](const Job& job, JobAgent::Done done) {
-        if (job_worker_.joinable()) job_worker_.join();  // it has posted its outcome already
-        job_worker_ = std::thread([this, job, done = std::move(done)] {
-          name_this_thread("job");
-          auto outcome = std::make_shared<JobOutcome>(run_job(job));
-          boost::asio::post(io_, [done, outcome] { done(std::move(*outcome)); });
-        });
-      },
+      [this](const Job& job, JobAgent::Done done) { run_on_job_thread(job, std::move(done)); },
       [this] { restart_handler_(); },
       [this](const std::string& topic, const std::string& payload) {
         uplink_->publish_control(topic, payload);

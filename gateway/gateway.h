@@ -100,6 +100,8 @@ class Gateway final {
   bool jobs_enabled() const;
   /// Runs a job from either; AWS jobs on job_worker_, as a download takes its time.
   JobOutcome run_job(const Job& job);
+  /// Runs the job on job_worker_ (one at a time) and `then` with its outcome on the io thread.
+  void run_on_job_thread(const Job& job, std::function<void(JobOutcome)> then);
   /// An Azure direct method's job (io thread): update-software goes on on job_worker_ after
   /// the answer (IN_PROGRESS), the others run at once.
   JobOutcome run_method_job(const Job& job);
