@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build gateway demo test asan fuzz bench install format tidy clean
+.PHONY: all deps configure build gateway demo test image image-test cloud-decoder asan fuzz bench install format tidy clean
 
 all: build
 
@@ -33,6 +33,22 @@ demo: gateway
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The container image (docker/Dockerfile) with podman, as edgegw:latest. IMAGE_FLAGS=--local-bases
+# makes its Debian base images here instead of pulling them (docker/build-image.sh).
+image: deps
+	bash docker/build-image.sh $(IMAGE_FLAGS) edgegw:latest
+
+# Builds the image offline and checks it from the outside: its config, its libraries, and its
+# gateway publishing to a mosquitto on loopback (tests/image/run.sh; root; CI runs it).
+image-test: deps
+	bash tests/image/run.sh
+
+# The cloud-side decoder as a Lambda zip (build/cloud-decoder.zip): deploy/aws/lambda/handler.py,
+# deploy/decoder/edgegw_decoder and the bundle descriptor set the build makes.
+cloud-decoder: configure
+	@cmake --build $(BUILD) --target bundle_descriptor_set
+	bash deploy/decoder/package.sh $(BUILD)/proto/bundle.desc $(BUILD)/cloud-decoder.zip
 
 # Unit tests built and run again under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps

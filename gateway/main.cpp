@@ -13,6 +13,7 @@
 #include <iterator>
 #include <thread>
 
+#include "gateway/api/health_probe.h"
 #include "gateway/cloud/identity_store.h"
 #include "gateway/cloud/provisioning.h"
 #include "gateway/cloud/stored_identity.h"
@@ -259,6 +260,14 @@ int provision(const std::string& config_path, int attempts) {
   return 0;
 }
 
+int healthcheck(const std::string& config_path, int timeout_s) {
+  // identity_setup: the probe needs [api] only, and a gateway still provisioning answers too.
+  const GatewayConfig config = load_config_file(config_path, ConfigPurpose::identity_setup);
+  const auto result = api::probe_health(config.api, std::chrono::seconds(timeout_s));
+  (result.healthy ? std::cout : std::cerr) << "healthcheck: " << result.detail << "\n";
+  return result.healthy ? 0 : 1;
+}
+
 int decode_stdin() {
   std::string payload((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   std::cout << bundle_to_json(decode_bundle(payload)) << "\n";
@@ -333,6 +342,16 @@ int main(int argc, char** argv) {
                    "them per provisioning.retry_min_s and retry_max_s.")
       ->check(CLI::NonNegativeNumber);
 
+  int healthcheck_timeout_s = 3;
+  auto* healthcheck_command = app.add_subcommand(
+      "healthcheck",
+      "Ask the running gateway's API (the config's [api] listen) for /healthz: exit 0 if it "
+      "answers 200, 1 otherwise. The container image's HEALTHCHECK runs it.");
+  require_config(healthcheck_command);
+  healthcheck_command
+      ->add_option("--timeout-s", healthcheck_timeout_s, "Seconds to wait for the answer (3).")
+      ->check(CLI::PositiveNumber);
+
   app.add_subcommand("decode",
                      "Read one bundle (binary) on stdin and print it as JSON: gateway_id, "
                      "bundle_seq and every reading as {series, ts_ms, value}.");
@@ -361,6 +380,7 @@ int main(int argc, char** argv) {
     if (*install_command) {
       return install_certificate(config_path, install_file, install_thing, install_jitp);
     }
+    if (*healthcheck_command) return healthcheck(config_path, healthcheck_timeout_s);
     if (app.got_subcommand("decode")) return decode_stdin();
     if (app.got_subcommand("config-reference")) {
       std::cout << render_config_reference();

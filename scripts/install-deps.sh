@@ -40,6 +40,12 @@ test_only_packages=(
   # the Modbus server the modbus adapter's tests and benchmark talk to (pymodbus imports
   # pyserial and its asyncio part even for TCP), and socat for the RTU test's PTY pair
   python3-pymodbus python3-serial python3-serial-asyncio socat
+  # the cloud-side decoder's tests (deploy/decoder): the protobuf and zstd runtimes it runs on,
+  # botocore's Stubber for its AWS calls, PyYAML to read the CloudFormation template
+  python3-protobuf python3-zstandard python3-boto3 python3-botocore python3-yaml
+  # the container image (make image-test): podman builds it, debootstrap makes its bases;
+  # docker-compose parses docker/compose.yaml
+  podman debootstrap docker-compose
 )
 
 case $set_name in

@@ -49,7 +49,7 @@ std::optional<BatchProblem> parse_reading(std::size_t index, const json::value& 
   if (!object) return problem("not_an_object");
   for (const auto& entry : *object) {
     const auto key = entry.key();
-    if (key != "series" && key != "ts_ms" && key != "value") {
+    if (key != "series" && key != "ts_ms" && key != "value" && key != "quality") {
       return problem("unknown_field", std::string(key));
     }
   }
@@ -79,7 +79,20 @@ std::optional<BatchProblem> parse_reading(std::size_t index, const json::value& 
   // JSON cannot spell NaN, but the parser turns 1e999 into infinity.
   if (!std::isfinite(number)) return problem("not_finite", "value");
 
-  reading = {.series = std::string(*series_name), .ts_ms = *ts_ms, .value = number};
+  Quality quality = Quality::good;
+  if (const auto* given = object->if_contains("quality")) {
+    const auto* name = given->if_string();
+    if (name && *name == "uncertain") {
+      quality = Quality::uncertain;
+    } else if (name && *name == "bad") {
+      quality = Quality::bad;
+    } else if (!name || *name != "good") {
+      return problem("invalid_quality", "quality");
+    }
+  }
+
+  reading = {
+      .series = std::string(*series_name), .ts_ms = *ts_ms, .value = number, .quality = quality};
   return std::nullopt;
 }
 

@@ -99,7 +99,8 @@ void Ingest::submit(std::vector<NamedReading> batch, std::function<void(SubmitRe
         SeriesId id =
             known ? known->id
                   : buffer_.register_series({.name = named.series, .unit = "", .resolution = 0.0});
-        readings.push_back({.series = id, .ts_ms = named.ts_ms, .value = named.value});
+        readings.push_back(
+            {.series = id, .ts_ms = named.ts_ms, .value = named.value, .quality = named.quality});
       }
     } catch (const std::exception&) {
       count_rejected(RejectReason::storage_failed, batch.size());

@@ -39,6 +39,8 @@ struct NamedReading {
   std::string series;
   std::int64_t ts_ms = 0;
   double value = 0.0;
+  /// What the device says of its own reading; the bundle marks all but good ones.
+  Quality quality = Quality::good;
 };
 
 /// One bad reading of a posted batch: its index in the batch and why.

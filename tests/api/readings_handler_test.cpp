@@ -223,6 +223,29 @@ TEST_F(ReadingsHandlerTest, ValueMustBeAFiniteNumber) {
   expect_single_problem(send_second(R"("series":"s","ts_ms":1,"value":-1e400)"), 1, "not_finite");
 }
 
+TEST_F(ReadingsHandlerTest, QualityIsGoodUnlessTheDeviceSaysUncertainOrBad) {
+  ReplyRecorder recorder;
+  handle_post_readings(post(R"({"readings":[{"series":"s","ts_ms":1,"value":1},)"
+                            R"({"series":"s","ts_ms":2,"value":2,"quality":"good"},)"
+                            R"({"series":"s","ts_ms":3,"value":3,"quality":"uncertain"},)"
+                            R"({"series":"s","ts_ms":4,"value":4,"quality":"bad"}]})"),
+                       backend_, recorder.reply());
+  ASSERT_EQ(backend_.submit_count(), 1u);
+  const auto submitted = backend_.submitted(0);
+  EXPECT_EQ(submitted[0].quality, Quality::good);
+  EXPECT_EQ(submitted[1].quality, Quality::good);
+  EXPECT_EQ(submitted[2].quality, Quality::uncertain);
+  EXPECT_EQ(submitted[3].quality, Quality::bad);
+}
+
+TEST_F(ReadingsHandlerTest, QualityMustBeOneOfTheThreeNames) {
+  for (const char* quality : {"\"Bad\"", "\"\"", "2", "null", "true"}) {
+    expect_single_problem(
+        send_second(std::string(R"("series":"s","ts_ms":1,"value":1,"quality":)") + quality), 1,
+        "invalid_quality");
+  }
+}
+
 TEST_F(ReadingsHandlerTest, HugeIntegerValuesAreAcceptedAsDoubles) {
   ReplyRecorder recorder;
   handle_post_readings(post(R"({"readings":[{"series":"s","ts_ms":1,"value":18446744073709551615},)"

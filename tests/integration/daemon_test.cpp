@@ -18,6 +18,7 @@
 
 #include "proto/bundle_decoder.h"
 #include "tests/http_client.h"
+#include "tests/integration/child_process.h"
 #include "tests/integration/edgegw_process.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"
@@ -236,6 +237,38 @@ TEST_F(DaemonTest, ServesTheApiOverHttpsToCurl) {
       run_command("curl -sS --max-time 10 http://localhost:" + port + "/healthz 2>&1");
   EXPECT_NE(plain.exit_code, 0) << "plain HTTP on the HTTPS port: " << plain.output;
   EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
+}
+
+TEST_F(DaemonTest, HealthcheckCommandSaysWhetherTheApiAnswersOverHttpAndHttps) {
+  TestPki pki((dir_.path() / "pki").string());
+  for (const bool https : {false, true}) {
+    SCOPED_TRACE(https ? "https" : "http");
+    write_config("proto");
+    std::string text = read_file(config_);
+    // The image's listen address: every interface; the probe asks at loopback.
+    text.replace(text.find("127.0.0.1:0"), 11,
+                 "0.0.0.0:" + std::to_string(testing::free_loopback_port()));
+    std::ofstream(config_) << text;
+    if (https) {
+      std::ofstream(config_, std::ios::app)
+          << "[api.tls]\ncert_file = \"" << pki.server().cert_file << "\"\nkey_file = \""
+          << pki.server().key_file << "\"\n";
+    }
+    const auto before = run_edgegw({"healthcheck", "--config", config_.string()});
+    EXPECT_EQ(before.exit_code, 1) << before.output;
+    EXPECT_NE(before.output.find("/healthz"), std::string::npos) << before.output;
+
+    Daemon daemon(config_, log_);
+    ASSERT_TRUE(wait_for([&] { return logged_api_port(log_) != 0; })) << read_file(log_);
+    const auto running = run_edgegw({"healthcheck", "--config", config_.string()});
+    EXPECT_EQ(running.exit_code, 0) << running.output;
+    EXPECT_NE(running.output.find("healthcheck: 200 OK"), std::string::npos) << running.output;
+    EXPECT_EQ(daemon.stop(), 0) << read_file(log_);
+
+    const auto after = run_edgegw({"healthcheck", "--config", config_.string()});
+    EXPECT_EQ(after.exit_code, 1) << after.output;
+    std::filesystem::remove(log_);
+  }
 }
 
 TEST_F(DaemonTest, RefusesToStartWithAnApiKeyOthersCanRead) {
