@@ -44,5 +44,6 @@ if $local_bases; then
   fi
 fi
 # chroot isolation: no user namespaces or container runtime needed, which a sandboxed build
-# host (and CI here) may not offer.
-podman build --isolation chroot "${pull[@]}" -f docker/Dockerfile -t "$tag" .
+# host (and CI here) may not offer. Docker's image format: the OCI format has no HEALTHCHECK,
+# and podman would drop it.
+podman build --isolation chroot --format docker "${pull[@]}" -f docker/Dockerfile -t "$tag" .
