@@ -50,6 +50,7 @@ podman image inspect --format '{{json .}}' "$tag" > "$work/config.json"
 /usr/bin/python3 - "$work/config.json" << 'PY' || fail "the image's config is not what the Dockerfile promises"
 import json, sys
 image = json.load(open(sys.argv[1]))
+image = image[0] if isinstance(image, list) else image
 config = image["Config"]
 # podman shows a Docker-format image's healthcheck beside its config, not in it.
 config.setdefault("Healthcheck", image.get("Healthcheck"))
