@@ -12,7 +12,12 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
+#include <unistd.h>
 
 #include "adapters/simulator/simulator_generator.h"
 #include "gateway/billing/cost_model.h"
@@ -33,6 +38,28 @@ double cpu_seconds() {
   getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+/// CPU seconds each of this process's threads has used, by thread name (threads of one name
+/// added up): where a drain's time goes.
+std::map<std::string, double> thread_cpu_seconds() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::ifstream stat_file(task.path() / "stat");
+    std::string name, stat;
+    if (!std::getline(comm_file, name) || !std::getline(stat_file, stat)) continue;
+    // After the ")" that ends the name: state is field 3, utime and stime are fields 14 and 15.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);
+    }
+    out[name] += ticks / tick;
+  }
+  return out;
 }
 
 double median(std::vector<double> values) {
@@ -65,6 +92,8 @@ struct Result {
   double cpu_s_per_million = 0;
   double units_per_million = 0;  // AWS 5 KB units per million readings
   double transactions_per_bundle = 0;
+  /// The share of the drain's wall time each thread was on a CPU, by thread name.
+  std::map<std::string, double> thread_busy;
 };
 
 std::vector<Reading> backlog_stream(std::size_t count, std::vector<SeriesInfo>& series) {
@@ -134,10 +163,16 @@ Result drain_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   // handshake and the SUBACKs are a fixed cost of a connection, reported on their own.
   while (!uplink.stats().connected) std::this_thread::sleep_for(std::chrono::microseconds(200));
   const double cpu0 = cpu_seconds();
+  const auto threads0 = thread_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   while (buffer->stats().readings > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double seconds = Seconds(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
+  std::map<std::string, double> thread_busy;
+  for (const auto& [name, used] : thread_cpu_seconds()) {
+    const auto before = threads0.find(name);
+    thread_busy[name] = (used - (before == threads0.end() ? 0 : before->second)) / seconds;
+  }
   uplink.stop();
   const auto stats = uplink.stats();
   const double n = static_cast<double>(stream.size());
@@ -149,7 +184,8 @@ Result drain_once(const MosquittoBroker& broker, const std::vector<Reading>& str
       .units_per_million = static_cast<double>(units.load()) / n * 1e6,
       .transactions_per_bundle =
           static_cast<double>(stats.storage_reads + stats.storage_records + stats.storage_deletes) /
-          static_cast<double>(std::max<std::uint64_t>(stats.bundles_acked, 1))};
+          static_cast<double>(std::max<std::uint64_t>(stats.bundles_acked, 1)),
+      .thread_busy = std::move(thread_busy)};
 }
 
 /// The limit under the drain: SQLite alone reading the same backlog in bundle-sized chunks and
@@ -205,7 +241,8 @@ Result sqlite_read_delete_once(const std::vector<Reading>& stream,
           .messages_per_s = n / static_cast<double>(rows_per_bundle) / seconds,
           .cpu_s_per_million = cpu / n * 1e6,
           .units_per_million = 0,
-          .transactions_per_bundle = 2};
+          .transactions_per_bundle = 2,
+          .thread_busy = {}};
 }
 
 /// One QoS 1 JSON message per reading, at most `window` unacknowledged, same transport.
@@ -267,7 +304,9 @@ Result naive_once(const MosquittoBroker& broker, const std::vector<Reading>& str
   return {.readings_per_s = n / seconds,
           .messages_per_s = n / seconds,
           .cpu_s_per_million = cpu / n * 1e6,
-          .units_per_million = static_cast<double>(units) / n * 1e6};
+          .units_per_million = static_cast<double>(units) / n * 1e6,
+          .transactions_per_bundle = 0,
+          .thread_busy = {}};
 }
 
 int run(int argc, char** argv) {
@@ -326,6 +365,16 @@ int run(int argc, char** argv) {
   std::printf("%-34s %14.1f\n", "uplink connect (TLS + SUBACKs), ms",
               pick(drained, &Result::connect_ms));
   std::printf("%-34s %14.1fx\n", "drain / naive", drain_rate / naive_rate);
+  // Where the median drain's time went: the storage thread (record in flight, delete on ack)
+  // and the reader (backlog reads) are the two that SQLite's cost lands on.
+  const auto median_run = std::find_if(drained.begin(), drained.end(), [&](const Result& r) {
+    return r.readings_per_s == drain_rate;
+  });
+  std::printf("%-34s", "threads busy (median drain)");
+  for (const auto& [name, busy] : median_run->thread_busy) {
+    if (busy >= 0.01) std::printf(" %s %.0f%%", name.c_str(), busy * 100);
+  }
+  std::printf("\n");
   // SQLite's own read+delete rate is the ceiling: where it is below 2M on the machine, the
   // ratio says whether the pipeline adds anything on top of it.
   std::printf(

@@ -25,8 +25,8 @@ test_only_packages=(
   # test and benchmark libraries
   libgtest-dev libgmock-dev libbenchmark-dev
   # for working on the code: git lists the files `make format` and `make tidy` work on; the
-  # sqlite3 shell opens a buffer
-  git sqlite3
+  # sqlite3 shell opens a buffer; ccache makes a rebuild of the same sources quick (CMakeLists.txt)
+  git sqlite3 ccache
   # promtool, which checks the /metrics format in a test; wrk and curl for the API benchmark
   # and the HTTPS test
   prometheus wrk curl

@@ -53,9 +53,6 @@ constexpr auto kFullLogInterval = std::chrono::seconds(30);
 // SQLite's own ceiling of PRAGMA max_page_count, restored when the reserve is held again.
 constexpr std::int64_t kSqliteMaxPageCount = 4'294'967'294;
 
-constexpr std::int64_t kSeqMin = std::numeric_limits<std::int64_t>::min();
-constexpr std::int64_t kSeqMax = std::numeric_limits<std::int64_t>::max();
-
 const char* const kReasons[] = {"max_bytes", "max_age", "storage_full"};
 
 bool is_corruption(int code) {
@@ -145,8 +142,6 @@ struct BufferStore::Statements {
         rollback(db.prepare("ROLLBACK")),
         insert_reading(db.prepare(
             "INSERT INTO readings(seq, series, ts_ms, value, quality) VALUES(?1, ?2, ?3, ?4, ?5)")),
-        select_unsent(db.prepare("SELECT seq, series, ts_ms, value, quality FROM readings "
-                                 "WHERE seq > ?1 AND seq < ?2 ORDER BY seq LIMIT ?3")),
         delete_oldest_unsent(db.prepare(
             "DELETE FROM readings WHERE seq IN "
             "(SELECT seq FROM readings WHERE seq > ?1 AND seq < ?2 ORDER BY seq LIMIT ?3)")),
@@ -182,7 +177,7 @@ struct BufferStore::Statements {
         freelist_count(db.prepare("PRAGMA freelist_count")) {}
 
   SqliteStatement begin, commit, rollback;
-  SqliteStatement insert_reading, select_unsent, delete_oldest_unsent, delete_aged, delete_range,
+  SqliteStatement insert_reading, delete_oldest_unsent, delete_aged, delete_range,
       count_range, oldest_ts;
   SqliteStatement upsert_series;
   SqliteStatement insert_inflight, select_inflight, delete_inflight;
@@ -359,17 +354,7 @@ std::vector<std::pair<std::int64_t, std::int64_t>> BufferStore::unsent_gaps(
   taken.reserve(inflight_ranges_.size() + 1);
   for (const auto& [bundle_seq, range] : inflight_ranges_) taken.push_back(range);
   if (protect) taken.push_back(*protect);
-  std::sort(taken.begin(), taken.end(),
-            [](const SeqRange& a, const SeqRange& b) { return a.first < b.first; });
-  std::vector<std::pair<std::int64_t, std::int64_t>> gaps;
-  std::int64_t lo = kSeqMin;  // exclusive bound: everything above lo is free so far
-  for (const auto& range : taken) {
-    if (range.last < range.first) continue;  // a bundle without rows protects nothing
-    if (range.first > lo) gaps.emplace_back(lo, range.first);
-    lo = std::max(lo, range.last);
-  }
-  gaps.emplace_back(lo, kSeqMax);
-  return gaps;
+  return seq_gaps(std::move(taken));
 }
 
 std::int64_t BufferStore::delete_oldest_unsent(std::int64_t max_rows,
@@ -621,30 +606,6 @@ SeriesId BufferStore::register_series(const SeriesSpec& spec) {
   }
   refresh_used_bytes();
   return static_cast<SeriesId>(id);
-}
-
-UnsentRows BufferStore::read_unsent_after(std::int64_t after_seq, std::size_t max) {
-  UnsentRows unsent{.rows = {}, .next_seq = next_seq_};
-  std::vector<StoredReading>& out = unsent.rows;
-  // A drain reads tens of thousands of rows at a time: growing the vector as they come would
-  // copy them over and over.
-  out.reserve(std::min<std::size_t>(max, static_cast<std::size_t>(reading_count_)));
-  SqliteStatement& select = sql_->select_unsent;
-  for (auto [lo, hi] : unsent_gaps(std::nullopt)) {
-    if (out.size() >= max) break;
-    if (hi <= after_seq) continue;
-    lo = std::max(lo, after_seq);
-    SqliteStatement::Reset reset(select);
-    select.bind(1, lo).bind(2, hi).bind(3, static_cast<std::int64_t>(max - out.size()));
-    while (select.step()) {
-      out.push_back({.seq = select.column_int64(0),
-                     .reading = {.series = static_cast<SeriesId>(select.column_int64(1)),
-                                 .ts_ms = select.column_int64(2),
-                                 .value = select.column_double(3),
-                                 .quality = static_cast<Quality>(select.column_int64(4))}});
-    }
-  }
-  return unsent;
 }
 
 RecordStatus BufferStore::record_inflight(const InflightBundle& bundle, std::size_t rows) {

@@ -16,6 +16,7 @@
 #include "gateway/model/clock.h"
 #include "gateway/model/log_throttle.h"
 #include "gateway/model/series.h"
+#include "storage/seq_range.h"
 #include "storage/space_reserve.h"
 #include "storage/sqlite_buffer.h"
 #include "storage/sqlite_handle.h"
@@ -28,10 +29,7 @@ namespace edgegw {
 /// that reporting them never needs a table scan.
 class BufferStore {
  public:
-  struct SeqRange {
-    std::int64_t first = 0;
-    std::int64_t last = -1;
-  };
+  using SeqRange = edgegw::SeqRange;
 
   /// Opens the database (moving a corrupt file aside), migrates it and loads its state;
   /// fills `catalog` with the persisted series.
@@ -46,7 +44,6 @@ class BufferStore {
                       std::vector<SeqRange>& ranges);
 
   SeriesId register_series(const SeriesSpec& spec);
-  UnsentRows read_unsent_after(std::int64_t after_seq, std::size_t max);
   RecordStatus record_inflight(const InflightBundle& bundle, std::size_t rows);
   RecordOutcome record_inflight(std::span<const InflightBundle> bundles,
                                 std::span<const std::size_t> rows);
@@ -67,6 +64,8 @@ class BufferStore {
 
   BufferStats stats() const;
   std::uint64_t next_bundle_seq() const { return next_bundle_seq_; }
+  /// The seq the next accepted reading gets.
+  std::int64_t next_seq() const { return next_seq_; }
 
   /// While the reserve is given up: keeps the WAL from growing and takes the reserve back
   /// once the filesystem has room for it (giving free pages back to it first, where the

@@ -11,6 +11,7 @@
 
 #include "gateway/model/thread_name.h"
 #include "storage/buffer_store.h"
+#include "storage/unsent_reader.h"
 
 namespace edgegw {
 namespace {
@@ -53,7 +54,11 @@ std::unique_ptr<SqliteBuffer> SqliteBuffer::open(const StorageOptions& options, 
 }
 
 SqliteBuffer::SqliteBuffer(const StorageOptions& options, Clock& clock)
-    : options_(options), store_(std::make_unique<BufferStore>(options, clock, catalog_)) {
+    : options_(options),
+      store_(std::make_unique<BufferStore>(options, clock, catalog_)),
+      committed_next_seq_(store_->next_seq()),
+      reader_(std::make_unique<UnsentReader>(options.path)),
+      reader_thread_(std::make_unique<TaskThread>("storage-read")) {
   stats_ = store_->stats();
   next_bundle_seq_ = store_->next_bundle_seq();
   thread_ = std::thread([this] {
@@ -63,6 +68,7 @@ SqliteBuffer::SqliteBuffer(const StorageOptions& options, Clock& clock)
 }
 
 SqliteBuffer::~SqliteBuffer() {
+  reader_thread_.reset();  // runs the reads still posted, while the buffer is whole
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -171,6 +177,7 @@ void SqliteBuffer::commit_group(std::vector<PendingAppend>& group) {
   for (const auto& pending : group) batches.push_back(&pending.readings);
   std::vector<BufferStore::SeqRange> ranges;
   AppendStatus status = store_->append(batches, ranges);
+  committed_next_seq_ = store_->next_seq();
   append_commits_.fetch_add(1, std::memory_order_relaxed);
   // Retention before the callbacks, so a caller that saw "accepted" also sees the size limit
   // already enforced in stats().
@@ -300,6 +307,7 @@ AppendStatus SqliteBuffer::append_sync(std::vector<Reading> batch, bool flush_no
   if (on_storage_thread()) {
     std::vector<BufferStore::SeqRange> ranges;
     AppendStatus status = store_->append({&batch}, ranges);
+    committed_next_seq_ = store_->next_seq();
     publish_stats();
     if (status == AppendStatus::accepted) notify_committed(ranges.front().first, batch);
     return status;
@@ -336,7 +344,19 @@ std::vector<StoredReading> SqliteBuffer::read_unsent(std::size_t max) {
 }
 
 UnsentRows SqliteBuffer::read_unsent_after(std::int64_t after_seq, std::size_t max) {
-  return call([this, after_seq, max] { return store_->read_unsent_after(after_seq, max); });
+  std::lock_guard lock(reader_mutex_);
+  // The bound is taken before the read's snapshot, so every row below it is in the snapshot.
+  return reader_->read(after_seq, committed_next_seq_.load(), max);
+}
+
+void SqliteBuffer::post_read(std::function<void()> task) {
+  reader_thread_->post([task = std::move(task)] {
+    try {
+      task();
+    } catch (const std::exception& error) {
+      spdlog::error("storage: posted read threw: {}", error.what());
+    }
+  });
 }
 
 std::uint64_t SqliteBuffer::next_bundle_seq() const {

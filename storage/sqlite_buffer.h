@@ -21,6 +21,7 @@
 #include "gateway/model/clock.h"
 #include "gateway/model/reading.h"
 #include "gateway/model/series.h"
+#include "gateway/model/task_thread.h"
 #include "storage/storage_error.h"
 #include "storage/storage_options.h"
 
@@ -108,6 +109,7 @@ using AppendCallback = std::function<void(AppendStatus status, std::int64_t firs
 using CommitListener = std::function<void(std::int64_t first_seq, std::span<const Reading> batch)>;
 
 class BufferStore;
+class UnsentReader;
 
 /// The durable buffer between ingest and uplink: an SQLite database in WAL mode written only by
 /// its own storage thread. Appends are queued (bounded) and group-committed; every other call
@@ -154,8 +156,12 @@ class SqliteBuffer {
 
   /// Up to `max` of the oldest readings that are in no in-flight bundle, in seq order.
   std::vector<StoredReading> read_unsent(std::size_t max);
-  /// The same, among the readings after `after_seq` only.
+  /// The same, among the readings after `after_seq` only. Reads through a read-only connection
+  /// of its own, not on the storage thread: it does not wait for writes, nor they for it.
   UnsentRows read_unsent_after(std::int64_t after_seq, std::size_t max);
+  /// Runs `task` on the buffer's reader thread without waiting for it: for read_unsent_after
+  /// from a thread that must never block, beside whatever the storage thread is writing.
+  void post_read(std::function<void()> task);
   /// The bundle_seq the next bundle must carry; never handed out twice, across restarts too.
   std::uint64_t next_bundle_seq() const;
   /// Makes `bundle` durable before it is published and advances next_bundle_seq past it in the
@@ -217,6 +223,13 @@ class SqliteBuffer {
   const StorageOptions options_;
   SeriesCatalog catalog_;
   std::unique_ptr<BufferStore> store_;  // touched only on the storage thread once it runs
+
+  // The next seq after the latest commit of readings: read_unsent_after reads below it only, so
+  // it never returns rows of a commit whose listener call may not have happened yet.
+  std::atomic<std::int64_t> committed_next_seq_{0};
+  std::mutex reader_mutex_;
+  std::unique_ptr<UnsentReader> reader_;  // under reader_mutex_
+  std::unique_ptr<TaskThread> reader_thread_;
 
   std::atomic<std::uint64_t> append_commits_{0};
   std::atomic<std::uint64_t> storage_wakeups_{0};

@@ -29,6 +29,10 @@ void Bundler::add_read(const UnsentRows& unsent, bool complete) {
 }
 
 bool Bundler::add_committed(std::int64_t first_seq, std::span<const Reading> batch) {
+  // Read already: the read that caught up was bounded after this commit.
+  if (caught_up_ && first_seq + static_cast<std::int64_t>(batch.size()) <= expected_seq_) {
+    return true;
+  }
   if (!caught_up_ || first_seq != expected_seq_) {
     caught_up_ = false;
     return false;

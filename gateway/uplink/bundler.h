@@ -44,7 +44,8 @@ class Bundler {
   /// asked for, so nothing committed before it is left unread.
   void add_read(const UnsentRows& unsent, bool complete);
   /// A batch just committed with seqs first_seq, first_seq + 1, ... Taken, and true returned,
-  /// only when caught up and it follows the last row taken; false: it will be read instead.
+  /// only when caught up and it follows the last row taken (or true when the read that caught
+  /// up held it already); false: it will be read instead.
   bool add_committed(std::int64_t first_seq, std::span<const Reading> batch);
   /// Committed batches are no longer coming (the uplink stopped taking them): the next rows
   /// must be read.

@@ -15,6 +15,7 @@
 #include "gateway/uplink/azure_sas.h"
 #include "gateway/uplink/connection_probe.h"
 #include "gateway/uplink/secret_file.h"
+#include "gateway/uplink/tcp_nodelay.h"
 
 namespace edgegw {
 namespace {
@@ -478,6 +479,9 @@ class MqttTransport::Core : public std::enable_shared_from_this<Core> {
       spdlog::info("mqtt: connected to {} as {} (MQTT {})", profile_.server_uri(),
                    profile_.client_id, profile_.mqtt_version == 5 ? "5" : "3.1.1");
       schedule_sas_renewal();
+      if (disable_nagle_towards(profile_.port).empty()) {
+        spdlog::debug("mqtt: found no socket to {} to turn Nagle's algorithm off on", profile_.port);
+      }
       // A clean session holds no subscriptions: every connect makes them again.
       subscribe_all();
       return;

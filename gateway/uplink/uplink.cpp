@@ -85,7 +85,9 @@ void Uplink::connect() {
   bundler_.restart(buffer_.next_bundle_seq(), std::numeric_limits<std::int64_t>::min());
   want_commits_ = true;
   buffer_.set_commit_listener([this](std::int64_t first_seq, std::span<const Reading> batch) {
-    if (!want_commits_.load(std::memory_order_relaxed)) return;
+    // Sequentially consistent with the store below and with the buffer's next-seq bound: a
+    // commit after a read's bound sees the want that was stored before the read was posted.
+    if (!want_commits_.load()) return;
     post(Committed{first_seq, std::vector<Reading>(batch.begin(), batch.end())});
   });
   transport_started_ = true;
@@ -207,12 +209,12 @@ void Uplink::post(Event event) {
 }
 
 template <class Work>
-void Uplink::on_storage(Work work) {
+void Uplink::on_storage(Work work, StorageLane lane) {
   {
     std::lock_guard lock(mutex_);
     ++storage_work_;
   }
-  buffer_.post([this, work = std::move(work)]() mutable {
+  auto task = [this, work = std::move(work)]() mutable {
     // The count drops only once the result is queued, so stop() cannot return in between.
     struct Done {
       Uplink* uplink;
@@ -227,7 +229,12 @@ void Uplink::on_storage(Work work) {
     } else {
       post(work());
     }
-  });
+  };
+  if (lane == StorageLane::read) {
+    buffer_.post_read(std::move(task));
+  } else {
+    buffer_.post(std::move(task));
+  }
 }
 
 void Uplink::requeue_outstanding() {
@@ -291,17 +298,26 @@ void Uplink::handle(TransportEvent event) {
 }
 
 void Uplink::handle(Committed event) {
+  if (read_pending_) {
+    committed_during_read_.push_back(std::move(event));
+    return;
+  }
   bundler_.add_committed(event.first_seq, event.readings);
 }
 
 void Uplink::handle(RowsRead event) {
   read_pending_ = false;
+  std::vector<Committed> committed = std::move(committed_during_read_);
+  committed_during_read_.clear();
   if (event.failed) {
     // Not "caught up": the same rows are asked for again a little later.
     read_hold_ = clock_.monotonic() + kStorageRetry;
     return;
   }
+  // The bundler started over (a bundle lost rows) while this was read: its rows are read again.
+  if (event.after != bundler_.after_seq()) return;
   bundler_.add_read(event.unsent, event.unsent.rows.size() < event.asked);
+  for (const Committed& batch : committed) bundler_.add_committed(batch.first_seq, batch.readings);
 }
 
 void Uplink::handle(Recorded event) {
@@ -509,7 +525,7 @@ bool Uplink::room_to_prepare() const {
 void Uplink::prepare_bundles() {
   // Without room the uplink stops taking commits; what it skips is read back later.
   const bool room = room_to_prepare();
-  want_commits_.store(room, std::memory_order_relaxed);
+  want_commits_.store(room);
   if (!room) bundler_.fall_behind();
 
   if (room && !bundler_.caught_up() && !read_pending_) {
@@ -520,14 +536,17 @@ void Uplink::prepare_bundles() {
       ++local_.storage_reads;
       const std::size_t asked =
           std::clamp(kBundlesPerRead * bundler_.full_bundle_readings() * 9 / 8, kMinRead, kMaxRead);
-      on_storage([this, after = bundler_.after_seq(), asked] {
-        try {
-          return RowsRead{.unsent = buffer_.read_unsent_after(after, asked), .asked = asked};
-        } catch (const std::exception& error) {
-          spdlog::error("uplink: reading the backlog failed: {}", error.what());
-          return RowsRead{.unsent = {}, .asked = asked, .failed = true};
-        }
-      });
+      on_storage(
+          [this, after = bundler_.after_seq(), asked] {
+            try {
+              return RowsRead{
+                  .after = after, .unsent = buffer_.read_unsent_after(after, asked), .asked = asked};
+            } catch (const std::exception& error) {
+              spdlog::error("uplink: reading the backlog failed: {}", error.what());
+              return RowsRead{.after = after, .unsent = {}, .asked = asked, .failed = true};
+            }
+          },
+          StorageLane::read);
     }
   }
   if (bundler_.caught_up()) {

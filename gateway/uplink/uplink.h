@@ -37,10 +37,11 @@ namespace edgegw {
 /// readings simply stay in the buffer (store and forward).
 ///
 /// Bundles come from a Bundler fed by the buffer's commit listener: a reading is encoded once,
-/// when it is committed, and only a backlog is read back. The storage work of a bundle (a
-/// backlog read, recording it in flight, deleting its rows once acknowledged) is posted to the
-/// storage thread and its result comes back as an event, so publishing never waits on SQLite:
-/// while bundles are in flight the next ones are prepared. Runs on a thread of its own (the
+/// when it is committed, and only a backlog is read back. The storage work of a bundle is posted
+/// (a backlog read to the buffer's reader thread, recording it in flight and deleting its rows
+/// once acknowledged to the storage thread) and its result comes back as an event, so
+/// publishing never waits on SQLite: while bundles are in flight the next ones are prepared, and
+/// a drain reads the next rows while the last ones are deleted. Runs on a thread of its own (the
 /// transport's callback threads and the io_context only enqueue).
 class Uplink {
  public:
@@ -155,10 +156,10 @@ class Uplink {
   /// How many closed bundles (recorded or being recorded, not yet published) the uplink keeps
   /// ready while connected: enough that publishing never waits for the next, few enough that
   /// the backlog stays plain rows, which retention may still shed.
-  static constexpr std::size_t kPreparedAhead = 6;
+  static constexpr std::size_t kPreparedAhead = 12;
   /// A backlog read asks for about this many bundles' rows: half of kPreparedAhead, so the
-  /// next read is already on the storage thread while the rows of the last one are packed and
-  /// recorded, and the storage thread never waits for the uplink.
+  /// next read is already out while the rows of the last one are packed and recorded, and the
+  /// storage threads never wait for the uplink.
   static constexpr std::size_t kBundlesPerRead = kPreparedAhead / 2;
 
   /// A recorded bundle on its way out, in bundle_seq order.
@@ -180,12 +181,13 @@ class Uplink {
     std::string reason;                          // for down
     std::chrono::steady_clock::time_point at{};  // when the transport reported it
   };
-  /// From the storage thread: a batch committed, rows read for the bundler, a bundle recorded.
+  /// From the storage threads: a batch committed, rows read for the bundler, a bundle recorded.
   struct Committed {
     std::int64_t first_seq;
     std::vector<Reading> readings;
   };
   struct RowsRead {
+    std::int64_t after = 0;  // the bundler's after_seq it was asked for
     UnsentRows unsent;
     std::size_t asked = 0;
     bool failed = false;  // the read threw: nothing was read, try again after a while
@@ -238,9 +240,11 @@ class Uplink {
   /// payload. Returns the entry when the transport could not take it.
   std::optional<Outstanding> send(std::uint64_t token, Outstanding entry, const std::string& topic,
                                   std::string_view payload);
-  /// Runs `work` on the storage thread; whatever it returns comes back through post().
+  /// Runs `work` on the storage thread (writes) or on the buffer's reader thread (`read`);
+  /// whatever it returns comes back through post().
+  enum class StorageLane { write, read };
   template <class Work>
-  void on_storage(Work work);
+  void on_storage(Work work, StorageLane lane = StorageLane::write);
   void post(Event event);
   /// The earliest of the deadlines this step found (a hold ending, the open bundle due).
   void wake_at(std::chrono::steady_clock::time_point at);
@@ -273,7 +277,10 @@ class Uplink {
   std::chrono::steady_clock::time_point delete_hold_{};  // after a failed delete
   bool delete_pending_ = false;                          // a delete is on the storage thread
   std::deque<Sendable> to_send_;  // recorded, not published on this connection yet
-  bool read_pending_ = false;     // a backlog read is on the storage thread
+  bool read_pending_ = false;     // a backlog read is on the buffer's reader thread
+  // Commits that arrived while a read was out: the read and the commits come from different
+  // threads, so a commit may overtake the read that comes before it. Offered after the read.
+  std::vector<Committed> committed_during_read_;
   std::size_t recording_ = 0;     // closed bundles being recorded on the storage thread
   std::chrono::steady_clock::time_point record_hold_{};  // storage was full: record after this
   std::chrono::steady_clock::time_point read_hold_{};    // a backlog read failed: read after this

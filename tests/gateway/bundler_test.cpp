@@ -85,6 +85,24 @@ TEST_F(BundlerTest, ABatchThatDoesNotFollowIsNotTakenAndLeavesTheBundlerBehind) 
   EXPECT_FALSE(bundler_.due_in(kStart).has_value()) << "nothing taken";
 }
 
+TEST_F(BundlerTest, ABatchTheCatchingUpReadHeldAlreadyIsNotTakenAgainNorLeavesItBehind) {
+  // The read was bounded after seqs 1..5 were committed, and their commit comes after it.
+  bundler_.restart(1, 0);
+  auto readings = batch(8);
+  UnsentRows read{.rows = {}, .next_seq = 6};
+  for (std::int64_t seq = 1; seq <= 5; ++seq) {
+    read.rows.push_back({seq, readings[static_cast<std::size_t>(seq - 1)]});
+  }
+  bundler_.add_read(read, /*complete=*/true);
+  EXPECT_TRUE(bundler_.add_committed(1, std::span(readings).first(5)));
+  EXPECT_TRUE(bundler_.caught_up()) << "nothing to read back";
+  ASSERT_TRUE(bundler_.add_committed(6, std::span(readings).subspan(5)));
+  bundler_.close_if_due(kStart, /*force=*/true);
+  ASSERT_EQ(bundler_.closed().size(), 1u);
+  EXPECT_EQ(bundler_.closed().front().readings, 8u) << "each reading once";
+  EXPECT_EQ(bundler_.closed().front().bundle.last_seq, 8);
+}
+
 TEST_F(BundlerTest, ARowReadAgainIsNotBundledTwice) {
   bundler_.restart(1, 0);
   auto readings = batch(3);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -237,6 +238,34 @@ TEST_F(UplinkTest, OfflineReadingsWaitInTheBufferAndDrainOnConnect) {
   EXPECT_EQ(buffer_->stats().inflight_bundles, 0) << "and nothing is packed for later";
   transport_->up();
   EXPECT_GT(settle(), 1u);
+}
+
+TEST_F(UplinkTest, CommitsThatOvertakeABacklogReadAreBundledOnceAndInOrder) {
+  append(30);  // a backlog, read back once connected
+  // Holds the reader thread, so the backlog read stays out while more readings commit.
+  std::promise<void> release;
+  buffer_->post_read([gate = release.get_future().share()] { gate.wait(); });
+  transport_->up();
+  uplink_->step();
+  ASSERT_EQ(uplink_->stats().storage_reads, 1u);
+  clock_.advance(1s);
+  append(10);  // its commit reaches the uplink before the read does
+  clock_.advance(1s);
+  append(10);
+  uplink_->step();
+  release.set_value();
+  settle();
+  uplink_->request_flush();
+  settle();
+  std::vector<std::int64_t> timestamps;
+  for (const auto& published : transport_->published()) {
+    for (const auto& reading : decode_bundle(published.payload).readings) {
+      timestamps.push_back(reading.ts_ms);
+    }
+  }
+  ASSERT_EQ(timestamps.size(), 50u) << "every reading once";
+  EXPECT_TRUE(std::is_sorted(timestamps.begin(), timestamps.end()));
+  EXPECT_EQ(std::adjacent_find(timestamps.begin(), timestamps.end()), timestamps.end());
 }
 
 TEST_F(UplinkTest, AConnectionLossResendsInFlightBundlesWithTheSameSeqAndBytes) {

@@ -686,16 +686,17 @@ TEST(UplinkEndToEnd, ASigtermUnderLoadStopsWithinTenSecondsAndLosesNoAcceptedRea
                                               "\"simulator\"\nprofile = \"chocolate\"\n"
                                             : "");
   };
-  write_config(true);
-  const auto log = dir.path() / "edgegw.log";
-  Daemon daemon(config, log);
-  ASSERT_TRUE(wait_for([&] {
+  auto ready = [&] {
     try {
       return http_request(api_port, boost::beast::http::verb::get, "/readyz").status == 200;
     } catch (const std::exception&) {
       return false;
     }
-  })) << read_file(log);
+  };
+  write_config(true);
+  const auto log = dir.path() / "edgegw.log";
+  Daemon daemon(config, log);
+  ASSERT_TRUE(wait_for(ready)) << read_file(log);
 
   // A local device posts as fast as it is answered, next to the simulators, until the end.
   std::atomic<bool> posting{true};
@@ -736,6 +737,9 @@ TEST(UplinkEndToEnd, ASigtermUnderLoadStopsWithinTenSecondsAndLosesNoAcceptedRea
   // The next start, with nothing new coming in, sends what the stop left in the buffer.
   write_config(false);
   Daemon again(config, log);
+  // Ready first: the stop may have sent everything already, and a SIGTERM before the daemon
+  // handles it would kill it.
+  ASSERT_TRUE(wait_for(ready)) << read_file(log);
   ASSERT_TRUE(wait_for([&] { return collect(subscriber).readings.size() >= accepted; }, 60s))
       << collect(subscriber).readings.size() << " of " << accepted;
   EXPECT_EQ(again.stop(), 0);

@@ -245,6 +245,23 @@ TEST_F(SqliteBufferTest, ReadUnsentAfterStartsPastTheGivenSeqAndSaysWhereSeqsSta
   EXPECT_EQ(buffer->read_unsent_after(stored.back().seq, 8).rows.size(), 0u);
 }
 
+TEST_F(SqliteBufferTest, ReadingUnsentRowsNeedsNoTurnOfTheStorageThread) {
+  auto buffer = open();
+  auto stored = append_stored(*buffer, 1, 0, 10);
+  // The storage thread is busy until the read is done (or a minute has passed).
+  std::promise<void> read_done;
+  std::promise<bool> storage_waited_out;
+  buffer->post([done = read_done.get_future().share(), &storage_waited_out] {
+    storage_waited_out.set_value(done.wait_for(std::chrono::minutes(1)) ==
+                                 std::future_status::timeout);
+  });
+  auto unsent = buffer->read_unsent_after(stored[1].seq, 100);
+  read_done.set_value();
+  EXPECT_FALSE(storage_waited_out.get_future().get()) << "the read did not wait for it";
+  EXPECT_EQ(unsent.rows, std::vector<StoredReading>(stored.begin() + 2, stored.end()));
+  EXPECT_EQ(unsent.next_seq, stored.back().seq + 1);
+}
+
 TEST_F(SqliteBufferTest, TheCommitListenerSeesEveryAcceptedBatchWithItsSeqs) {
   auto buffer = open();
   std::mutex mutex;

@@ -15,6 +15,7 @@
 #include "gateway/uplink/cloud_profile.h"
 #include "gateway/uplink/connection_probe.h"
 #include "gateway/uplink/mqtt_transport.h"
+#include "gateway/uplink/tcp_nodelay.h"
 #include "tests/fakes/transport_events.h"
 #include "tests/integration/broker/mosquitto_broker.h"
 #include "tests/integration/broker/mqtt_test_subscriber.h"
@@ -81,6 +82,18 @@ TEST_F(MqttTls, DeviceCertConnectsAndAPublishIsAckedAndDeliveredExactly) {
   auto received = subscriber.messages().at(0);
   EXPECT_EQ(received.topic, "edgegw/gw-tls/telemetry");
   EXPECT_EQ(received.payload, kPayload);
+  transport.stop();
+}
+
+TEST_F(MqttTls, TheConnectionToTheBrokerSendsWithoutWaitingForNagle) {
+  ASSERT_TRUE(tcp_sockets_towards(broker.port()).empty()) << "no connection to the broker yet";
+  MqttTransport transport(profile_for(broker), io.io(), clock);
+  transport.start(events.handlers());
+  ASSERT_TRUE(wait_for([&] { return transport.connected(); })) << events.history();
+  // Only Paho's own socket is connected to the broker in this process.
+  const auto sockets = tcp_sockets_towards(broker.port());
+  ASSERT_EQ(sockets.size(), 1u);
+  EXPECT_TRUE(nagle_disabled(sockets.front())) << "a TCP socket starts with Nagle on";
   transport.stop();
 }
 
