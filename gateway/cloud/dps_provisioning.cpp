@@ -48,7 +48,11 @@ std::optional<Answer> parse_answer_topic(std::string_view topic) {
 
 DpsProvisioning::DpsProvisioning(Settings settings, const IdentityStore& store,
                                  Transport& transport, const Clock& clock)
-    : settings_(std::move(settings)), store_(store), transport_(transport), clock_(clock) {}
+    : settings_(std::move(settings)),
+      csr_base64_(settings_.csr_pem.empty() ? "" : base64_encode(csr_der(settings_.csr_pem))),
+      store_(store),
+      transport_(transport),
+      clock_(clock) {}
 
 void DpsProvisioning::start() {
   transport_.subscribe(std::string(kAnswers) + "#",
@@ -104,7 +108,7 @@ void DpsProvisioning::send() {
     topic = "$dps/registrations/PUT/iotdps-register/?$rid=" + request_id_;
     json::object request{{"registrationId", settings_.registration_id}};
     if (auto custom = parse_answer(settings_.payload)) request["payload"] = std::move(*custom);
-    if (!settings_.csr_pem.empty()) request["csr"] = base64_encode(csr_der(settings_.csr_pem));
+    if (!csr_base64_.empty()) request["csr"] = csr_base64_;
     payload = json::serialize(request);
   } else {
     enter(Step::polling, settings_.timeout);

@@ -52,6 +52,7 @@ class DpsProvisioning final : public ProvisioningAttempt {
   };
   enum class Step { connecting, registering, waiting, polling, succeeded, failed };
 
+  /// Throws std::runtime_error for a CSR that is not one.
   DpsProvisioning(Settings settings, const IdentityStore& store, Transport& transport,
                   const Clock& clock);
   void start() override;
@@ -74,6 +75,7 @@ class DpsProvisioning final : public ProvisioningAttempt {
   void fail(std::string error);
 
   Settings settings_;
+  std::string csr_base64_;  ///< of the CSR's DER, as the request carries it
   const IdentityStore& store_;
   Transport& transport_;
   const Clock& clock_;
