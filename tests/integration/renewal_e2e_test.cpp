@@ -177,14 +177,16 @@ MosquittoOptions hub_with_plain_listener(int port) {
 class AzureRenewalE2E : public ::testing::Test {
  protected:
   /// DPS admits the device's own certificate (from the hub's CA, CN sn-x509, running out in ten
-  /// days) and signs CSRs with the CA in `signing_pki_dir` ("": the hub's). The device is
-  /// registered once, as `edgegw run` does before the gateway starts.
-  void register_device(const std::string& signing_pki_dir = {}) {
+  /// days) and signs CSRs with the CA in `signing_pki_dir` ("": the hub's), or refuses them
+  /// without `issues_certificates`. The device is registered once, as `edgegw run` does before
+  /// the gateway starts.
+  void register_device(const std::string& signing_pki_dir = {}, bool issues_certificates = true) {
     dps_.emplace(broker_, plain_port_,
                  DpsEnrollment{.id_scope = "0ne00000001",
                                .group_key = {},
                                .assigned_hub = "localhost",
-                               .signing_pki_dir = signing_pki_dir});
+                               .signing_pki_dir = signing_pki_dir,
+                               .issues_certificates = issues_certificates});
     std::ofstream(config_file_) << "[storage]\npath = \"" << dir_.file("buffer.db") << "\"\n"
                                 << "[bundle]\nmax_latency_s = 1\n"
                                 << "[identity]\ndir = \"" << store_.dir().string() << "\"\n"
@@ -285,6 +287,36 @@ TEST_F(AzureRenewalE2E, ACertificateFromDpsThatTheHubRefusesLeavesTheOldOneInUse
   const std::size_t before = subscriber.messages().size();
   ASSERT_TRUE(subscriber.wait_for_count(before + 1, std::chrono::seconds(30))) << broker_.log();
   EXPECT_TRUE(gateway.status().uplink_connected);
+  gateway.stop();
+}
+
+TEST_F(AzureRenewalE2E, ARegistrationDpsRefusesLeavesTheOldCertificateInUse) {
+  register_device({}, /*issues_certificates=*/false);
+  const std::string old_key = read_text_file(store_.key_file());
+  const std::string old_certificate = read_text_file(store_.certificate_file());
+  MqttTestSubscriber subscriber(broker_, "devices/#");
+  Gateway gateway(load_config_file(config_file_), clock_);
+  gateway.start();
+
+  ASSERT_TRUE(wait_for([&] { return gateway.status().certificate->renewal->failed == 1; },
+                       std::chrono::seconds(60)))
+      << broker_.log();
+  const auto renewal = *gateway.status().certificate->renewal;
+  EXPECT_EQ(renewal.last_error,
+            "DPS registration: DPS registration rejected: 400 400004: the enrollment has no "
+            "certificate policy");
+  EXPECT_EQ(renewal.state, "idle");
+  EXPECT_TRUE(dps_->issued().empty());
+  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
+  EXPECT_EQ(read_text_file(store_.certificate_file()), old_certificate);
+  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+
+  const std::size_t before = subscriber.messages().size();
+  ASSERT_TRUE(subscriber.wait_for_count(before + 1, std::chrono::seconds(30))) << broker_.log();
+  EXPECT_TRUE(gateway.status().uplink_connected);
+  const std::string metrics = http_request(gateway.api_port(), http::verb::get, "/metrics").body;
+  EXPECT_NE(metrics.find("edgegw_cert_renewals_total{outcome=\"failed\"} 1"), std::string::npos)
+      << metrics;
   gateway.stop();
 }
 

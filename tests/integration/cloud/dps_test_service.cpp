@@ -348,6 +348,9 @@ std::vector<std::string> DpsTestService::issued() const {
 
 DpsTestService::Issuance DpsTestService::issue(const std::string& registration_id,
                                                const std::string& csr_base64) {
+  if (!enrollment_.issues_certificates) {
+    return {.chain = {}, .refusal = "the enrollment has no certificate policy"};
+  }
   const std::string api_version = "/api-version=2025-07-01-preview";
   if (!door_->username_of(registration_id).ends_with(api_version)) {
     return {.chain = {}, .refusal = "a csr needs " + api_version.substr(1)};
@@ -362,10 +365,11 @@ DpsTestService::Issuance DpsTestService::issue(const std::string& registration_i
   } catch (const std::exception&) {
     return {.chain = {}, .refusal = "the csr is not a valid certificate signing request"};
   }
+  // Leaf first, then the CA that signed it, as DPS sends the chain.
   json::array chain;
-  for (const auto& body : pem_bodies(certificate + read_file(pki_dir + "/ca.pem"))) {
-    chain.emplace_back(body);
-  }
+  std::string pems = certificate;
+  pems += read_file(pki_dir + "/ca.pem");
+  for (const auto& body : pem_bodies(pems)) chain.emplace_back(body);
   std::lock_guard lock(mutex_);
   issued_.push_back(certificate);
   return {.chain = std::move(chain), .refusal = ""};

@@ -24,6 +24,9 @@ struct DpsEnrollment {
   /// The CA that signs the CSR of a registration (certificate management): its directory
   /// (ca.pem, ca.key); empty: the broker's, so the issued certificate connects to the hub.
   std::string signing_pki_dir{};
+  /// Whether the enrollment is linked to a certificate policy; without one a registration
+  /// with a CSR is refused (400).
+  bool issues_certificates = true;
 };
 
 /// The mosquitto.conf lines of the plain listener behind DpsTestService's front door. DPS and
