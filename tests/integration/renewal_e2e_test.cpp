@@ -8,6 +8,7 @@
 // in front of the same mosquitto, which is the hub.
 #include <gtest/gtest.h>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 
@@ -318,6 +319,29 @@ TEST_F(AzureRenewalE2E, ARegistrationDpsRefusesLeavesTheOldCertificateInUse) {
   EXPECT_NE(metrics.find("edgegw_cert_renewals_total{outcome=\"failed\"} 1"), std::string::npos)
       << metrics;
   gateway.stop();
+}
+
+TEST_F(AzureRenewalE2E, AGatewayStoppedWhileDpsIsAskedDoesNotWaitForTheRegistration) {
+  register_device();
+  // From now on DPS takes the connection and never answers: a listener nobody accepts on.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::string config = read_text_file(config_file_);
+  config.replace(config.find(dps_->endpoint()), dps_->endpoint().size(),
+                 "127.0.0.1:" + std::to_string(silent.local_endpoint().port()));
+  config.replace(config.find("timeout_s = 5"), 13, "timeout_s = 120");
+  std::ofstream(config_file_) << config;
+
+  auto gateway = std::make_unique<Gateway>(load_config_file(config_file_), clock_);
+  gateway->start();
+  ASSERT_TRUE(
+      wait_for([&] { return gateway->status().certificate->renewal->state == "registering"; },
+               std::chrono::seconds(30)));
+  // The registration would wait two minutes for its connection; stopping ends it instead.
+  const auto stopping = std::chrono::steady_clock::now();
+  gateway.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(30));
+  EXPECT_EQ(read_text_file(store_.certificate_file()), read_text_file(device_.cert_file));
 }
 
 }  // namespace
