@@ -11,6 +11,7 @@
 #include "gateway/api/api_routes.h"
 #include "gateway/api/auth.h"
 #include "gateway/api/resource_handlers.h"
+#include "gateway/cloud/dps_certificate_issuer.h"
 #include "gateway/ingest/series_registration.h"
 #include "gateway/model/thread_name.h"
 #include "gateway/process_stats.h"
@@ -165,12 +166,20 @@ void Gateway::renew_certificate() {
   auto settings = cloud::renewal_settings(config_);
   if (!settings) return;
   identity_store_ = std::make_unique<cloud::IdentityStore>(config_.identity.dir);
-  renewal_ = std::make_unique<cloud::CertificateRenewal>(
-      std::move(*settings), *identity_store_, *transport_,
-      [this](const std::string& topic, const std::string& payload) {
-        uplink_->publish_control(topic, payload);
-      },
-      clock_);
+  if (profile_.provider == "azure") {
+    certificate_issuer_ = std::make_unique<cloud::DpsCertificateIssuer>(
+        config_, *identity_store_, clock_,
+        [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); });
+    renewal_ = std::make_unique<cloud::CertificateRenewal>(
+        std::move(*settings), *identity_store_, *transport_, *certificate_issuer_, clock_);
+  } else {
+    renewal_ = std::make_unique<cloud::CertificateRenewal>(
+        std::move(*settings), *identity_store_, *transport_,
+        [this](const std::string& topic, const std::string& payload) {
+          uplink_->publish_control(topic, payload);
+        },
+        clock_);
+  }
   renewal_->subscribe();
   // poll() itself may change the step: the new deadline is taken after it returns.
   renewal_->on_change([this] { boost::asio::post(io_, [this] { poll_renewal(); }); });

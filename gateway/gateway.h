@@ -148,7 +148,9 @@ class Gateway final {
   std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<cloud::CommandProcessor> commands_;     // null when commands are off
   std::unique_ptr<cloud::IdentityStore> identity_store_;  // with renewal_
-  std::unique_ptr<cloud::CertificateRenewal> renewal_;    // null when renewal is off
+  // Azure's renewal asks DPS on a thread of its own, which posts to io_: destroyed before it.
+  std::unique_ptr<cloud::CertificateIssuer> certificate_issuer_;
+  std::unique_ptr<cloud::CertificateRenewal> renewal_;  // null when renewal is off
   boost::asio::steady_timer renewal_timer_{io_};
   std::unique_ptr<cloud::StateSync> state_;  // null when the sync is off
   boost::asio::steady_timer state_timer_{io_};

@@ -1,5 +1,7 @@
 #include "tests/test_pki.h"
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -22,6 +24,20 @@ void run_cert_script(const std::string& script_and_args, const std::string& envi
   if (result.exit_code != 0) {
     throw std::runtime_error("cert script failed: " + command + "\n" + result.output);
   }
+}
+
+std::string sign_csr(const std::string& pki_dir, const std::string& csr_pem,
+                     const std::string& file_stem, const std::string& environment) {
+  const std::string csr_file = file_stem + ".csr";
+  const std::string pem_file = file_stem + ".pem";
+  std::ofstream(csr_file) << csr_pem;
+  run_cert_script("sign-csr.sh " + shell_quoted(pki_dir) + " " + shell_quoted(csr_file) + " " +
+                      shell_quoted(pem_file),
+                  environment);
+  std::ifstream in(pem_file);
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  return pem.str();
 }
 
 TestPki::TestPki(std::string dir, const std::string& ca_name) : dir_(std::move(dir)) {

@@ -36,4 +36,11 @@ class TestPki {
 /// Runs one of the deploy/certs scripts; throws with its output when it fails.
 void run_cert_script(const std::string& script_and_args, const std::string& environment = "");
 
+/// The certificate (PEM) that the CA in `pki_dir` issues for `csr_pem` through sign-csr.sh, as
+/// a cloud signs a device's CSR. The CSR and the certificate are kept as `file_stem`.csr and
+/// .pem; `environment` may set the validity ("DAYS=10", NOT_BEFORE/NOT_AFTER). Throws when
+/// the CSR is not one.
+std::string sign_csr(const std::string& pki_dir, const std::string& csr_pem,
+                     const std::string& file_stem, const std::string& environment = "");
+
 }  // namespace edgegw

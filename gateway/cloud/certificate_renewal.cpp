@@ -29,7 +29,15 @@ CertificateRenewal::CertificateRenewal(Settings settings, const IdentityStore& s
   if (const auto at = renews_at()) status_.renews_at_ms = *at;
 }
 
+CertificateRenewal::CertificateRenewal(Settings settings, const IdentityStore& store,
+                                       Transport& transport, CertificateIssuer& issuer,
+                                       const Clock& clock)
+    : CertificateRenewal(std::move(settings), store, transport, Publish(), clock) {
+  issuer_ = &issuer;
+}
+
 void CertificateRenewal::subscribe() {
+  if (issuer_) return;  // its answers come on a connection of its own
   transport_.subscribe(create_topic() + "/accepted",
                        [this](const InboundMessage& m) { on_certificate(m.payload); });
   transport_.subscribe(create_topic() + "/rejected", [this](const InboundMessage& m) {
@@ -55,16 +63,20 @@ void CertificateRenewal::connection_changed(bool up) {
   connected_ = up;
   // An answer on its way is lost with the connection; the renewal starts over once it is back
   // (a trial takes the connection down itself, and the transport says how it went).
-  if (!up && (step_ == Step::requesting || step_ == Step::registering)) {
+  if (!up && asking_cloud()) {
     spdlog::info("renewal: the connection went before the answer; asking again once it is back");
     store_.discard_next();
     enter(Step::idle);
+  }
+  if (up && trial_waits_for_connection_) {
+    trial_waits_for_connection_ = false;
+    try_new_certificate();
   }
 }
 
 std::chrono::steady_clock::time_point CertificateRenewal::poll() {
   const auto now = clock_.monotonic();
-  if (step_ == Step::requesting || step_ == Step::registering) {
+  if (asking_cloud()) {
     if (now < deadline_) return deadline_;
     fail("no answer on " + (step_ == Step::requesting ? create_topic() : register_topic()) +
          "/accepted or /rejected within " + seconds_text(settings_.timeout));
@@ -99,6 +111,11 @@ void CertificateRenewal::begin() {
   }
   spdlog::info("renewal: the device certificate runs out within {} days; asking for a new one",
                std::chrono::duration_cast<std::chrono::hours>(settings_.renew_before).count() / 24);
+  if (issuer_) {
+    enter(Step::registering);
+    issuer_->issue(csr, [this](const std::string& error) { on_issued(error); });
+    return;
+  }
   if (settings_.parameters.count("SerialNumber") == 0) {
     settings_.parameters["SerialNumber"] = common_name;
   }
@@ -147,6 +164,19 @@ void CertificateRenewal::on_rejected(Step request, const std::string& payload) {
   fail((request == Step::requesting ? std::string("CreateCertificateFromCsr")
                                     : "RegisterThing (template " + settings_.template_name + ")") +
        " rejected: " + detail);
+}
+
+void CertificateRenewal::on_issued(const std::string& error) {
+  if (step_ != Step::registering) return;
+  if (!error.empty()) {
+    fail(error);
+    return;
+  }
+  if (connected_) return try_new_certificate();
+  // The hub connection went while DPS was asked: the transport tries a certificate only in
+  // place of a connection it has, so the trial waits for it to be back.
+  trial_waits_for_connection_ = true;
+  enter(Step::trying);
 }
 
 void CertificateRenewal::try_new_certificate() {
@@ -216,7 +246,12 @@ RenewalStatus CertificateRenewal::status() const {
 
 std::optional<CertificateRenewal::Settings> renewal_settings(const GatewayConfig& config) {
   const auto& identity = config.identity;
-  if (identity.renew_before_days == 0 || config.uplink.provider != "aws" || !config.uplink.tls) {
+  const bool aws = config.uplink.provider == "aws";
+  // On Azure, DPS issues the renewed certificate to a registration with the onboarding
+  // credential, which only [provisioning] names.
+  const bool azure_x509 = config.uplink.provider == "azure" && config.uplink.azure.auth == "x509" &&
+                          config.provisioning;
+  if (identity.renew_before_days == 0 || !(aws || azure_x509) || !config.uplink.tls) {
     return std::nullopt;
   }
   const IdentityStore store(identity.dir);
@@ -228,10 +263,11 @@ std::optional<CertificateRenewal::Settings> renewal_settings(const GatewayConfig
       .key_type = parse_key_type(identity.key_type).value_or(KeyType::ec_p256),
       .template_name = identity.renew_template,
       .parameters = {}};
+  if (config.provisioning) settings.timeout = std::chrono::seconds(config.provisioning->timeout_s);
+  if (azure_x509) return settings;
   if (config.provisioning) {
     const auto& provisioning = *config.provisioning;
     if (settings.template_name.empty()) settings.template_name = provisioning.template_name;
-    settings.timeout = std::chrono::seconds(provisioning.timeout_s);
     try {
       settings.parameters["SerialNumber"] = provisioning_serial(provisioning);
     } catch (const std::runtime_error& error) {

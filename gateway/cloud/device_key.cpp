@@ -97,6 +97,32 @@ std::string make_csr(const std::string& private_key_pem, const std::string& comm
   return drain(out.get());
 }
 
+std::string csr_der(const std::string& csr_pem) {
+  Bio in(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
+  Request request(in ? PEM_read_bio_X509_REQ(in.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!request) fail("not a PEM CSR");
+  unsigned char* der = nullptr;
+  const int size = i2d_X509_REQ(request.get(), &der);
+  if (size <= 0) fail("cannot encode the CSR");
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string certificate_pem_from_der(std::string_view der) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(der.data());
+  Certificate certificate(d2i_X509(nullptr, &bytes, static_cast<long>(der.size())));
+  // Trailing bytes would mean it was something else that starts like a certificate.
+  if (!certificate || bytes != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    fail("not a DER certificate");
+  }
+  Bio out(BIO_new(BIO_s_mem()));
+  if (!out || PEM_write_bio_X509(out.get(), certificate.get()) != 1) {
+    fail("cannot write the certificate");
+  }
+  return drain(out.get());
+}
+
 CertificateInfo read_certificate(const std::string& certificate_pem) {
   const Certificate certificate = parse_certificate(certificate_pem);
   CertificateInfo info;

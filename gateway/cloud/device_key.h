@@ -18,6 +18,12 @@ std::string generate_private_key(KeyType type);
 /// A PKCS#10 certificate signing request for `common_name`, signed with the key in
 /// `private_key_pem` (SHA-256), as PEM. Throws std::runtime_error on a key OpenSSL cannot read.
 std::string make_csr(const std::string& private_key_pem, const std::string& common_name);
+/// The DER bytes of the CSR in `csr_pem` (what Azure DPS takes, in base64). Throws
+/// std::runtime_error when it is not a PEM CSR.
+std::string csr_der(const std::string& csr_pem);
+/// The X.509 certificate in `der` as PEM (Azure DPS issues certificates in DER). Throws
+/// std::runtime_error when the bytes are not a certificate.
+std::string certificate_pem_from_der(std::string_view der);
 
 /// What the gateway needs to know of an X.509 certificate.
 struct CertificateInfo {

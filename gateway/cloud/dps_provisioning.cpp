@@ -48,7 +48,11 @@ std::optional<Answer> parse_answer_topic(std::string_view topic) {
 
 DpsProvisioning::DpsProvisioning(Settings settings, const IdentityStore& store,
                                  Transport& transport, const Clock& clock)
-    : settings_(std::move(settings)), store_(store), transport_(transport), clock_(clock) {}
+    : settings_(std::move(settings)),
+      csr_base64_(settings_.csr_pem.empty() ? "" : base64_encode(csr_der(settings_.csr_pem))),
+      store_(store),
+      transport_(transport),
+      clock_(clock) {}
 
 void DpsProvisioning::start() {
   transport_.subscribe(std::string(kAnswers) + "#",
@@ -104,6 +108,7 @@ void DpsProvisioning::send() {
     topic = "$dps/registrations/PUT/iotdps-register/?$rid=" + request_id_;
     json::object request{{"registrationId", settings_.registration_id}};
     if (auto custom = parse_answer(settings_.payload)) request["payload"] = std::move(*custom);
+    if (!csr_base64_.empty()) request["csr"] = csr_base64_;
     payload = json::serialize(request);
   } else {
     enter(Step::polling, settings_.timeout);
@@ -180,6 +185,7 @@ void DpsProvisioning::on_assigned(const std::string& payload) {
     fail("malformed answer from DPS (no assignedHub or deviceId): " + payload.substr(0, 200));
     return;
   }
+  if (!settings_.csr_pem.empty()) return keep_issued(std::move(identity), *state);
   if (settings_.symmetric_key.empty()) {
     store_.save_key(settings_.private_key_pem);
     store_.save(identity, settings_.certificate_pem);
@@ -189,6 +195,32 @@ void DpsProvisioning::on_assigned(const std::string& payload) {
   spdlog::info("provisioning: DPS assigned device {} to {}", identity.thing_name,
                identity.endpoint);
   identity_ = store_.load();
+  step_ = Step::succeeded;
+}
+
+void DpsProvisioning::keep_issued(DeviceIdentity identity, const json::object& state) {
+  const auto* chain = state.if_contains("issuedCertificateChain");
+  if (!chain || !chain->is_array() || chain->as_array().empty()) {
+    fail(
+        "DPS assigned the device but issued no certificate for the CSR (no "
+        "registrationState.issuedCertificateChain; is the enrollment linked to a certificate "
+        "policy?)");
+    return;
+  }
+  std::string pem;
+  try {
+    for (const auto& certificate : chain->as_array()) {
+      if (!certificate.is_string()) throw std::runtime_error("an entry that is not a string");
+      pem += certificate_pem_from_der(base64_decode(certificate.as_string()));
+    }
+    store_.save_next_certificate(pem);
+  } catch (const std::exception& error) {
+    fail(std::string("DPS issued a certificate chain that cannot be used: ") + error.what());
+    return;
+  }
+  spdlog::info("renewal: DPS issued a certificate for {} ({} in the chain)",
+               settings_.registration_id, chain->as_array().size());
+  identity_ = std::move(identity);
   step_ = Step::succeeded;
 }
 
@@ -206,13 +238,15 @@ void DpsProvisioning::fail(std::string error) {
   step_ = Step::failed;
 }
 
-DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
+DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store,
+                   const std::string& csr_pem) {
   const auto& options = *config.provisioning;
   const bool x509 = config.uplink.azure.auth == "x509";
   DpsSetup setup;
   auto& settings = setup.settings;
   settings.timeout = std::chrono::seconds(options.timeout_s);
   settings.id_scope = options.id_scope;
+  settings.csr_pem = csr_pem;
   // Empty when the config gives none (an X.509 device needs none).
   const std::string serial = options.serial.empty() && options.serial_file.empty()
                                  ? std::string()
@@ -257,7 +291,8 @@ DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store) {
   profile.tls.key_file = x509 ? options.claim_key_file : "";
   profile.client_id = settings.registration_id;
   const std::string resource = options.id_scope + "/registrations/" + settings.registration_id;
-  profile.username = resource + "/api-version=" + std::string(kDpsApiVersion);
+  profile.username = resource + "/api-version=" +
+                     std::string(csr_pem.empty() ? kDpsApiVersion : kDpsCertificateApiVersion);
   if (!x509) {
     // The transport signs a token at each connect from a key file: the device's own key,
     // stored now (the group key stays where it is and is never copied).

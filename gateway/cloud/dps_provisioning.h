@@ -16,6 +16,9 @@ namespace edgegw::cloud {
 
 /// The DPS MQTT API version in the user name.
 inline constexpr std::string_view kDpsApiVersion = "2019-03-31";
+/// The version a registration with a CSR names instead: DPS issues the device's certificate
+/// only under it (Microsoft-backed X.509 certificate management, preview).
+inline constexpr std::string_view kDpsCertificateApiVersion = "2025-07-01-preview";
 
 /// One attempt at Azure Device Provisioning Service registration over MQTT ("Use MQTT to
 /// communicate with DPS"): on connect, $dps/registrations/PUT/iotdps-register with the
@@ -25,6 +28,12 @@ inline constexpr std::string_view kDpsApiVersion = "2019-03-31";
 /// registered with (its certificate and key, or its symmetric key). A 429 is asked again after
 /// its retry-after; any other status, a failed or disabled registration, or an answer that
 /// does not come within the timeout fails the attempt with DPS's error code and message.
+///
+/// With a CSR (a renewal: see CertificateRenewal) the request carries it ("csr": base64 of its
+/// DER), and the answer's registrationState.issuedCertificateChain (base64 DER, leaf first) is
+/// the renewed certificate: kept as the store's next certificate (save_next_certificate, so it
+/// must be for device.next.key), the stored identity left as it is. An answer without a chain
+/// that can be read fails the attempt.
 class DpsProvisioning final : public ProvisioningAttempt {
  public:
   struct Settings {
@@ -38,9 +47,12 @@ class DpsProvisioning final : public ProvisioningAttempt {
     std::string payload;
     std::chrono::milliseconds timeout{30000};
     std::string id_scope{};  ///< recorded in the identity
+    /// A CSR (PEM) for DPS to issue a renewed certificate from; empty for none.
+    std::string csr_pem{};
   };
   enum class Step { connecting, registering, waiting, polling, succeeded, failed };
 
+  /// Throws std::runtime_error for a CSR that is not one.
   DpsProvisioning(Settings settings, const IdentityStore& store, Transport& transport,
                   const Clock& clock);
   void start() override;
@@ -56,11 +68,14 @@ class DpsProvisioning final : public ProvisioningAttempt {
   /// Sends the request of the current stage: the registration, or the poll of its operation.
   void send();
   void on_assigned(const std::string& payload);
+  /// With a CSR: keeps the issued chain of `state` as the next certificate.
+  void keep_issued(DeviceIdentity identity, const boost::json::object& state);
   void wait(std::chrono::milliseconds delay);
   void enter(Step step, std::chrono::milliseconds within);
   void fail(std::string error);
 
   Settings settings_;
+  std::string csr_base64_;  ///< of the CSR's DER, as the request carries it
   const IdentityStore& store_;
   Transport& transport_;
   const Clock& clock_;
@@ -72,12 +87,14 @@ class DpsProvisioning final : public ProvisioningAttempt {
 
 /// The attempt and the connection to DPS for this config's [provisioning] on Azure: the
 /// global endpoint, client id = registration id, user name "<scope>/registrations/<id>/
-/// api-version=...", and the certificate or a SAS token (skn=registration). With a group key
-/// the device's own key is derived and stored first; the group key is never kept.
+/// api-version=..." (kDpsCertificateApiVersion with `csr_pem`, else kDpsApiVersion), and the
+/// certificate or a SAS token (skn=registration). With a group key the device's own key is
+/// derived and stored first; the group key is never kept.
 struct DpsSetup {
   DpsProvisioning::Settings settings;
   CloudProfile profile;
 };
-DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store);
+DpsSetup dps_setup(const GatewayConfig& config, const IdentityStore& store,
+                   const std::string& csr_pem = {});
 
 }  // namespace edgegw::cloud

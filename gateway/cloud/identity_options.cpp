@@ -16,10 +16,12 @@ const OptionTable<IdentityOptions>& identity_option_table() {
       {.key = "renew_before_days",
        .member = &IdentityOptions::renew_before_days,
        .description =
-           "Renew the device certificate (AWS; one the identity store holds) this many days "
-           "before it runs out: a new key and CSR on the device, CreateCertificateFromCsr over "
-           "the running connection, RegisterThing with renew_template, then the new pair is "
-           "tried and kept only once it has connected. 0: never.",
+           "Renew the device certificate (one the identity store holds) this many days "
+           "before it runs out: a new key and CSR on the device; on AWS "
+           "CreateCertificateFromCsr over the running connection and RegisterThing with "
+           "renew_template, on Azure (X.509 with [provisioning]) a new DPS registration with "
+           "the CSR; then the new pair is tried and kept only once it has connected. A "
+           "symmetric key (Azure sas) needs none. 0: never.",
        .min = 0,
        .max = 3650},
       {.key = "renew_retry_s",
@@ -31,10 +33,10 @@ const OptionTable<IdentityOptions>& identity_option_table() {
        .max = 604800},
       {.key = "renew_template",
        .member = &IdentityOptions::renew_template,
-       .description = "The fleet-provisioning template whose RegisterThing activates a renewed "
-                      "certificate and attaches it to the thing and its policy (AWS leaves a "
-                      "certificate from CreateCertificateFromCsr pending until then). Default: "
-                      "[provisioning] template. Without either, renewal is off."},
+       .description = "AWS: the fleet-provisioning template whose RegisterThing activates a "
+                      "renewed certificate and attaches it to the thing and its policy (AWS "
+                      "leaves a certificate from CreateCertificateFromCsr pending until then). "
+                      "Default: [provisioning] template. Without either, renewal is off on AWS."},
   };
   return table;
 }

@@ -12,10 +12,8 @@
 #include "gateway/uplink/mqtt_transport.h"
 
 namespace edgegw::cloud {
-namespace {
 
-/// Runs `attempt`, made for `transport` on `io`, until it finishes.
-void run_until_finished(boost::asio::io_context& io, MqttTransport& transport,
+void run_until_finished(boost::asio::io_context& io, Transport& transport,
                         ProvisioningAttempt& attempt) {
   boost::asio::steady_timer timer(io);
   // After every event: done, or wait for the deadline (re-arming cancels the last wait).
@@ -34,8 +32,6 @@ void run_until_finished(boost::asio::io_context& io, MqttTransport& transport,
   transport.stop();
   if (!attempt.identity()) throw ProvisioningError(attempt.error());
 }
-
-}  // namespace
 
 std::optional<boost::json::object> parse_answer(std::string_view payload) {
   boost::system::error_code error;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <functional>
@@ -11,6 +12,7 @@
 #include "gateway/cloud/identity_store.h"
 #include "gateway/config/config.h"
 #include "gateway/model/clock.h"
+#include "gateway/uplink/transport.h"
 
 namespace edgegw::cloud {
 
@@ -71,6 +73,12 @@ std::string register_thing_topic(const std::string& template_name);
 
 /// "30 s", "1.5 s": a duration in the words of provisioning's messages.
 std::string seconds_text(std::chrono::milliseconds duration);
+
+/// Runs `attempt`, made for `transport` on `io`, until it finishes or `io` is stopped from
+/// another thread, then stops the transport. Throws ProvisioningError with the attempt's error
+/// when it did not succeed (an empty one when it was stopped).
+void run_until_finished(boost::asio::io_context& io, Transport& transport,
+                        ProvisioningAttempt& attempt);
 
 /// One attempt over MQTT with the provider's provisioning ([provisioning]; AWS: the uplink's
 /// host with the claim certificate; Azure: DPS). Returns the identity it stored; throws

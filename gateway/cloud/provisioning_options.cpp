@@ -18,7 +18,8 @@ const OptionTable<ProvisioningOptions>& provisioning_option_table() {
                       "batch and allowed only the provisioning topics "
                       "(deploy/aws/claim-policy.json); used only until the device has its own. "
                       "Azure DPS with X.509: the device's own certificate, which the enrollment "
-                      "trusts; copied into the identity store for IoT Hub."},
+                      "trusts; copied into the identity store for IoT Hub, and the onboarding "
+                      "credential of every later registration that renews the certificate."},
       {.key = "claim_key_file",
        .member = &ProvisioningOptions::claim_key_file,
        .description = "The private key of claim_cert_file (PEM, mode 0600)."},

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "gateway/durable_file.h"
+#include "tests/fakes/fake_certificate_issuer.h"
 #include "tests/fakes/fake_transport.h"
 #include "tests/temp_dir.h"
 #include "tests/test_pki.h"
@@ -244,6 +245,103 @@ TEST_F(CertificateRenewalTest, AnIssuedCertificateForAnotherKeyIsRefused) {
   EXPECT_EQ(sent_.size(), 1u) << "nothing is registered";
 }
 
+/// Azure: the certificate comes from an issuer (a DPS registration on its own connection).
+class AzureCertificateRenewalTest : public CertificateRenewalTest {
+ protected:
+  AzureCertificateRenewalTest() {
+    renewal_.emplace(CertificateRenewal::Settings{.renew_before = std::chrono::hours(24 * 30),
+                                                  .retry_after = std::chrono::hours(1),
+                                                  .timeout = std::chrono::seconds(30),
+                                                  .key_type = KeyType::ec_p256,
+                                                  .template_name = {},
+                                                  .parameters = {}},
+                     store_, transport_, issuer_, clock_);
+    renewal_->subscribe();
+  }
+  ~AzureCertificateRenewalTest() override { renewal_.reset(); }
+
+  /// Does what DPS and the issuer do with the latest CSR: the test CA signs it, the certificate
+  /// is stored as the next one, and the issuer answers.
+  void issue() {
+    const std::string stem = dir_.file("dps-" + std::to_string(issuer_.csrs().size()));
+    store_.save_next_certificate(sign_csr(pki_.directory(), issuer_.csrs().back(), stem, kRenewed));
+    issuer_.answer("");
+  }
+
+  FakeCertificateIssuer issuer_;
+};
+
+TEST_F(AzureCertificateRenewalTest, TheIssuerGetsTheCsrAndNothingGoesOverTheCloudConnection) {
+  const std::string old_key = read_text_file(store_.key_file());
+  connect();
+  ASSERT_EQ(issuer_.csrs().size(), 1u);
+  EXPECT_NE(issuer_.csrs()[0].find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
+  EXPECT_EQ(renewal().status().state, "registering");
+  EXPECT_TRUE(transport_.subscriptions().empty());
+  EXPECT_EQ(transport_.publish_count(), 0u);
+  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
+
+  issue();
+  ASSERT_EQ(transport_.tried().size(), 1u);
+  EXPECT_EQ(transport_.tried()[0].cert_file, store_.next_certificate_file().string());
+  EXPECT_EQ(renewal().status().state, "trying");
+  transport_.finish_trial(true);
+
+  // The CSR was for the certificate's CN and the new key, which is now the device's.
+  const std::string certificate = read_text_file(store_.certificate_file());
+  EXPECT_EQ(read_certificate(certificate).common_name, "SN-0042");
+  EXPECT_EQ(read_certificate(certificate).not_after_ms, 1'763'078'400'000);  // 2025-11-14
+  EXPECT_NE(read_text_file(store_.key_file()), old_key);
+  EXPECT_TRUE(certificate_matches_key(certificate, read_text_file(store_.key_file())));
+  const auto status = renewal().status();
+  EXPECT_EQ(status.state, "idle");
+  EXPECT_EQ(status.renewed, 1u);
+  EXPECT_EQ(status.failed, 0u);
+  renewal().poll();
+  EXPECT_EQ(issuer_.csrs().size(), 1u) << "renewed: nothing more is asked";
+  EXPECT_EQ(issuer_.csrs()[0].find("PRIVATE KEY"), std::string::npos);
+}
+
+TEST_F(AzureCertificateRenewalTest, AFailedRegistrationLeavesTheOldPairAndIsAskedAgainLater) {
+  const std::string old_key = read_text_file(store_.key_file());
+  connect();
+  issuer_.answer("DPS registration: DPS registration rejected: 401 401002: Unauthorized");
+  auto status = renewal().status();
+  EXPECT_EQ(status.state, "idle");
+  EXPECT_EQ(status.failed, 1u);
+  EXPECT_EQ(status.last_error,
+            "DPS registration: DPS registration rejected: 401 401002: Unauthorized");
+  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
+  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+  EXPECT_TRUE(transport_.tried().empty());
+
+  clock_.advance(std::chrono::minutes(59));
+  renewal().poll();
+  EXPECT_EQ(issuer_.csrs().size(), 1u);
+  clock_.advance(std::chrono::minutes(1));
+  renewal().poll();
+  EXPECT_EQ(issuer_.csrs().size(), 2u);
+}
+
+TEST_F(AzureCertificateRenewalTest, TheRegistrationGoesOnThroughALostHubConnection) {
+  connect();
+  renewal().connection_changed(false);
+  EXPECT_EQ(renewal().status().state, "registering");
+  // However long DPS takes, the renewal leaves the bound to the issuer.
+  clock_.advance(std::chrono::minutes(5));
+  renewal().poll();
+  EXPECT_EQ(renewal().status().failed, 0u);
+  // Issued while the connection is down: the new pair is tried once it is back.
+  issue();
+  EXPECT_EQ(renewal().status().state, "trying");
+  EXPECT_TRUE(transport_.tried().empty());
+  connect();
+  EXPECT_EQ(issuer_.csrs().size(), 1u) << "asked once";
+  ASSERT_EQ(transport_.tried().size(), 1u);
+  transport_.finish_trial(true);
+  EXPECT_EQ(renewal().status().renewed, 1u);
+}
+
 TEST(RenewalSettings, OnlyForAnAwsCertificateTheStoreHoldsWithATemplate) {
   GatewayConfig config;
   config.uplink.provider = "aws";
@@ -267,6 +365,31 @@ TEST(RenewalSettings, OnlyForAnAwsCertificateTheStoreHoldsWithATemplate) {
   EXPECT_FALSE(renewal_settings(other)) << "a certificate the config names is the user's";
   other = config;
   other.identity.renew_template.clear();
+  EXPECT_FALSE(renewal_settings(other));
+}
+
+TEST(RenewalSettings, OnAzureForAnX509CertificateTheStoreHoldsWithDps) {
+  GatewayConfig config;
+  config.uplink.provider = "azure";
+  config.uplink.azure.auth = "x509";
+  config.identity.dir = "/var/lib/edgegw/identity";
+  config.uplink.tls = TlsOptions{};
+  config.uplink.tls->cert_file = "/var/lib/edgegw/identity/device.pem";
+  config.provisioning = ProvisioningOptions{};
+  config.provisioning->id_scope = "0ne00000001";
+  config.provisioning->timeout_s = 12;
+  const auto settings = renewal_settings(config);
+  ASSERT_TRUE(settings) << "no template needed";
+  EXPECT_EQ(settings->timeout, std::chrono::seconds(12));
+
+  auto other = config;
+  other.uplink.azure.auth = "sas";
+  EXPECT_FALSE(renewal_settings(other)) << "a symmetric key does not run out";
+  other = config;
+  other.provisioning.reset();
+  EXPECT_FALSE(renewal_settings(other)) << "without DPS there is no one to ask";
+  other = config;
+  other.uplink.tls->cert_file = "/etc/edgegw/device.pem";
   EXPECT_FALSE(renewal_settings(other));
 }
 

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <sstream>
 
+#include "gateway/durable_file.h"
 #include "gateway/uplink/azure_sas.h"
 #include "tests/fakes/fake_transport.h"
 #include "tests/temp_dir.h"
+#include "tests/test_pki.h"
 
 namespace edgegw::cloud {
 namespace {
@@ -30,7 +33,8 @@ class DpsProvisioningTest : public ::testing::Test {
                                                .private_key_pem = {},
                                                .payload = R"({"model":"pi4"})",
                                                .timeout = std::chrono::seconds(30),
-                                               .id_scope = "0ne00000001"},
+                                               .id_scope = "0ne00000001",
+                                               .csr_pem = {}},
                      store_, transport_, clock_);
     attempt_->start();
   }
@@ -133,6 +137,141 @@ TEST_F(DpsProvisioningTest, SilenceFailsAtTheTimeout) {
   attempt_->check_deadline();
   ASSERT_EQ(attempt_->step(), Step::failed);
   EXPECT_EQ(attempt_->error(), "no answer from DPS on $dps/registrations/res/# within 30 s");
+}
+
+/// The base64 bodies of the PEM blocks in `pem`: base64 of each one's DER.
+std::vector<std::string> pem_bodies(const std::string& pem) {
+  std::vector<std::string> bodies;
+  std::istringstream lines(pem);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("-----BEGIN")) {
+      bodies.emplace_back();
+    } else if (!line.starts_with("-----END")) {
+      bodies.back() += line;
+    }
+  }
+  return bodies;
+}
+
+/// A renewal's registration: the CSR of a new key (device.next.key) goes with it, and DPS
+/// answers with the certificate it issued (certificate management, preview).
+class DpsCertificateTest : public DpsProvisioningTest {
+ protected:
+  void start_with_csr() {
+    csr_ = store_.make_next_key(KeyType::ec_p256, "sn-7");
+    attempt_.emplace(DpsProvisioning::Settings{.registration_id = "sn-7",
+                                               .symmetric_key = {},
+                                               .certificate_pem = {},
+                                               .private_key_pem = {},
+                                               .payload = {},
+                                               .timeout = std::chrono::seconds(30),
+                                               .id_scope = "0ne00000001",
+                                               .csr_pem = csr_},
+                     store_, transport_, clock_);
+    attempt_->start();
+    transport_.up();
+  }
+  /// The 200 "assigned" answer with `chain` as registrationState.issuedCertificateChain.
+  void assign(const json::array& chain) {
+    auto answer = json::parse(kAssigned).as_object();
+    answer["registrationState"].as_object()["issuedCertificateChain"] = chain;
+    transport_.deliver("$dps/registrations/res/200/?$rid=1", json::serialize(answer));
+  }
+  /// [leaf, CA] as DPS sends them: the test CA's certificate for the CSR, base64 DER.
+  json::array issued_chain() {
+    json::array chain;
+    for (const auto& body : pem_bodies(sign_csr(pki_.directory(), csr_, dir_.file("issued")) +
+                                       read_text_file(pki_.ca_file()))) {
+      chain.emplace_back(body);
+    }
+    return chain;
+  }
+
+  TestPki pki_{dir_.file("pki")};
+  std::string csr_;
+};
+
+TEST_F(DpsCertificateTest, TheRequestCarriesTheCsrAsBase64OfItsDer) {
+  start_with_csr();
+  const auto request = json::parse(transport_.published().at(0).payload).as_object();
+  EXPECT_EQ(request.at("registrationId").as_string(), "sn-7");
+  EXPECT_EQ(request.at("csr").as_string(), pem_bodies(csr_).at(0));
+  EXPECT_EQ(transport_.published()[0].payload.find("PRIVATE KEY"), std::string::npos);
+}
+
+TEST_F(DpsCertificateTest, TheIssuedChainBecomesTheNextCertificateAndTheIdentityStaysAsStored) {
+  start_with_csr();
+  const auto chain = issued_chain();
+  assign(chain);
+  ASSERT_EQ(attempt_->step(), Step::succeeded) << attempt_->error();
+  // The whole chain, leaf first, as PEM beside the new key.
+  const std::string next = read_text_file(store_.next_certificate_file());
+  const auto bodies = pem_bodies(next);
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_EQ(bodies[0], chain[0].as_string());
+  EXPECT_EQ(bodies[1], chain[1].as_string());
+  EXPECT_EQ(read_certificate(next).common_name, "sn-7");
+  EXPECT_TRUE(certificate_matches_key(next, read_text_file(store_.next_key_file())));
+  // Where DPS put the device is told, not stored: the renewal keeps the identity it has.
+  ASSERT_TRUE(attempt_->identity());
+  EXPECT_EQ(attempt_->identity()->endpoint, "contoso.azure-devices.net");
+  EXPECT_FALSE(store_.load());
+  EXPECT_FALSE(std::filesystem::exists(store_.certificate_file()));
+}
+
+TEST_F(DpsCertificateTest, AnAssignmentWithoutAnIssuedChainFailsAndSaysWhy) {
+  start_with_csr();
+  transport_.deliver("$dps/registrations/res/200/?$rid=1", kAssigned);
+  ASSERT_EQ(attempt_->step(), Step::failed);
+  EXPECT_NE(attempt_->error().find("issued no certificate for the CSR"), std::string::npos)
+      << attempt_->error();
+  EXPECT_FALSE(std::filesystem::exists(store_.next_certificate_file()));
+}
+
+TEST_F(DpsCertificateTest, AChainThatIsNotACertificateFails) {
+  start_with_csr();
+  assign(json::array{"bm90IGEgY2VydGlmaWNhdGU="});
+  ASSERT_EQ(attempt_->step(), Step::failed);
+  EXPECT_NE(attempt_->error().find("cannot be used: not a DER certificate"), std::string::npos)
+      << attempt_->error();
+  EXPECT_FALSE(std::filesystem::exists(store_.next_certificate_file()));
+}
+
+TEST_F(DpsCertificateTest, ACertificateForAnotherKeyFails) {
+  start_with_csr();
+  json::array someone_else;
+  someone_else.emplace_back(
+      pem_bodies(read_text_file(pki_.client("someone-else").cert_file)).at(0));
+  assign(someone_else);
+  ASSERT_EQ(attempt_->step(), Step::failed);
+  EXPECT_NE(attempt_->error().find("is not for"), std::string::npos) << attempt_->error();
+  EXPECT_FALSE(std::filesystem::exists(store_.next_certificate_file()));
+}
+
+TEST_F(DpsCertificateTest, TheUserNameNamesThePreviewApiVersionOnlyWhenACsrGoesWithIt) {
+  const auto device = pki_.client("sn-7");
+  GatewayConfig config;
+  config.uplink.provider = "azure";
+  config.uplink.azure.auth = "x509";
+  config.uplink.tls = TlsOptions{};
+  config.uplink.tls->ca_file = pki_.ca_file();
+  config.provisioning = ProvisioningOptions{};
+  config.provisioning->id_scope = "0ne00000001";
+  config.provisioning->claim_cert_file = device.cert_file;
+  config.provisioning->claim_key_file = device.key_file;
+
+  const auto first = dps_setup(config, store_);
+  EXPECT_EQ(first.profile.username, "0ne00000001/registrations/sn-7/api-version=2019-03-31");
+  EXPECT_TRUE(first.settings.csr_pem.empty());
+  const std::string csr = store_.make_next_key(KeyType::ec_p256, "sn-7");
+  const auto renewal = dps_setup(config, store_, csr);
+  EXPECT_EQ(renewal.profile.username,
+            "0ne00000001/registrations/sn-7/api-version=2025-07-01-preview");
+  EXPECT_EQ(renewal.settings.csr_pem, csr);
+  // The onboarding credential, as at the first registration.
+  EXPECT_EQ(renewal.profile.tls.cert_file, device.cert_file);
+  EXPECT_EQ(renewal.profile.client_id, "sn-7");
 }
 
 TEST(DpsKeys, TheGroupKeyDerivesTheDocumentedDeviceKey) {

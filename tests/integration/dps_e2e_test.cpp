@@ -28,7 +28,7 @@ MosquittoOptions with_plain_listener(int port) {
   MosquittoOptions options;
   // SAS devices present no certificate; the hub is this broker too.
   options.require_certificate = false;
-  options.extra_config = "listener " + std::to_string(port) + " 127.0.0.1\n";
+  options.extra_config = dps_listener_config(port);
   return options;
 }
 

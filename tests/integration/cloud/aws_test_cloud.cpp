@@ -494,22 +494,19 @@ void AwsTestCloud::create_from_csr(const std::string& payload) {
     reject(topic, 400, "InvalidPayload", "certificateSigningRequest is required");
     return;
   }
-  const std::string name = next_name();
-  const std::string csr_file = work_.file(name + ".csr");
-  const std::string pem_file = work_.file(name + ".pem");
-  std::ofstream(csr_file) << csr->as_string().c_str();
   std::string pki_dir;
   {
     std::lock_guard lock(mutex_);
     pki_dir = signing_pki_dir_.empty() ? broker_.pki_dir() : signing_pki_dir_;
   }
+  std::string pem;
   try {
-    run_cert_script("sign-csr.sh '" + pki_dir + "' '" + csr_file + "' '" + pem_file + "'");
+    pem = sign_csr(pki_dir, std::string(csr->as_string()), work_.file(next_name()));
   } catch (const std::exception&) {
     reject(topic, 400, "InvalidCsr", "the certificate signing request is not valid");
     return;
   }
-  issue(topic + "/accepted", read_file(pem_file), "");
+  issue(topic + "/accepted", pem, "");
 }
 
 void AwsTestCloud::create_keys_and_certificate() {

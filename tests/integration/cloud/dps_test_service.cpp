@@ -8,10 +8,14 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <ctime>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/broker/mqtt_test_subscriber.h"
+#include "tests/read_file.h"
 #include "tests/run_command.h"
+#include "tests/test_pki.h"
 
 namespace edgegw {
 
@@ -49,6 +53,31 @@ std::string openssl_hmac(const std::string& base64_key, const std::string& print
   std::string out = result.output;
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+/// A PEM block of `label` around `base64` (DER), in lines of 64 as OpenSSL reads them.
+std::string pem_block(const std::string& label, const std::string& base64) {
+  std::string out = "-----BEGIN " + label + "-----\n";
+  for (std::size_t at = 0; at < base64.size(); at += 64) out += base64.substr(at, 64) + "\n";
+  return out + "-----END " + label + "-----\n";
+}
+
+/// The base64 DER body of each PEM block in `pem`, in order.
+std::vector<std::string> pem_bodies(const std::string& pem) {
+  std::vector<std::string> bodies;
+  std::istringstream lines(pem);
+  std::string line;
+  std::string body;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("-----BEGIN")) {
+      body.clear();
+    } else if (line.starts_with("-----END")) {
+      bodies.push_back(body);
+    } else {
+      body += line;
+    }
+  }
+  return bodies;
 }
 
 /// The fields of an MQTT 3.1.1 CONNECT that DPS looks at.
@@ -95,6 +124,10 @@ std::optional<Connect> parse_connect(const std::vector<unsigned char>& bytes) {
 
 }  // namespace
 
+std::string dps_listener_config(int plain_port) {
+  return "listener " + std::to_string(plain_port) + " 127.0.0.1\nuse_username_as_clientid true\n";
+}
+
 /// The TLS front door: one thread, one io_context, a session per device connection.
 struct DpsTestService::FrontDoor {
   struct Session : std::enable_shared_from_this<Session> {
@@ -121,6 +154,7 @@ struct DpsTestService::FrontDoor {
             const std::string refusal = self->door.check(*connect, self->device.native_handle());
             if (!refusal.empty()) return self->refuse(refusal);
             self->door.record("admitted " + connect->client_id);
+            self->door.admit(*connect);
             self->forward();
           });
     }
@@ -250,6 +284,18 @@ struct DpsTestService::FrontDoor {
     events.push_back(event);
   }
 
+  /// The user name of the registration's latest admitted connection: DPS reads the API version
+  /// from it.
+  void admit(const Connect& connect) {
+    std::lock_guard lock(mutex);
+    usernames[connect.client_id] = connect.username;
+  }
+  std::string username_of(const std::string& registration_id) const {
+    std::lock_guard lock(mutex);
+    const auto found = usernames.find(registration_id);
+    return found == usernames.end() ? "" : found->second;
+  }
+
   int plain_port;
   DpsEnrollment enrollment;
   asio::io_context io;
@@ -258,6 +304,7 @@ struct DpsTestService::FrontDoor {
   std::thread thread;
   mutable std::mutex mutex;
   std::vector<std::string> events;
+  std::map<std::string, std::string> usernames;  ///< registration id -> user name
 };
 
 DpsTestService::DpsTestService(MosquittoBroker& broker, int plain_port, DpsEnrollment enrollment)
@@ -294,6 +341,40 @@ std::vector<std::string> DpsTestService::assigned() const {
   return assigned_;
 }
 
+std::vector<std::string> DpsTestService::issued() const {
+  std::lock_guard lock(mutex_);
+  return issued_;
+}
+
+DpsTestService::Issuance DpsTestService::issue(const std::string& registration_id,
+                                               const std::string& csr_base64) {
+  if (!enrollment_.issues_certificates) {
+    return {.chain = {}, .refusal = "the enrollment has no certificate policy"};
+  }
+  const std::string api_version = "/api-version=2025-07-01-preview";
+  if (!door_->username_of(registration_id).ends_with(api_version)) {
+    return {.chain = {}, .refusal = "a csr needs " + api_version.substr(1)};
+  }
+  const std::string pki_dir =
+      enrollment_.signing_pki_dir.empty() ? broker_.pki_dir() : enrollment_.signing_pki_dir;
+  std::string certificate;
+  try {
+    const std::string stem = broker_.directory() + "/dps-issued-" + registration_id + "-" +
+                             std::to_string(issued().size() + 1);
+    certificate = sign_csr(pki_dir, pem_block("CERTIFICATE REQUEST", csr_base64), stem);
+  } catch (const std::exception&) {
+    return {.chain = {}, .refusal = "the csr is not a valid certificate signing request"};
+  }
+  // Leaf first, then the CA that signed it, as DPS sends the chain.
+  json::array chain;
+  std::string pems = certificate;
+  pems += read_file(pki_dir + "/ca.pem");
+  for (const auto& body : pem_bodies(pems)) chain.emplace_back(body);
+  std::lock_guard lock(mutex_);
+  issued_.push_back(certificate);
+  return {.chain = std::move(chain), .refusal = ""};
+}
+
 std::size_t DpsTestService::registrations() const {
   std::lock_guard lock(mutex_);
   return registrations_;
@@ -315,15 +396,29 @@ void DpsTestService::on_message(const std::string& topic, const std::string& pay
   const std::string rid = query_value("$rid");
   std::string status;
   json::object answer;
+  // Signing runs the openssl command line: before the lock, as the answer waits for it anyway.
+  std::optional<Issuance> issuance;
+  const bool registration = topic.starts_with("$dps/registrations/PUT/iotdps-register/");
+  const auto request = registration ? json::parse(payload).as_object() : json::object();
+  const std::string registration_id =
+      registration ? std::string(request.at("registrationId").as_string()) : "";
+  if (const auto* csr = request.if_contains("csr")) {
+    issuance = issue(registration_id, std::string(csr->as_string()));
+  }
   {
     std::lock_guard lock(mutex_);
-    if (topic.starts_with("$dps/registrations/PUT/iotdps-register/")) {
+    if (registration) {
       ++registrations_;
-      const auto request = json::parse(payload).as_object();
       const std::string operation = "op-" + std::to_string(operations_.size() + 1);
-      operations_[operation] = std::string(request.at("registrationId").as_string());
-      status = "202/?$rid=" + rid + "&retry-after=1";
-      answer = {{"operationId", operation}, {"status", "assigning"}};
+      if (issuance && !issuance->refusal.empty()) {
+        status = "400/?$rid=" + rid;
+        answer = {{"errorCode", 400004}, {"message", issuance->refusal}};
+      } else {
+        operations_[operation] = registration_id;
+        if (issuance) chains_[operation] = std::move(issuance->chain);
+        status = "202/?$rid=" + rid + "&retry-after=1";
+        answer = {{"operationId", operation}, {"status", "assigning"}};
+      }
     } else {
       ++polls_;
       const auto found = operations_.find(query_value("operationId"));
@@ -341,6 +436,9 @@ void DpsTestService::on_message(const std::string& topic, const std::string& pay
                     {"deviceId", found->second},
                     {"status", "assigned"},
                     {"substatus", "initialAssignment"}}}};
+        if (const auto chain = chains_.find(found->first); chain != chains_.end()) {
+          answer["registrationState"].as_object()["issuedCertificateChain"] = chain->second;
+        }
       }
     }
   }
