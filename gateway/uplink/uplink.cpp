@@ -649,11 +649,14 @@ std::chrono::nanoseconds Uplink::step() {
   }
 
   std::chrono::nanoseconds wait = kIdleWait;
+  const auto now = clock_.monotonic();
   if (progressed) {
     wait = 0ns;
   } else if (wake_at_) {
-    wait = std::clamp<std::chrono::nanoseconds>(*wake_at_ - clock_.monotonic(), 0ns, kIdleWait);
+    wait = std::clamp<std::chrono::nanoseconds>(*wake_at_ - now, 0ns, kIdleWait);
   }
+  // Absolute, from the same reading: the clock may move on before the thread goes to sleep.
+  sleep_until_ = now + wait;
   std::lock_guard lock(mutex_);
   stats_ = local_;
   stats_.inflight = outstanding_bundles_;
@@ -677,7 +680,8 @@ bool Uplink::drained() const {
 void Uplink::run() {
   bool draining = false;
   for (;;) {
-    auto wait = step();
+    const auto wait = step();
+    auto deadline = sleep_until_;
     if (!draining) {
       std::lock_guard lock(mutex_);
       draining = drain_until_.has_value();
@@ -685,12 +689,11 @@ void Uplink::run() {
     if (draining && drained()) break;
     std::unique_lock lock(mutex_);
     if (draining) {
-      const auto now = clock_.monotonic();
-      if (now >= *drain_until_) break;
-      wait = std::min<std::chrono::nanoseconds>(wait, *drain_until_ - now);
+      if (clock_.monotonic() >= *drain_until_) break;
+      deadline = std::min(deadline, *drain_until_);
     }
     if (wait > 0ns) {
-      clock_.wait_until(lock, wake_, clock_.monotonic() + wait, [this, draining] {
+      clock_.wait_until(lock, wake_, deadline, [this, draining] {
         return (drain_until_ && !draining) || !events_.empty() || flush_ || alarm_raised_ ||
                control_added_ || new_max_latency_;
       });

@@ -267,6 +267,7 @@ class Uplink {
   LogThrottle refused_log_{std::chrono::seconds(30)};
 
   // Touched only by the thread running step().
+  std::chrono::steady_clock::time_point sleep_until_{};  // what step()'s wait ends at
   Bundler bundler_;
   bool connected_ = false;
   bool ever_connected_ = false;
