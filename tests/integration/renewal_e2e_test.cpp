@@ -32,6 +32,21 @@ namespace {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
+/// The device's key and certificate as stored before a renewal, to check that a renewal that
+/// failed left them as they were, with no next pair behind.
+struct StoredPair {
+  explicit StoredPair(const cloud::IdentityStore& store)
+      : key(read_text_file(store.key_file())),
+        certificate(read_text_file(store.certificate_file())) {}
+  void expect_still_in(const cloud::IdentityStore& store) const {
+    EXPECT_EQ(read_text_file(store.key_file()), key);
+    EXPECT_EQ(read_text_file(store.certificate_file()), certificate);
+    EXPECT_FALSE(std::filesystem::exists(store.next_key_file()));
+  }
+  std::string key;
+  std::string certificate;
+};
+
 constexpr const char* kThing = "edgegw-SN-0042";
 constexpr std::int64_t kDayMs = 86'400'000;
 
@@ -139,8 +154,7 @@ TEST_F(RenewalE2E, ARenewedCertificateThatCannotConnectLeavesTheOldOneInUse) {
   // The cloud signs with a CA the broker does not trust: the new certificate is refused at
   // the handshake, and the gateway goes back to the one it has.
   cloud_.sign_with(broker_.foreign_pki_dir());
-  const std::string old_key = read_text_file(store_.key_file());
-  const std::string old_certificate = read_text_file(store_.certificate_file());
+  const StoredPair old_pair(store_);
   MqttTestSubscriber subscriber(broker_, "edgegw/#");
   Gateway gateway(load_config_file(config_file_), clock_);
   gateway.start();
@@ -151,9 +165,7 @@ TEST_F(RenewalE2E, ARenewedCertificateThatCannotConnectLeavesTheOldOneInUse) {
   const auto renewal = *gateway.status().certificate->renewal;
   EXPECT_NE(renewal.last_error.find("did not connect"), std::string::npos) << renewal.last_error;
   EXPECT_EQ(renewal.renewed, 0u);
-  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
-  EXPECT_EQ(read_text_file(store_.certificate_file()), old_certificate);
-  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+  old_pair.expect_still_in(store_);
 
   // Back on the old certificate, publishing goes on.
   const std::size_t before = subscriber.messages().size();
@@ -267,8 +279,7 @@ TEST_F(AzureRenewalE2E, ACertificateInsideTheWindowIsRenewedThroughDpsAndTheGate
 
 TEST_F(AzureRenewalE2E, ACertificateFromDpsThatTheHubRefusesLeavesTheOldOneInUse) {
   register_device(broker_.foreign_pki_dir());
-  const std::string old_key = read_text_file(store_.key_file());
-  const std::string old_certificate = read_text_file(store_.certificate_file());
+  const StoredPair old_pair(store_);
   MqttTestSubscriber subscriber(broker_, "devices/#");
   Gateway gateway(load_config_file(config_file_), clock_);
   gateway.start();
@@ -280,9 +291,7 @@ TEST_F(AzureRenewalE2E, ACertificateFromDpsThatTheHubRefusesLeavesTheOldOneInUse
   EXPECT_NE(renewal.last_error.find("did not connect"), std::string::npos) << renewal.last_error;
   EXPECT_EQ(renewal.renewed, 0u);
   EXPECT_EQ(dps_->issued().size(), 1u);
-  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
-  EXPECT_EQ(read_text_file(store_.certificate_file()), old_certificate);
-  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+  old_pair.expect_still_in(store_);
 
   // Back on the old certificate, telemetry goes on.
   const std::size_t before = subscriber.messages().size();
@@ -293,8 +302,7 @@ TEST_F(AzureRenewalE2E, ACertificateFromDpsThatTheHubRefusesLeavesTheOldOneInUse
 
 TEST_F(AzureRenewalE2E, ARegistrationDpsRefusesLeavesTheOldCertificateInUse) {
   register_device({}, /*issues_certificates=*/false);
-  const std::string old_key = read_text_file(store_.key_file());
-  const std::string old_certificate = read_text_file(store_.certificate_file());
+  const StoredPair old_pair(store_);
   MqttTestSubscriber subscriber(broker_, "devices/#");
   Gateway gateway(load_config_file(config_file_), clock_);
   gateway.start();
@@ -308,9 +316,7 @@ TEST_F(AzureRenewalE2E, ARegistrationDpsRefusesLeavesTheOldCertificateInUse) {
             "certificate policy");
   EXPECT_EQ(renewal.state, "idle");
   EXPECT_TRUE(dps_->issued().empty());
-  EXPECT_EQ(read_text_file(store_.key_file()), old_key);
-  EXPECT_EQ(read_text_file(store_.certificate_file()), old_certificate);
-  EXPECT_FALSE(std::filesystem::exists(store_.next_key_file()));
+  old_pair.expect_still_in(store_);
 
   const std::size_t before = subscriber.messages().size();
   ASSERT_TRUE(subscriber.wait_for_count(before + 1, std::chrono::seconds(30))) << broker_.log();
